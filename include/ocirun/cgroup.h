@@ -1,0 +1,61 @@
+/* ocirun — cgroups: one front (cgroup.c) over the v1, v2 and hybrid drivers.
+ *
+ * Callers never branch on the cgroup version: the mode is detected once at
+ * run time and the driver is a table of function pointers inside cgroup.c.
+ */
+#ifndef OCIRUN_CGROUP_H
+#define OCIRUN_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "ocirun/config.h"
+#include "ocirun/error.h"
+
+enum oci_cgroup_mode { OCI_CGROUP_V1, OCI_CGROUP_V2, OCI_CGROUP_HYBRID };
+
+struct oci_cgroup;  /* a container's cgroup(s); private to cgroup*.c */
+
+/* Detect the host's mode (cached). */
+int oci_cgroup_mode(enum oci_cgroup_mode *out, oci_error *err);
+
+/* Resolve linux.cgroupsPath (absolute as given; relative under the caller's
+ * own cgroup per hierarchy; unset: "<caller>/ocirun-<id>") and create the
+ * directories. With systemd == true this fails with a clear error (no
+ * systemd driver on this host). Does not apply resources. */
+int oci_cgroup_create(const struct oci_config *cfg, const char *id, bool systemd,
+                      struct oci_cgroup **out, oci_error *err);
+/* Write linux.resources (create, and `update`). Errors name the resource
+ * and the file: `memory.limit_in_bytes: write "1": device or resource busy`. */
+int oci_cgroup_apply(struct oci_cgroup *cg, const struct oci_resources *res, oci_error *err);
+/* Move pid into the container's cgroup(s). */
+int oci_cgroup_enter(struct oci_cgroup *cg, pid_t pid, oci_error *err);
+/* Kill everything still inside (SIGKILL, wait until empty) and rmdir. */
+int oci_cgroup_destroy(struct oci_cgroup *cg, oci_error *err);
+void oci_cgroup_free(struct oci_cgroup *cg);
+
+/* Persist in state.json: an opaque string, and back. */
+char *oci_cgroup_save(const struct oci_cgroup *cg);
+int oci_cgroup_load(const char *saved, struct oci_cgroup **out, oci_error *err);
+
+/* Mount the container's cgroups at `dest` (an absolute path in the new
+ * mount namespace, before pivot_root), as runc does for a "cgroup" mount:
+ * v1 a tmpfs with one bind per controller, v2 a cgroup2 mount (cgroupns) or
+ * a bind of the container's group. */
+int oci_cgroup_mount(const struct oci_cgroup *cg, const char *dest, bool cgroupns,
+                     unsigned long mount_flags, oci_error *err);
+
+int oci_cgroup_freeze(struct oci_cgroup *cg, bool frozen, oci_error *err);
+int oci_cgroup_is_frozen(struct oci_cgroup *cg, bool *frozen, oci_error *err);
+int oci_cgroup_pids(struct oci_cgroup *cg, pid_t **pids, size_t *n, oci_error *err);
+/* Signal every process in the cgroup (kill --all). */
+int oci_cgroup_kill(struct oci_cgroup *cg, int signum, oci_error *err);
+/* runc-shaped stats object: {"cpu":..,"memory":..,"pids":..,"blkio":..,"hugetlb":..} */
+int oci_cgroup_stats_json(struct oci_cgroup *cg, char **json, oci_error *err);
+/* An fd that becomes readable on OOM (v1 eventfd via cgroup.event_control,
+ * v2 inotify on memory.events) and a check that tells whether an OOM kill
+ * happened since the last call. */
+int oci_cgroup_oom_fd(struct oci_cgroup *cg, int *fd, oci_error *err);
+int oci_cgroup_oom_happened(struct oci_cgroup *cg, int fd, bool *oom, oci_error *err);
+
+#endif

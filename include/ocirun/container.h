@@ -1,0 +1,108 @@
+/* ocirun — the library API the CLI calls: one function per operation.
+ *
+ * Nothing here prints or exits; results come back through out-parameters or
+ * caller-supplied callbacks, failures through oci_error.
+ */
+#ifndef OCIRUN_CONTAINER_H
+#define OCIRUN_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ocirun/config.h"
+#include "ocirun/error.h"
+
+#define OCI_DEFAULT_STATE_ROOT "/run/ocirun"
+#define OCI_SPEC_VERSION "1.2.0"
+#define OCI_CONTAINER_ID_MAX 1024
+
+/* Global options, shared by every command. */
+struct oci_context {
+  const char *state_root;       /* --root; default OCI_DEFAULT_STATE_ROOT */
+  bool systemd_cgroup;          /* --systemd-cgroup or --cgroup-manager=systemd */
+  bool debug;
+};
+
+struct oci_create_opts {
+  const char *id;
+  const char *bundle;           /* absolute path of the bundle */
+  const char *config_path;      /* NULL: <bundle>/config.json */
+  const char *pid_file;         /* NULL: none */
+  const char *console_socket;   /* NULL: none */
+  bool no_pivot;
+  bool no_new_keyring;
+  int preserve_fds;             /* fds 3 .. 3+N-1 passed to the container */
+  bool detach;                  /* run -d */
+  bool keep;                    /* run --keep: do not delete after exit */
+};
+
+struct oci_exec_opts {
+  const char *id;
+  struct oci_process *process;  /* the process to run; owned by the caller */
+  const char *console_socket;
+  const char *pid_file;
+  bool detach;
+  bool ignore_paused;
+  int preserve_fds;
+};
+
+/* What `state` and `list` report. */
+struct oci_container_status {
+  char *id;
+  char *status;                 /* "created" "running" "paused" "stopped" */
+  pid_t pid;                    /* 0 when stopped */
+  char *bundle;
+  char *rootfs;
+  char *created;                /* RFC 3339 */
+  char *owner;                  /* user name of the creator */
+  struct oci_kv *annotations;
+  size_t n_annotations;
+};
+
+void oci_container_status_free(struct oci_container_status *st);
+
+/* Validate an id: non-empty, <= OCI_CONTAINER_ID_MAX, no '/', not "." "..". */
+int oci_container_id_validate(const char *id, oci_error *err);
+
+int oci_container_create(const struct oci_context *ctx, const struct oci_create_opts *opts,
+                         oci_error *err);
+int oci_container_start(const struct oci_context *ctx, const char *id, oci_error *err);
+/* create + start + wait (+ delete unless detached/keep). *exit_status gets the
+ * container's status: exit code, or 128+N when killed by signal N. */
+int oci_container_run(const struct oci_context *ctx, const struct oci_create_opts *opts,
+                      int *exit_status, oci_error *err);
+int oci_container_kill(const struct oci_context *ctx, const char *id, int signum, bool all,
+                       oci_error *err);
+int oci_container_delete(const struct oci_context *ctx, const char *id, bool force,
+                         oci_error *err);
+int oci_container_state(const struct oci_context *ctx, const char *id,
+                        struct oci_container_status *out, oci_error *err);
+/* The spec's state JSON (plus runc's extra fields), for `state` and hooks. */
+int oci_container_state_json(const struct oci_context *ctx, const char *id, char **json,
+                             oci_error *err);
+int oci_container_list(const struct oci_context *ctx, struct oci_container_status **out,
+                       size_t *n, oci_error *err);
+
+int oci_container_exec(const struct oci_context *ctx, const struct oci_exec_opts *opts,
+                       int *exit_status, oci_error *err);
+
+/* Operations on the container's cgroup (libcontainer/control.c). */
+int oci_container_pause(const struct oci_context *ctx, const char *id, oci_error *err);
+int oci_container_resume(const struct oci_context *ctx, const char *id, oci_error *err);
+int oci_container_ps(const struct oci_context *ctx, const char *id, pid_t **pids, size_t *n,
+                     oci_error *err);
+int oci_container_update(const struct oci_context *ctx, const char *id,
+                         const struct oci_resources *res, oci_error *err);
+/* Calls emit() with one JSON object (no newline) per event; with stats_only,
+ * once. Returns when the container stops or emit() returns < 0. */
+typedef int (*oci_event_cb)(const char *json, void *data);
+int oci_container_events(const struct oci_context *ctx, const char *id, bool stats_only,
+                         unsigned interval_ms, oci_event_cb emit, void *data, oci_error *err);
+
+/* `spec`: a default config.json text (rootless: user namespace, no cgroups). */
+char *oci_spec_default_json(bool rootless);
+/* `features`: the runtime-spec features JSON text. */
+char *oci_features_json(void);
+
+#endif

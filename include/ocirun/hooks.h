@@ -1,0 +1,15 @@
+/* ocirun — OCI hooks: run each with the state JSON on stdin. */
+#ifndef OCIRUN_HOOKS_H
+#define OCIRUN_HOOKS_H
+
+#include "ocirun/config.h"
+#include "ocirun/error.h"
+
+/* Run the hooks of one stage in order. stage is the config name
+ * ("createRuntime"); a failure reads
+ * `createRuntime hook #1 "/usr/bin/foo": exited with status 3` and stops
+ * the list. Honours args, env and timeout (SIGKILL after timeout). */
+int oci_hooks_run(const struct oci_hook_list *hooks, const char *stage,
+                  const char *state_json, oci_error *err);
+
+#endif

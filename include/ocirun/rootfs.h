@@ -1,0 +1,42 @@
+/* ocirun — the container's root filesystem: mounts, devices, pivot_root,
+ * masked and readonly paths. Runs in the container's init, inside its new
+ * mount namespace. Every path under the rootfs is resolved inside it
+ * (safepath.h): a symlink in the rootfs never leads to the host. */
+#ifndef OCIRUN_ROOTFS_H
+#define OCIRUN_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "ocirun/config.h"
+#include "ocirun/error.h"
+
+struct oci_cgroup;
+
+struct oci_rootfs_ctx {
+  const struct oci_config *cfg;
+  const char *bundle;                 /* absolute */
+  const char *rootfs;                 /* absolute host path of root.path */
+  bool no_pivot;                      /* --no-pivot: MS_MOVE + chroot */
+  bool userns;                        /* in a new user namespace: bind devices, no mknod */
+  bool cgroupns;                      /* a new cgroup namespace was made */
+  const struct oci_cgroup *cgroup;    /* for "cgroup" mounts; may be NULL */
+};
+
+/* Propagation, rootfs bind, config mounts in order, /dev (default devices,
+ * config devices, symlinks, /dev/pts, /dev/shm when not mounted by config),
+ * pivot_root (or move+chroot). On return the process's root and cwd are the
+ * container's "/". */
+int oci_rootfs_setup(const struct oci_rootfs_ctx *ctx, oci_error *err);
+
+/* After sysctl and hostname: readonlyPaths, maskedPaths, root.readonly.
+ * Each target is checked to be what it claims (procfs/sysfs) before a bind
+ * goes over it. */
+int oci_rootfs_finalize(const struct oci_rootfs_ctx *ctx, oci_error *err);
+
+/* Mount option string -> flags (libmount / table). Exposed for tests.
+ * Returns 0 and fills flags, propagation and data (fs-specific options). */
+int oci_mount_parse_options(char **options, size_t n, unsigned long *flags,
+                            unsigned long *propagation, bool *recursive,
+                            char **data, oci_error *err);
+
+#endif

@@ -1,0 +1,27 @@
+/* ocirun — linux.seccomp through libseccomp. */
+#ifndef OCIRUN_SECCOMP_H
+#define OCIRUN_SECCOMP_H
+
+#include <sys/types.h>
+
+#include "ocirun/config.h"
+#include "ocirun/error.h"
+
+struct oci_seccomp_filter;
+
+/* Build (not load) the filter; errors name the field:
+ * `linux.seccomp.syscalls[2].action: unknown action "SCMP_ACT_FOO"`.
+ * Unknown syscall names are skipped (debug log), as runc does. */
+int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter **out,
+                        oci_error *err);
+/* Load it into the calling thread. When the profile uses SCMP_ACT_NOTIFY,
+ * *notify_fd gets the listener fd, else -1. */
+int oci_seccomp_load(struct oci_seccomp_filter *f, int *notify_fd, oci_error *err);
+void oci_seccomp_filter_free(struct oci_seccomp_filter *f);
+
+/* Send the notify fd to linux.seccomp.listenerPath with the container
+ * process state JSON (config-linux.md "The Container Process State"). */
+int oci_seccomp_send_listener(const struct oci_seccomp *sc, int notify_fd, pid_t pid,
+                              const char *state_json, oci_error *err);
+
+#endif

@@ -1,0 +1,29 @@
+/* ocirun — terminals: pty inside the container, console socket, relay. */
+#ifndef OCIRUN_TERMINAL_H
+#define OCIRUN_TERMINAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "ocirun/config.h"
+#include "ocirun/error.h"
+
+/* Connect to --console-socket (a unix stream socket); returns the fd. */
+int oci_console_socket_connect(const char *path, oci_error *err);
+
+/* In the container (after pivot_root): open a pty from the container's
+ * /dev/ptmx, apply consoleSize, make the slave the controlling terminal and
+ * fds 0-2 of the caller. Returns the master fd. */
+int oci_terminal_setup(const struct oci_process *p, oci_error *err);
+
+/* Send fd over a unix socket with SCM_RIGHTS (the runc console protocol). */
+int oci_send_fd(int sock, int fd, const char *name, oci_error *err);
+/* Receive one fd sent by oci_send_fd. */
+int oci_recv_fd(int sock, oci_error *err);
+
+/* Foreground `run`/`exec` with a tty and no console socket: put our stdin
+ * in raw mode, copy master <-> stdio, forward SIGWINCH, until the master
+ * hangs up. Restores the terminal. */
+int oci_terminal_relay(int master, oci_error *err);
+
+#endif

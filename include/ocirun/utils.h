@@ -1,0 +1,64 @@
+/* ocirun — small helpers shared by libcontainer and the CLI. */
+#ifndef OCIRUN_UTILS_H
+#define OCIRUN_UTILS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <errno.h>
+
+#include "ocirun/error.h"
+
+/* __attribute__((cleanup)) helpers: early returns stay leak-free. */
+void oci_cleanup_freep(void *p);
+void oci_cleanup_closep(int *fd);
+void oci_cleanup_fclosep(FILE **f);
+void oci_cleanup_strvp(char ***v);
+#define _cleanup_free_ __attribute__((cleanup(oci_cleanup_freep)))
+#define _cleanup_close_ __attribute__((cleanup(oci_cleanup_closep)))
+#define _cleanup_fclose_ __attribute__((cleanup(oci_cleanup_fclosep)))
+#define _cleanup_strv_ __attribute__((cleanup(oci_cleanup_strvp)))
+
+/* Hand ownership out of a cleanup variable. */
+#define OCI_STEAL(p) ({ __typeof__(p) _tmp = (p); (p) = NULL; _tmp; })
+#define OCI_STEAL_FD(fd) ({ int _tmp = (fd); (fd) = -1; _tmp; })
+
+#define OCI_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation that never returns NULL (aborts on OOM, as glib/crun do). */
+void *oci_xmalloc0(size_t size);
+void *oci_xrealloc(void *p, size_t size);
+char *oci_xstrdup(const char *s);
+char *oci_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void oci_strv_free(char **v);
+
+/* Whole-file and whole-fd I/O. read functions NUL-terminate the buffer. */
+int oci_read_file(const char *path, char **out, size_t *len, oci_error *err);
+int oci_read_fd(int fd, char **out, size_t *len, oci_error *err);
+int oci_write_file(const char *path, const char *data, size_t len, oci_error *err);
+/* Write to a file opened relative to dirfd (O_WRONLY|O_CLOEXEC, no create). */
+int oci_write_file_at(int dirfd, const char *name, const char *data, size_t len,
+                      oci_error *err);
+/* Write data to path.tmp then rename over path: readers never see half a file. */
+int oci_write_file_atomic(const char *path, const char *data, size_t len, oci_error *err);
+/* write()/read() looping over EINTR and short counts. */
+int oci_write_all(int fd, const void *buf, size_t len);
+ssize_t oci_read_all(int fd, void *buf, size_t len);
+
+/* mkdir -p with mode; existing directories are fine. */
+int oci_mkdir_p(const char *path, mode_t mode, oci_error *err);
+
+/* Parse a decimal number; -1 and errno=EINVAL/ERANGE on bad input. */
+int oci_parse_long(const char *s, long *out);
+
+/* Close every fd >= first except those listed in keep[] (close_range/
+ * /proc/self/fd fallback) or mark them CLOEXEC when cloexec is true. */
+int oci_close_fds_from(int first, bool cloexec, oci_error *err);
+
+/* Start time of a pid in clock ticks since boot (field 22 of /proc/PID/stat);
+ * 0 when the process does not exist. Used to tell a pid from its reuse. */
+unsigned long long oci_pid_start_time(pid_t pid);
+
+#endif

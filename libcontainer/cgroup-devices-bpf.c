@@ -1,0 +1,1 @@
+/* ocirun — cgroup-devices-bpf (being written). */

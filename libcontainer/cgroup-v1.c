@@ -1,0 +1,1 @@
+/* ocirun — cgroup-v1 (being written). */

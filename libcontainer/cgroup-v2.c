@@ -1,0 +1,1 @@
+/* ocirun — cgroup-v2 (being written). */

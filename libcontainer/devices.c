@@ -1,0 +1,1 @@
+/* ocirun — devices (being written). */

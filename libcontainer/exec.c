@@ -1,0 +1,1 @@
+/* ocirun — exec (being written). */

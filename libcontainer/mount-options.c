@@ -1,0 +1,1 @@
+/* ocirun — mount-options (being written). */

@@ -1,0 +1,1 @@
+/* ocirun — namespaces (being written). */

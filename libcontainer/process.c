@@ -1,0 +1,1 @@
+/* ocirun — process (being written). */

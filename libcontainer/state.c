@@ -1,0 +1,1 @@
+/* ocirun — state (being written). */

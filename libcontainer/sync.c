@@ -1,0 +1,1 @@
+/* ocirun — sync (being written). */

@@ -1,0 +1,3 @@
+/* STUB */
+#include "ocirun.h"
+int main(void) { return 1; }
