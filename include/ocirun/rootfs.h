@@ -20,6 +20,12 @@ struct oci_rootfs_ctx {
   bool userns;                        /* in a new user namespace: bind devices, no mknod */
   bool cgroupns;                      /* a new cgroup namespace was made */
   const struct oci_cgroup *cgroup;    /* for "cgroup" mounts; may be NULL */
+  /* Called after every mount and device is in place, just before
+   * pivot_root, with the cwd at the rootfs: the init uses it to run the
+   * createRuntime (via the runtime) and createContainer hooks, which the
+   * spec places there. NULL: nothing to do. */
+  int (*before_pivot)(void *data, oci_error *err);
+  void *before_pivot_data;
 };
 
 /* Propagation, rootfs bind, config mounts in order, /dev (default devices,
