@@ -1,9 +1,339 @@
-/* STUB: replaced by the real implementation. */
+/* ocirun — OCI hooks (config.md "POSIX-platform Hooks").
+ *
+ * Each hook is fork+exec'd with its own argv and env (nothing inherited from
+ * the runtime's environment), the state JSON on stdin through a pipe, and the
+ * caller's stdout/stderr. The parent feeds stdin and waits for the hook in
+ * one poll() loop on a pidfd, so a hook that never reads its stdin, never
+ * exits or both is still killed at its timeout. */
 #include <errno.h>
-#include <stddef.h>
-#include <sys/types.h>
-#include "ocirun/hooks.h"
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
-int oci_hooks_run(const struct oci_hook_list *hooks, const char *stage, const char *state_json, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_hooks_run: not implemented");
+#include "ocirun/hooks.h"
+#include "ocirun/log.h"
+#include "ocirun/utils.h"
+
+/* Tests set this to exercise the wait path used on kernels without
+ * pidfd_open (< 5.3). Not part of the public API. */
+extern bool oci_hooks_test_no_pidfd;
+bool oci_hooks_test_no_pidfd = false;
+
+struct hook_child {
+  pid_t pid;
+  int stdin_w;  /* our end of the hook's stdin pipe, O_NONBLOCK */
+  int exec_r;   /* CLOEXEC pipe: EOF once execve succeeded, else errno */
+};
+
+/* How the wait ended: exited/killed (status valid) or timed out. */
+struct hook_result {
+  bool timed_out;
+  int status;
+};
+
+/* ---- child side (after fork: only async-signal-safe calls) ---- */
+
+static void child_reset_signals(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  /* The runtime may ignore SIGPIPE or block signals; a hook must start with
+   * default dispositions and an empty mask like any freshly exec'd program. */
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal(sig, SIG_DFL);
+  }
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static __attribute__((noreturn)) void child_exec_hook(const struct oci_hook *hook,
+                                                      char **argv, char **envp,
+                                                      int stdin_r, int exec_w) {
+  int e;
+  child_reset_signals();
+  if (dup2(stdin_r, STDIN_FILENO) < 0)
+    goto fail;
+  /* No runtime fd (state dir, sockets, log) may leak into the hook: mark
+   * them all CLOEXEC so execve drops them and exec_w reports the outcome. */
+  if (oci_close_fds_from(3, true, NULL) < 0)
+    goto fail;
+  execve(hook->path, argv, envp);
+fail:
+  e = errno;
+  (void)!write(exec_w, &e, sizeof(e));
+  _exit(127);
+}
+
+/* ---- parent side ---- */
+
+static char **build_argv(const struct oci_hook *hook) {
+  size_t n = hook->n_args > 0 ? hook->n_args : 1;
+  char **argv = oci_xmalloc0((n + 1) * sizeof(char *));
+  if (hook->n_args == 0)
+    argv[0] = hook->path;
+  for (size_t i = 0; i < hook->n_args; i++)
+    argv[i] = hook->args[i];
+  return argv;
+}
+
+static char **build_envp(const struct oci_hook *hook) {
+  char **envp = oci_xmalloc0((hook->n_env + 1) * sizeof(char *));
+  for (size_t i = 0; i < hook->n_env; i++)
+    envp[i] = hook->env[i];
+  return envp;
+}
+
+static int spawn_hook(const struct oci_hook *hook, struct hook_child *child,
+                      oci_error *err) {
+  int in[2], ex[2];
+  /* argv/envp are built before fork: the child must not allocate. */
+  _cleanup_free_ char **argv = build_argv(hook);
+  _cleanup_free_ char **envp = build_envp(hook);
+  if (pipe2(in, O_CLOEXEC) < 0)
+    return oci_error_errno(err, "pipe");
+  if (pipe2(ex, O_CLOEXEC) < 0) {
+    int e = errno;
+    close(in[0]);
+    close(in[1]);
+    return oci_error_set(err, e, "pipe");
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    close(in[0]);
+    close(in[1]);
+    close(ex[0]);
+    close(ex[1]);
+    return oci_error_set(err, e, "fork");
+  }
+  if (pid == 0)
+    child_exec_hook(hook, argv, envp, in[0], ex[1]);
+  close(in[0]);
+  close(ex[1]);
+  /* Non-blocking so a hook that never reads cannot stall us past its
+   * timeout: the write is driven by poll() with the exit wait. */
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
+  child->pid = pid;
+  child->stdin_w = in[1];
+  child->exec_r = ex[0];
+  return 0;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds poll() may wait before the deadline; -1 = no deadline. */
+static int poll_timeout(int64_t deadline) {
+  if (deadline < 0)
+    return -1;
+  int64_t left = deadline - now_ms();
+  if (left <= 0)
+    return 0;
+  return left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Write what the pipe takes now. Returns false when the hook will not get
+ * more (it closed stdin or exited): hooks need not read the state. SIGPIPE
+ * is blocked around the write and a SIGPIPE we caused is consumed, so the
+ * caller's disposition never sees it. */
+static bool feed_stdin(int fd, const char **data, size_t *left) {
+  sigset_t pipe_set, old, pending;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  sigpending(&pending);
+  bool was_pending = sigismember(&pending, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  ssize_t n;
+  do
+    n = write(fd, *data, *left);
+  while (n < 0 && errno == EINTR);
+  int e = errno;
+  if (n < 0 && e == EPIPE && !was_pending) {
+    struct timespec zero = {0, 0};
+    sigtimedwait(&pipe_set, NULL, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (n < 0)
+    return e == EAGAIN;
+  *data += n;
+  *left -= (size_t)n;
+  return *left > 0;
+}
+
+/* Exit notification: a pidfd when the kernel has one, else a signalfd for
+ * SIGCHLD (blocked for the duration; see restore_sigchld). */
+struct exit_watch {
+  int fd;
+  bool is_pidfd;
+  bool got_sigchld;
+  sigset_t old_mask;
+};
+
+static int watch_open(struct exit_watch *w, pid_t pid, oci_error *err) {
+  w->got_sigchld = false;
+  if (!oci_hooks_test_no_pidfd) {
+    w->fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (w->fd >= 0) {
+      w->is_pidfd = true;
+      return 0;
+    }
+    if (errno != ENOSYS)
+      return oci_error_errno(err, "pidfd_open %d", (int)pid);
+  }
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &chld, &w->old_mask);
+  w->is_pidfd = false;
+  w->fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (w->fd < 0) {
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &w->old_mask, NULL);
+    return oci_error_set(err, e, "signalfd");
+  }
+  return 0;
+}
+
+static void watch_close(struct exit_watch *w) {
+  close(w->fd);
+  if (w->is_pidfd)
+    return;
+  /* SIGCHLD does not queue: if we consumed one that also reported another
+   * child of the caller (a container's init), raise it again so the
+   * caller's own handler or signalfd still learns about it. */
+  if (w->got_sigchld)
+    raise(SIGCHLD);
+  pthread_sigmask(SIG_SETMASK, &w->old_mask, NULL);
+}
+
+/* Has the hook exited? Reaps it into *status when it has. */
+static bool watch_reap(struct exit_watch *w, pid_t pid, int *status) {
+  if (!w->is_pidfd) {
+    struct signalfd_siginfo si;
+    while (read(w->fd, &si, sizeof(si)) == sizeof(si))
+      w->got_sigchld = true;
+  }
+  pid_t r;
+  do
+    r = waitpid(pid, status, w->is_pidfd ? 0 : WNOHANG);
+  while (r < 0 && errno == EINTR);
+  return r == pid;
+}
+
+static void kill_and_reap(pid_t pid) {
+  int status;
+  kill(pid, SIGKILL);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+}
+
+static int wait_hook(struct hook_child *child, const char *state_json,
+                     int64_t deadline, struct hook_result *res, oci_error *err) {
+  struct exit_watch w;
+  if (watch_open(&w, child->pid, err) < 0) {
+    kill_and_reap(child->pid);
+    return -1;
+  }
+  const char *data = state_json ? state_json : "";
+  size_t left = strlen(data);
+  int stdin_w = child->stdin_w;
+  child->stdin_w = -1;
+  if (left == 0) {
+    close(stdin_w);
+    stdin_w = -1;
+  }
+  /* With a signalfd the hook may have exited before SIGCHLD was blocked. */
+  bool exited = !w.is_pidfd && watch_reap(&w, child->pid, &res->status);
+  int ret = 0;
+  while (!exited && !res->timed_out && ret == 0) {
+    struct pollfd fds[2] = {{.fd = w.fd, .events = POLLIN},
+                            {.fd = stdin_w, .events = POLLOUT}};
+    int n = poll(fds, stdin_w >= 0 ? 2 : 1, poll_timeout(deadline));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      ret = oci_error_errno(err, "poll");
+      kill_and_reap(child->pid);
+    } else if (n == 0) {
+      res->timed_out = true;
+      kill_and_reap(child->pid);
+    } else {
+      if (stdin_w >= 0 && fds[1].revents != 0 && !feed_stdin(stdin_w, &data, &left)) {
+        close(stdin_w);
+        stdin_w = -1;
+      }
+      if (fds[0].revents & POLLIN)
+        exited = watch_reap(&w, child->pid, &res->status);
+    }
+  }
+  if (stdin_w >= 0)
+    close(stdin_w);
+  watch_close(&w);
+  return ret;
+}
+
+/* errno from a failed execve in the child, 0 when it succeeded. */
+static int exec_errno(int exec_r) {
+  int e = 0;
+  ssize_t n = oci_read_all(exec_r, &e, sizeof(e));
+  return n == (ssize_t)sizeof(e) ? e : 0;
+}
+
+static int run_one(const struct oci_hook *hook, const char *stage, size_t idx,
+                   const char *state_json, oci_error *err) {
+  struct hook_child child = {.pid = -1, .stdin_w = -1, .exec_r = -1};
+  struct hook_result res = {.timed_out = false, .status = 0};
+  int64_t timeout_s = hook->timeout.set && hook->timeout.v > 0 ? hook->timeout.v : 0;
+  int64_t deadline = timeout_s > 0 ? now_ms() + timeout_s * 1000 : -1;
+
+  if (hook->path == NULL || hook->path[0] != '/')
+    return oci_error_set(err, 0, "%s hook #%zu \"%s\": path must be absolute",
+                         stage, idx, hook->path ? hook->path : "");
+  if (spawn_hook(hook, &child, err) < 0)
+    return oci_error_wrap(err, "%s hook #%zu \"%s\"", stage, idx, hook->path);
+  int ret = wait_hook(&child, state_json, deadline, &res, err);
+  _cleanup_close_ int exec_r = child.exec_r;
+  if (ret < 0)
+    return oci_error_wrap(err, "%s hook #%zu \"%s\"", stage, idx, hook->path);
+  if (res.timed_out) {
+    oci_error_set(err, 0, "%s hook #%zu \"%s\": timed out after %lld s", stage, idx,
+                  hook->path, (long long)timeout_s);
+    if (err != NULL)
+      err->errnum = ETIMEDOUT;
+    return -1;
+  }
+  int e = exec_errno(exec_r);
+  if (e != 0)
+    return oci_error_set(err, e, "%s hook #%zu \"%s\": exec", stage, idx, hook->path);
+  if (WIFSIGNALED(res.status)) {
+    const char *name = sigabbrev_np(WTERMSIG(res.status));
+    return oci_error_set(err, 0, "%s hook #%zu \"%s\": killed by signal SIG%s", stage,
+                         idx, hook->path, name ? name : "?");
+  }
+  if (WIFEXITED(res.status) && WEXITSTATUS(res.status) != 0)
+    return oci_error_set(err, 0, "%s hook #%zu \"%s\": exited with status %d", stage,
+                         idx, hook->path, WEXITSTATUS(res.status));
+  return 0;
+}
+
+int oci_hooks_run(const struct oci_hook_list *hooks, const char *stage,
+                  const char *state_json, oci_error *err) {
+  if (hooks == NULL)
+    return 0;
+  for (size_t i = 0; i < hooks->n; i++) {
+    oci_debug("running %s hook #%zu \"%s\"", stage, i, hooks->items[i].path);
+    if (run_one(&hooks->items[i], stage, i, state_json, err) < 0)
+      return -1;
+  }
+  return 0;
 }
