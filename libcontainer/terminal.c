@@ -1,25 +1,382 @@
-/* STUB: replaced by the real implementation. */
+/* ocirun — terminals: the pty made inside the container, the console socket
+ * that hands its master to the caller (runc's protocol, used by containerd
+ * and conmon), and the relay for a foreground `run`/`exec` with a tty. */
 #include <errno.h>
-#include <stddef.h>
-#include <sys/types.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
 #include "ocirun/terminal.h"
+#include "ocirun/utils.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+/* ---- console socket ---- */
+
+static int connect_unix(int sock, const char *path) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof(addr.sun_path)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  strcpy(addr.sun_path, path);
+  int r;
+  do
+    r = connect(sock, (struct sockaddr *)&addr, sizeof(addr));
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+/* A path too long for sun_path: open its directory and connect through
+ * /proc/self/fd/N/<name>, which resolves to the same socket inode without
+ * changing our cwd (other threads may depend on it). */
+static int connect_unix_long(int sock, const char *path) {
+  _cleanup_free_ char *dir_copy = oci_xstrdup(path);
+  _cleanup_free_ char *base_copy = oci_xstrdup(path);
+  const char *dir = dirname(dir_copy);
+  const char *base = basename(base_copy);
+  _cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return -1;
+  char via[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+  int n = snprintf(via, sizeof(via), "/proc/self/fd/%d/%s", dfd, base);
+  if (n < 0 || (size_t)n >= sizeof(via) - 1) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return connect_unix(sock, via);
+}
 
 int oci_console_socket_connect(const char *path, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_console_socket_connect: not implemented");
+  _cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return oci_error_errno(err, "console socket \"%s\": socket", path);
+  struct sockaddr_un addr;
+  int r = strlen(path) < sizeof(addr.sun_path) ? connect_unix(sock, path)
+                                               : connect_unix_long(sock, path);
+  if (r < 0)
+    return oci_error_errno(err, "console socket \"%s\": connect", path);
+  return OCI_STEAL_FD(sock);
 }
 
-int oci_terminal_setup(const struct oci_process *p, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_terminal_setup: not implemented");
-}
+/* ---- fd passing (SCM_RIGHTS) ---- */
+
+#define OCI_FD_NAME_MAX 4096
 
 int oci_send_fd(int sock, int fd, const char *name, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_send_fd: not implemented");
+  /* The payload is the file's name, as runc sends it; a stream socket
+   * needs at least one data byte to carry the control message. */
+  const char *payload = name != NULL && name[0] != '\0' ? name : "";
+  struct iovec iov = {.iov_base = (void *)payload,
+                      .iov_len = payload[0] ? strlen(payload) : 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  memset(&ctl, 0, sizeof(ctl));
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = ctl.buf,
+                       .msg_controllen = sizeof(ctl.buf)};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n;
+  do
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return oci_error_errno(err, "send fd \"%s\"", payload);
+  return 0;
+}
+
+/* Close every fd carried by msg: used when the message is not the one
+ * expected, so nothing sent to us leaks. */
+static void close_passed_fds(struct msghdr *msg) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+      continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      close(fd);
+    }
+  }
 }
 
 int oci_recv_fd(int sock, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_recv_fd: not implemented");
+  char name[OCI_FD_NAME_MAX];
+  struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * 4)];
+    struct cmsghdr align;
+  } ctl;
+  memset(&ctl, 0, sizeof(ctl));
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = ctl.buf,
+                       .msg_controllen = sizeof(ctl.buf)};
+  ssize_t n;
+  do
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return oci_error_errno(err, "receive fd");
+  if (n == 0)
+    return oci_error_set(err, 0, "receive fd: connection closed before an fd was sent");
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if ((msg.msg_flags & MSG_CTRUNC) || c == NULL || c->cmsg_level != SOL_SOCKET ||
+      c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
+    close_passed_fds(&msg);
+    return oci_error_set(err, EBADMSG, "receive fd: expected exactly one fd");
+  }
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  return fd;
+}
+
+/* ---- the pty inside the container ---- */
+
+/* The slave of master, opened without a path lookup when the kernel can
+ * (TIOCGPTPEER, 4.13+): a path in the container's /dev could be replaced. */
+static int open_slave(int master, oci_error *err) {
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave >= 0)
+    return slave;
+  if (errno != EINVAL && errno != ENOTTY)
+    return oci_error_errno(err, "terminal: TIOCGPTPEER");
+  char name[128];
+  if ((errno = ptsname_r(master, name, sizeof(name))) != 0)
+    return oci_error_errno(err, "terminal: ptsname");
+  slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0)
+    return oci_error_errno(err, "terminal: open \"%s\"", name);
+  return slave;
+}
+
+static int apply_console_size(int slave, const struct oci_process *p, oci_error *err) {
+  if (p == NULL || (!p->console_height.set && !p->console_width.set))
+    return 0;
+  struct winsize ws = {
+      .ws_row = p->console_height.set ? (unsigned short)p->console_height.v : 0,
+      .ws_col = p->console_width.set ? (unsigned short)p->console_width.v : 0,
+  };
+  if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
+    return oci_error_errno(err, "terminal: set consoleSize %ux%u", ws.ws_col, ws.ws_row);
+  return 0;
+}
+
+/* Give the slave to the process user, keeping its group (tty from the devpts
+ * mount options), as runc does for stdio. EINVAL/EPERM mean the ids are not
+ * mapped in our user namespace: then leave it, the fds are open anyway. */
+static int chown_slave(int slave, const struct oci_process *p, oci_error *err) {
+  struct stat st;
+  if (p == NULL)
+    return 0;
+  if (fstat(slave, &st) < 0)
+    return oci_error_errno(err, "terminal: fstat slave");
+  if (st.st_uid == p->user.uid)
+    return 0;
+  if (fchown(slave, p->user.uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM)
+    return oci_error_errno(err, "terminal: chown slave to uid %u", p->user.uid);
+  return 0;
+}
+
+static int make_controlling_stdio(int slave, oci_error *err) {
+  /* A new session is needed to acquire a controlling terminal; the init is
+   * normally not a session leader yet (it inherits the runtime's session). */
+  if (getsid(0) != getpid() && setsid() < 0)
+    return oci_error_errno(err, "terminal: setsid");
+  if (ioctl(slave, TIOCSCTTY, 0) < 0)
+    return oci_error_errno(err, "terminal: TIOCSCTTY");
+  for (int fd = 0; fd <= 2; fd++) {
+    if (dup2(slave, fd) < 0)
+      return oci_error_errno(err, "terminal: dup2 to fd %d", fd);
+  }
+  return 0;
+}
+
+int oci_terminal_setup(const struct oci_process *p, oci_error *err) {
+  _cleanup_close_ int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0)
+    return oci_error_errno(err, "terminal: open \"/dev/ptmx\"");
+  if (unlockpt(master) < 0)
+    return oci_error_errno(err, "terminal: unlockpt");
+  _cleanup_close_ int slave = open_slave(master, err);
+  if (slave < 0)
+    return -1;
+  if (apply_console_size(slave, p, err) < 0 || chown_slave(slave, p, err) < 0 ||
+      make_controlling_stdio(slave, err) < 0)
+    return -1;
+  if (slave <= 2)
+    slave = -1; /* it is one of our stdio fds now: keep it open */
+  return OCI_STEAL_FD(master);
+}
+
+/* ---- relay for a foreground run/exec ---- */
+
+struct relay {
+  int master;
+  int sigfd;            /* SIGWINCH signalfd, -1 when stdio is no tty */
+  int tty;              /* our terminal (stdin or stdout), -1 when none */
+  bool stdin_open;
+  bool stdout_ok;       /* false after a write error: drain, don't print */
+  char in[4096];        /* stdin bytes not yet written to the master */
+  size_t in_len, in_off;
+};
+
+static void copy_winsize(const struct relay *r) {
+  struct winsize ws;
+  if (r->tty >= 0 && ioctl(r->tty, TIOCGWINSZ, &ws) == 0)
+    ioctl(r->master, TIOCSWINSZ, &ws);
+}
+
+/* Blocking-style write to an fd that may be non-blocking (shared file
+ * description): wait for POLLOUT on EAGAIN rather than spin. */
+static int write_out(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN) {
+      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+      poll(&pfd, 1, -1);
+      continue;
+    }
+    if (n < 0)
+      return -1;
+    buf += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+/* Returns 1 when the container side hung up, 0 to go on, -1 on error. */
+static int relay_master_out(struct relay *r, oci_error *err) {
+  char buf[16384];
+  ssize_t n = read(r->master, buf, sizeof(buf));
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return 0;
+  if (n == 0 || (n < 0 && errno == EIO))
+    return 1; /* every slave fd is closed */
+  if (n < 0)
+    return oci_error_errno(err, "terminal relay: read from the container");
+  if (r->stdout_ok && write_out(STDOUT_FILENO, buf, (size_t)n) < 0)
+    r->stdout_ok = false; /* keep draining so the container never blocks */
+  return 0;
+}
+
+static void relay_stdin_in(struct relay *r) {
+  ssize_t n = read(STDIN_FILENO, r->in, sizeof(r->in));
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  if (n <= 0) {
+    r->stdin_open = false; /* EOF or error: keep relaying the output */
+    return;
+  }
+  r->in_len = (size_t)n;
+  r->in_off = 0;
+}
+
+static int relay_master_in(struct relay *r, oci_error *err) {
+  ssize_t n = write(r->master, r->in + r->in_off, r->in_len - r->in_off);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return 0;
+  if (n < 0 && errno == EIO)
+    return 1;
+  if (n < 0)
+    return oci_error_errno(err, "terminal relay: write to the container");
+  r->in_off += (size_t)n;
+  if (r->in_off == r->in_len)
+    r->in_len = r->in_off = 0;
+  return 0;
+}
+
+static int relay_loop(struct relay *r, oci_error *err) {
+  for (;;) {
+    enum { P_MASTER, P_STDIN, P_SIG };
+    struct pollfd fds[3] = {
+        {.fd = r->master, .events = POLLIN | (r->in_len > 0 ? POLLOUT : 0)},
+        {.fd = r->stdin_open && r->in_len == 0 ? STDIN_FILENO : -1, .events = POLLIN},
+        {.fd = r->sigfd, .events = POLLIN},
+    };
+    if (poll(fds, 3, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      return oci_error_errno(err, "terminal relay: poll");
+    }
+    int ret = 0;
+    if (fds[P_MASTER].revents & (POLLIN | POLLHUP | POLLERR))
+      ret = relay_master_out(r, err);
+    if (ret == 0 && (fds[P_MASTER].revents & POLLOUT))
+      ret = relay_master_in(r, err);
+    if (ret != 0)
+      return ret < 0 ? -1 : 0;
+    if (fds[P_STDIN].revents)
+      relay_stdin_in(r);
+    if (fds[P_SIG].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(r->sigfd, &si, sizeof(si)) == sizeof(si))
+        ;
+      copy_winsize(r);
+    }
+  }
 }
 
 int oci_terminal_relay(int master, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_terminal_relay: not implemented");
+  struct relay r = {.master = master, .sigfd = -1, .tty = -1, .stdin_open = true,
+                    .stdout_ok = true};
+  struct termios saved;
+  bool raw = false;
+  sigset_t winch, old_mask;
+  sigemptyset(&winch);
+  sigaddset(&winch, SIGWINCH);
+
+  if (isatty(STDIN_FILENO))
+    r.tty = STDIN_FILENO;
+  else if (isatty(STDOUT_FILENO))
+    r.tty = STDOUT_FILENO;
+  if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
+    struct termios t = saved;
+    cfmakeraw(&t);
+    raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+  }
+  if (r.tty >= 0) {
+    pthread_sigmask(SIG_BLOCK, &winch, &old_mask);
+    r.sigfd = signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
+    copy_winsize(&r);
+  }
+  /* Non-blocking master: a full pty buffer must never stop us draining the
+   * container's output (each side could otherwise wait for the other). */
+  int flags = fcntl(master, F_GETFL);
+  if (flags >= 0)
+    fcntl(master, F_SETFL, flags | O_NONBLOCK);
+
+  int ret = relay_loop(&r, err);
+
+  if (flags >= 0)
+    fcntl(master, F_SETFL, flags);
+  if (r.tty >= 0) {
+    if (r.sigfd >= 0)
+      close(r.sigfd);
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+  }
+  if (raw)
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  return ret;
 }
