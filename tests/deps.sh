@@ -1,0 +1,60 @@
+#!/bin/bash
+# tests/deps.sh — install everything ocirun's build and tests need on Debian 12.
+#
+# Idempotent: when every package is already installed it does nothing (no
+# network). Otherwise it runs `apt-get update` once (only when the package
+# lists are missing or older than a day) and installs the missing packages
+# without recommends. Must run as root. Quiet unless something fails.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential autoconf automake pkg-config
+	libyajl-dev libseccomp-dev libcap-dev libmount-dev
+	# C unit tests
+	libcmocka-dev
+	# integration tests
+	bats bats-support bats-assert busybox-static jq
+	iproute2 util-linux procps time
+	# reference runtimes: the tests' control and the benchmark's peers
+	runc crun
+)
+
+die() { echo "deps.sh: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (it installs Debian packages with apt-get)"
+command -v apt-get >/dev/null || die "apt-get not found: this script supports Debian/Ubuntu only"
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp /tmp/ocirun-deps.XXXXXX)
+trap 'rm -f "$log"' EXIT
+
+# Refresh the package lists only when they are absent or stale (> 1 day).
+lists_fresh() {
+	local newest
+	newest=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -n1)
+	[ -n "$newest" ]
+}
+if ! lists_fresh; then
+	echo "deps.sh: apt-get update" >&2
+	if ! apt-get update -qq >"$log" 2>&1; then
+		cat "$log" >&2
+		die "apt-get update failed (no network to the Debian mirror?)"
+	fi
+fi
+
+echo "deps.sh: installing ${missing[*]}" >&2
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+	tail -n 30 "$log" >&2
+	die "apt-get install failed for: ${missing[*]}"
+fi
