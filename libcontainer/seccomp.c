@@ -1,21 +1,483 @@
-/* STUB: replaced by the real implementation. */
+/* ocirun — linux.seccomp through libseccomp.
+ *
+ * oci_seccomp_prepare() turns the profile into a libseccomp context early,
+ * while errors can still be reported cleanly and name the field; the init
+ * loads it as late as it can with oci_seccomp_load(). With SCMP_ACT_NOTIFY,
+ * the listener fd goes to linux.seccomp.listenerPath through
+ * oci_seccomp_send_listener(). */
+#include <ctype.h>
 #include <errno.h>
-#include <stddef.h>
-#include <sys/types.h>
-#include "ocirun/seccomp.h"
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
 
-int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter **out, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_seccomp_prepare: not implemented");
+#include "ocirun/container.h"
+#include "ocirun/log.h"
+#include "ocirun/seccomp.h"
+#include "ocirun/utils.h"
+
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
+#define MAX_SYSCALL_ARGS 6
+
+struct oci_seccomp_filter {
+  scmp_filter_ctx ctx;
+  bool notify_used;      /* a SCMP_ACT_NOTIFY rule made it into the filter */
+  /* seccomp(2) flags for the rare case libseccomp 2.5 cannot load itself
+   * (WAIT_KILLABLE_RECV has no libseccomp attribute before 2.6). */
+  bool raw_load;
+  unsigned int raw_flags;
+};
+
+/* ---- names -> libseccomp values --------------------------------------- */
+
+struct action_name {
+  const char *name;
+  uint32_t action;
+  bool takes_errno;     /* ERRNO and TRACE carry a 16-bit value */
+};
+
+static const struct action_name actions[] = {
+    {"SCMP_ACT_KILL", SCMP_ACT_KILL, false},  /* the historical name of KILL_THREAD */
+    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false},
+    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false},
+    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP, false},
+    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), true},
+    {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true},
+    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false},
+    {"SCMP_ACT_LOG", SCMP_ACT_LOG, false},
+    {"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, false},
+};
+
+struct op_name {
+  const char *name;
+  enum scmp_compare op;
+};
+
+static const struct op_name ops[] = {
+    {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+};
+
+/* Architectures the spec lists that libseccomp 2.5 does not know. They can
+ * never be the native one here, so a profile naming them still works. */
+static const char *const later_archs[] = {
+    "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K", "SCMP_ARCH_SH", "SCMP_ARCH_SHEB",
+};
+
+/* Resolve `name` (+ errnoRet) to a libseccomp action. `field` names the
+ * action ("linux.seccomp.syscalls[2].action"), `errno_field` its errno. */
+static int parse_action(const char *name, const oci_opt_u32 *errno_ret, const char *field,
+                        const char *errno_field, uint32_t *out, oci_error *err) {
+  if (name == NULL)
+    return oci_error_set(err, EINVAL, "%s: missing", field);
+  for (size_t i = 0; i < OCI_ARRAY_SIZE(actions); i++) {
+    if (strcmp(actions[i].name, name) != 0)
+      continue;
+    if (!actions[i].takes_errno) {
+      /* The spec: when the action takes no errno, fail rather than ignore. */
+      if (errno_ret->set)
+        return oci_error_set(err, EINVAL, "%s: not supported with action \"%s\"",
+                             errno_field, name);
+      *out = actions[i].action;
+      return 0;
+    }
+    uint32_t value = errno_ret->set ? errno_ret->v : EPERM;
+    if (value > 0xffff)
+      return oci_error_set(err, ERANGE, "%s: %u does not fit in 16 bits", errno_field, value);
+    *out = actions[i].action | value;
+    return 0;
+  }
+  return oci_error_set(err, EINVAL, "%s: unknown action \"%s\"", field, name);
 }
 
-int oci_seccomp_load(struct oci_seccomp_filter *f, int *notify_fd, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_seccomp_load: not implemented");
+static int parse_op(const char *name, const char *field, enum scmp_compare *out,
+                    oci_error *err) {
+  for (size_t i = 0; name != NULL && i < OCI_ARRAY_SIZE(ops); i++) {
+    if (strcmp(ops[i].name, name) == 0) {
+      *out = ops[i].op;
+      return 0;
+    }
+  }
+  return oci_error_set(err, EINVAL, "%s: unknown operator \"%s\"", field,
+                       name ? name : "(null)");
+}
+
+/* "SCMP_ARCH_X86_64" -> libseccomp's own name table ("x86_64"), so every
+ * architecture libseccomp knows works without a second list here.
+ * Returns 0 and *token = 0 for an architecture to skip. */
+static int parse_arch(const char *name, const char *field, uint32_t *token, oci_error *err) {
+  const char *prefix = "SCMP_ARCH_";
+  *token = 0;
+  if (name != NULL && strncmp(name, prefix, strlen(prefix)) == 0) {
+    char lower[32];
+    const char *rest = name + strlen(prefix);
+    size_t n = strlen(rest);
+    if (n > 0 && n < sizeof(lower)) {
+      for (size_t i = 0; i <= n; i++)
+        lower[i] = (char)tolower((unsigned char)rest[i]);
+      *token = seccomp_arch_resolve_name(lower);
+      if (*token != 0)
+        return 0;
+    }
+    for (size_t i = 0; i < OCI_ARRAY_SIZE(later_archs); i++) {
+      if (strcmp(later_archs[i], name) == 0) {
+        oci_debug("%s: %s is unknown to this libseccomp, skipped", field, name);
+        return 0;
+      }
+    }
+  }
+  return oci_error_set(err, EINVAL, "%s: unknown architecture \"%s\"", field,
+                       name ? name : "(null)");
+}
+
+/* ---- building the filter ---------------------------------------------- */
+
+static int set_attr(scmp_filter_ctx ctx, enum scmp_filter_attr attr, uint32_t value,
+                    const char *what, oci_error *err) {
+  int ret = seccomp_attr_set(ctx, attr, value);
+  if (ret < 0)
+    return oci_error_set(err, -ret, "%s", what);
+  return 0;
+}
+
+static int add_flags(struct oci_seccomp_filter *f, const struct oci_seccomp *sc,
+                     oci_error *err) {
+  for (size_t i = 0; i < sc->n_flags; i++) {
+    const char *flag = sc->flags[i] ? sc->flags[i] : "(null)";
+    char field[64];
+    snprintf(field, sizeof(field), "linux.seccomp.flags[%zu]", i);
+    int ret = 0;
+    if (strcmp(flag, "SECCOMP_FILTER_FLAG_TSYNC") == 0) {
+      ret = set_attr(f->ctx, SCMP_FLTATR_CTL_TSYNC, 1, field, err);
+      f->raw_flags |= SECCOMP_FILTER_FLAG_TSYNC;
+    } else if (strcmp(flag, "SECCOMP_FILTER_FLAG_LOG") == 0) {
+      ret = set_attr(f->ctx, SCMP_FLTATR_CTL_LOG, 1, field, err);
+      f->raw_flags |= SECCOMP_FILTER_FLAG_LOG;
+    } else if (strcmp(flag, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0) {
+      ret = set_attr(f->ctx, SCMP_FLTATR_CTL_SSB, 1, field, err);
+      f->raw_flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    } else if (strcmp(flag, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0) {
+      f->raw_load = true;
+      f->raw_flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+    } else {
+      return oci_error_set(err, EINVAL, "%s: unknown flag \"%s\"", field, flag);
+    }
+    if (ret < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int add_architectures(scmp_filter_ctx ctx, const struct oci_seccomp *sc,
+                             oci_error *err) {
+  for (size_t i = 0; i < sc->n_architectures; i++) {
+    char field[64];
+    uint32_t token;
+    snprintf(field, sizeof(field), "linux.seccomp.architectures[%zu]", i);
+    if (parse_arch(sc->architectures[i], field, &token, err) < 0)
+      return -1;
+    if (token == 0)
+      continue;
+    int ret = seccomp_arch_add(ctx, token);
+    if (ret < 0 && ret != -EEXIST)  /* the native one is there already */
+      return oci_error_set(err, -ret, "%s: add \"%s\"", field, sc->architectures[i]);
+  }
+  return 0;
+}
+
+/* Convert args[] to libseccomp conditions; *one_rule_per_arg tells whether
+ * an index repeats (see add_syscall_rules). */
+static int build_conditions(const struct oci_seccomp_syscall *s, const char *field,
+                            struct scmp_arg_cmp *conds, bool *one_rule_per_arg,
+                            oci_error *err) {
+  unsigned uses[MAX_SYSCALL_ARGS] = {0};
+  *one_rule_per_arg = false;
+  for (size_t j = 0; j < s->n_args; j++) {
+    const struct oci_seccomp_arg *a = &s->args[j];
+    char afield[128];
+    enum scmp_compare op = SCMP_CMP_EQ;
+    snprintf(afield, sizeof(afield), "%s.args[%zu]", field, j);
+    if (a->index >= MAX_SYSCALL_ARGS)
+      return oci_error_set(err, EINVAL, "%s.index: %u is out of range (0-%d)", afield,
+                           a->index, MAX_SYSCALL_ARGS - 1);
+    snprintf(afield, sizeof(afield), "%s.args[%zu].op", field, j);
+    if (parse_op(a->op, afield, &op, err) < 0)
+      return -1;
+    /* MASKED_EQ: value is the mask, valueTwo what the masked arg must equal. */
+    conds[j] = (struct scmp_arg_cmp){.arg = a->index, .op = op, .datum_a = a->value,
+                                     .datum_b = op == SCMP_CMP_MASKED_EQ ? a->value_two.v : 0};
+    if (++uses[a->index] > 1)
+      *one_rule_per_arg = true;
+  }
+  return 0;
+}
+
+/* runc's documented semantics: all args of an entry must match together
+ * (one rule, AND), except when an index repeats — libseccomp refuses two
+ * comparisons of one argument in a rule, so each arg becomes its own rule
+ * and any of them matching triggers the action (OR). */
+static int add_syscall_rules(scmp_filter_ctx ctx, int nr, uint32_t action,
+                             const struct scmp_arg_cmp *conds, size_t n_conds,
+                             bool one_rule_per_arg) {
+  if (!one_rule_per_arg)
+    return seccomp_rule_add_array(ctx, action, nr, n_conds, conds);
+  for (size_t j = 0; j < n_conds; j++) {
+    int ret = seccomp_rule_add_array(ctx, action, nr, 1, &conds[j]);
+    if (ret < 0)
+      return ret;
+  }
+  return 0;
+}
+
+static int add_syscall_entry(struct oci_seccomp_filter *f, const struct oci_seccomp_syscall *s,
+                             size_t i, uint32_t default_action, oci_error *err) {
+  char field[64], afield[96], efield[96];
+  snprintf(field, sizeof(field), "linux.seccomp.syscalls[%zu]", i);
+  snprintf(afield, sizeof(afield), "%s.action", field);
+  snprintf(efield, sizeof(efield), "%s.errnoRet", field);
+
+  uint32_t action;
+  if (parse_action(s->action, &s->errno_ret, afield, efield, &action, err) < 0)
+    return -1;
+  if (s->n_args > MAX_SYSCALL_ARGS * 8)
+    return oci_error_set(err, E2BIG, "%s.args: too many (%zu)", field, s->n_args);
+  struct scmp_arg_cmp conds[MAX_SYSCALL_ARGS * 8];
+  bool one_rule_per_arg;
+  if (build_conditions(s, field, conds, &one_rule_per_arg, err) < 0)
+    return -1;
+  /* libseccomp rejects rules that repeat the default action (they would be
+   * no-ops anyway), so leave them out as runc does. */
+  if (action == default_action) {
+    oci_debug("%s: same action as the default, skipped", field);
+    return 0;
+  }
+  for (size_t j = 0; j < s->n_names; j++) {
+    const char *name = s->names[j];
+    int nr = name ? seccomp_syscall_resolve_name(name) : __NR_SCMP_ERROR;
+    if (nr == __NR_SCMP_ERROR) {
+      /* Profiles list syscalls of newer kernels and other arches. */
+      oci_debug("%s.names[%zu]: unknown syscall \"%s\" skipped", field, j, name ? name : "");
+      continue;
+    }
+    int ret = add_syscall_rules(f->ctx, nr, action, conds, s->n_args, one_rule_per_arg);
+    if (ret < 0)
+      return oci_error_set(err, -ret, "%s.names[%zu]: add rule for \"%s\"", field, j, name);
+    if (action == SCMP_ACT_NOTIFY)
+      f->notify_used = true;
+  }
+  return 0;
+}
+
+static int check_listener_fields(const struct oci_seccomp *sc, oci_error *err) {
+  if (sc->listener_metadata != NULL && sc->listener_path == NULL)
+    return oci_error_set(err, EINVAL,
+                         "linux.seccomp.listenerMetadata: set without listenerPath");
+  if (sc->listener_path != NULL && sc->listener_path[0] != '/')
+    return oci_error_set(err, EINVAL, "linux.seccomp.listenerPath: \"%s\" is not absolute",
+                         sc->listener_path);
+  for (size_t i = 0; i < sc->n_syscalls; i++) {
+    const char *a = sc->syscalls[i].action;
+    if (a != NULL && strcmp(a, "SCMP_ACT_NOTIFY") == 0 && sc->listener_path == NULL)
+      return oci_error_set(err, EINVAL,
+                           "linux.seccomp.syscalls[%zu].action: SCMP_ACT_NOTIFY needs "
+                           "linux.seccomp.listenerPath",
+                           i);
+  }
+  return 0;
+}
+
+int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter **out,
+                        oci_error *err) {
+  uint32_t default_action;
+  *out = NULL;
+  if (parse_action(sc->default_action, &sc->default_errno_ret, "linux.seccomp.defaultAction",
+                   "linux.seccomp.defaultErrnoRet", &default_action, err) < 0)
+    return -1;
+  if (default_action == SCMP_ACT_NOTIFY)
+    return oci_error_set(err, EINVAL,
+                         "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default");
+  if (check_listener_fields(sc, err) < 0)
+    return -1;
+
+  struct oci_seccomp_filter *f = oci_xmalloc0(sizeof(*f));
+  f->ctx = seccomp_init(default_action);
+  if (f->ctx == NULL) {
+    free(f);
+    return oci_error_set(err, EINVAL, "linux.seccomp.defaultAction: libseccomp refused \"%s\"",
+                         sc->default_action);
+  }
+  /* process.noNewPrivileges decides about no_new_privs, not libseccomp. */
+  if (set_attr(f->ctx, SCMP_FLTATR_CTL_NNP, 0, "linux.seccomp", err) < 0 ||
+      add_flags(f, sc, err) < 0 || add_architectures(f->ctx, sc, err) < 0)
+    goto fail;
+  for (size_t i = 0; i < sc->n_syscalls; i++)
+    if (add_syscall_entry(f, &sc->syscalls[i], i, default_action, err) < 0)
+      goto fail;
+  if (f->raw_load && !f->notify_used) {
+    /* The kernel refuses WAIT_KILLABLE_RECV without a listener; it only
+     * changes how notifications wait, so without any there is nothing to do. */
+    oci_debug("linux.seccomp.flags: WAIT_KILLABLE_RECV ignored, no SCMP_ACT_NOTIFY rule");
+    f->raw_load = false;
+  }
+  *out = f;
+  return 0;
+fail:
+  oci_seccomp_filter_free(f);
+  return -1;
 }
 
 void oci_seccomp_filter_free(struct oci_seccomp_filter *f) {
-  
+  if (f == NULL)
+    return;
+  seccomp_release(f->ctx);
+  free(f);
 }
 
-int oci_seccomp_send_listener(const struct oci_seccomp *sc, int notify_fd, pid_t pid, const char *state_json, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_seccomp_send_listener: not implemented");
+/* ---- loading ----------------------------------------------------------- */
+
+/* libseccomp 2.5 cannot pass WAIT_KILLABLE_RECV, so export the BPF it built
+ * and call seccomp(2) with the full flag set ourselves. */
+static int load_raw(struct oci_seccomp_filter *f, int *notify_fd, oci_error *err) {
+  _cleanup_close_ int memfd = memfd_create("ocirun-seccomp", MFD_CLOEXEC);
+  if (memfd < 0)
+    return oci_error_errno(err, "seccomp: memfd_create");
+  int ret = seccomp_export_bpf(f->ctx, memfd);
+  if (ret < 0)
+    return oci_error_set(err, -ret, "seccomp: export the filter");
+  if (lseek(memfd, 0, SEEK_SET) < 0)
+    return oci_error_errno(err, "seccomp: rewind the exported filter");
+  _cleanup_free_ char *bpf = NULL;
+  size_t len = 0;
+  if (oci_read_fd(memfd, &bpf, &len, err) < 0)
+    return oci_error_wrap(err, "seccomp: read the exported filter");
+
+  unsigned int flags = f->raw_flags | SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  if (flags & SECCOMP_FILTER_FLAG_TSYNC)  /* TSYNC + listener needs TSYNC_ESRCH */
+    flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  struct sock_fprog prog = {.len = (unsigned short)(len / sizeof(struct sock_filter)),
+                            .filter = (struct sock_filter *)bpf};
+  int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (fd < 0)
+    return oci_error_errno(err, "seccomp: load the filter (flags %#x)", flags);
+  *notify_fd = fd;
+  return 0;
+}
+
+int oci_seccomp_load(struct oci_seccomp_filter *f, int *notify_fd, oci_error *err) {
+  *notify_fd = -1;
+  if (f->raw_load)
+    return load_raw(f, notify_fd, err);
+  int ret = seccomp_load(f->ctx);
+  if (ret < 0)
+    return oci_error_set(err, -ret, "seccomp: load the filter");
+  if (f->notify_used) {
+    int fd = seccomp_notify_fd(f->ctx);
+    if (fd < 0)
+      return oci_error_set(err, fd == -1 ? EOPNOTSUPP : -fd, "seccomp: get the listener fd");
+    *notify_fd = fd;
+  }
+  return 0;
+}
+
+/* ---- the seccomp agent ------------------------------------------------- */
+
+static void gen_str(yajl_gen g, const char *s) {
+  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+/* The container process state (config-linux.md). `state` is already JSON,
+ * and yajl_gen cannot insert raw text, so the object is generated without
+ * it and the state is spliced in before the closing brace. */
+static char *process_state_json(const struct oci_seccomp *sc, pid_t pid,
+                                const char *state_json) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  gen_str(g, "ociVersion");
+  gen_str(g, OCI_SPEC_VERSION);
+  gen_str(g, "fds");
+  yajl_gen_array_open(g);
+  gen_str(g, "seccompFd");
+  yajl_gen_array_close(g);
+  gen_str(g, "pid");
+  yajl_gen_integer(g, pid);
+  if (sc->listener_metadata != NULL) {
+    gen_str(g, "metadata");
+    gen_str(g, sc->listener_metadata);
+  }
+  yajl_gen_map_close(g);
+  const unsigned char *buf;
+  size_t len;
+  yajl_gen_get_buf(g, &buf, &len);
+  char *out = oci_xasprintf("%.*s,\"state\":%s}", (int)(len - 1), (const char *)buf,
+                            state_json);
+  yajl_gen_free(g);
+  return out;
+}
+
+static int connect_unix(const char *path, oci_error *err) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof(addr.sun_path))
+    return oci_error_set(err, ENAMETOOLONG, "linux.seccomp.listenerPath \"%s\"", path);
+  strcpy(addr.sun_path, path);
+  _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return oci_error_errno(err, "seccomp listener: socket");
+  if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+    return oci_error_errno(err, "seccomp listener: connect to \"%s\"", path);
+  return OCI_STEAL_FD(fd);
+}
+
+/* The first sendmsg carries the fd with the first bytes (the spec wants the
+ * fds in the first call); whatever it did not take follows with plain
+ * writes. */
+static int send_with_fd(int sock, const char *data, size_t len, int fd) {
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof(control));
+  struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = sizeof(control.buf)};
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  ssize_t n;
+  do
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -1;
+  return oci_write_all(sock, data + n, len - (size_t)n);
+}
+
+int oci_seccomp_send_listener(const struct oci_seccomp *sc, int notify_fd, pid_t pid,
+                              const char *state_json, oci_error *err) {
+  if (sc->listener_path == NULL)
+    return oci_error_set(err, EINVAL, "linux.seccomp.listenerPath: not set");
+  if (state_json == NULL || state_json[0] != '{')
+    return oci_error_set(err, EINVAL, "seccomp listener: the state is not a JSON object");
+  _cleanup_free_ char *json = process_state_json(sc, pid, state_json);
+  _cleanup_close_ int sock = connect_unix(sc->listener_path, err);
+  if (sock < 0)
+    return -1;
+  if (send_with_fd(sock, json, strlen(json), notify_fd) < 0)
+    return oci_error_errno(err, "seccomp listener: send the state to \"%s\"",
+                           sc->listener_path);
+  return 0;
 }
