@@ -88,7 +88,8 @@ int j_parse_tree(struct jctx *c, const char *json, size_t len, yajl_val *out) {
 yajl_val j_get(yajl_val obj, const char *key) {
   if (!YAJL_IS_OBJECT(obj))
     return NULL;
-  for (size_t i = 0; i < obj->u.object.len; i++) {
+  /* yajl keeps repeated keys; the last one wins, as in Go runtimes. */
+  for (size_t i = obj->u.object.len; i-- > 0;) {
     if (strcmp(obj->u.object.keys[i], key) == 0) {
       yajl_val v = obj->u.object.values[i];
       return YAJL_IS_NULL(v) ? NULL : v;

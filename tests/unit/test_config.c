@@ -1,2 +1,620 @@
-/* STUB */
-int main(void) { return 0; }
+/* Unit tests of libcontainer/config.c (config.json parser), spec.c (the
+ * default config of `ocirun spec`) and features.c (`ocirun features`).
+ *
+ * The runtime-spec's own schema test files are found through OCI_SPEC_DIR,
+ * by default ../shared/runtime-spec next to the source tree.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <yajl/yajl_tree.h>
+
+#include "ocirun/config.h"
+#include "ocirun/container.h"
+
+#ifndef OCI_TOP_SRCDIR
+#define OCI_TOP_SRCDIR "."
+#endif
+
+static char spec_dir[4096];
+
+static const char *schema_test_dir(const char *sub) {
+  static char buf[4200];
+  snprintf(buf, sizeof(buf), "%s/schema/test/config/%s", spec_dir, sub);
+  return buf;
+}
+
+static struct oci_config *parse_ok(const char *json) {
+  struct oci_config *cfg = NULL;
+  oci_error err = {0};
+  int r = oci_config_parse(json, strlen(json), "config.json", &cfg, &err);
+  if (r < 0)
+    fail_msg("unexpected error: %s\nfor: %s", err.msg, json);
+  assert_non_null(cfg);
+  return cfg;
+}
+
+/* The parse must fail with exactly this message. */
+static void parse_fails(const char *json, const char *want) {
+  struct oci_config *cfg = (void *)1;
+  oci_error err = {0};
+  int r = oci_config_parse(json, strlen(json), "config.json", &cfg, &err);
+  if (r >= 0)
+    fail_msg("parsed, expected error \"%s\" for: %s", want, json);
+  assert_null(cfg);
+  assert_int_equal(err.errnum, EINVAL);
+  assert_string_equal(err.msg, want);
+}
+
+/* ---------- runtime-spec schema test files ---------- */
+
+static int load_dir(const char *dir, const char *const *patterns, int want_ok) {
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    fail_msg("cannot open %s (set OCI_SPEC_DIR)", dir);
+  int count = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    bool match = false;
+    for (const char *const *p = patterns; *p != NULL; p++)
+      match |= fnmatch(*p, de->d_name, 0) == 0;
+    if (!match)
+      continue;
+    char path[8192];
+    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+    struct oci_config *cfg = NULL;
+    oci_error err = {0};
+    int r = oci_config_load_file(path, &cfg, &err);
+    if (want_ok && r < 0)
+      fail_msg("%s: %s", path, err.msg);
+    if (!want_ok) {
+      if (r >= 0)
+        fail_msg("%s parsed but is a bad config", path);
+      /* The message starts with the file's name. */
+      assert_true(strncmp(err.msg, de->d_name, strlen(de->d_name)) == 0);
+    }
+    oci_config_free(cfg);
+    count++;
+  }
+  closedir(d);
+  return count;
+}
+
+static void test_good_files(void **state) {
+  static const char *const pats[] = {"linux-*.json", "minimal*.json", "spec-example.json", NULL};
+  assert_true(load_dir(schema_test_dir("good"), pats, 1) >= 5);
+}
+
+static void test_bad_files(void **state) {
+  static const char *const pats[] = {"linux-*.json", "invalid-json.json", NULL};
+  assert_true(load_dir(schema_test_dir("bad"), pats, 0) >= 4);
+}
+
+/* Each bad file is rejected for the reason it is bad. linux-hugepage.json
+ * breaks the schema's pageSize pattern ("64kB": the unit must be KB/MB/GB);
+ * ocirun checks the pattern because the cgroup file name is built from it. */
+static void test_bad_files_reasons(void **state) {
+  static const struct {
+    const char *file, *msg;
+  } cases[] = {
+    {"invalid-json.json", "invalid-json.json: line 1: parse error: invalid object key (must be a string)"},
+    {"linux-hugepage.json", "linux-hugepage.json: linux.resources.hugepageLimits[0].pageSize: "
+                            "expected a size like \"2MB\" or \"64KB\", got \"64kB\""},
+    {"linux-netdevice.json", "linux-netdevice.json: linux.netDevices.eth0.name: expected a string"},
+    {"linux-rdma.json", "linux-rdma.json: linux.resources.rdma.mlx5_1.hcaHandles: "
+                        "expected an unsigned 32-bit integer"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char path[8192];
+    snprintf(path, sizeof(path), "%s/%s", schema_test_dir("bad"), cases[i].file);
+    struct oci_config *cfg = NULL;
+    oci_error err = {0};
+    assert_int_equal(oci_config_load_file(path, &cfg, &err), -1);
+    assert_string_equal(err.msg, cases[i].msg);
+  }
+}
+
+static struct oci_config *load_spec_example(void) {
+  char path[8192];
+  snprintf(path, sizeof(path), "%s/spec-example.json", schema_test_dir("good"));
+  struct oci_config *cfg = NULL;
+  oci_error err = {0};
+  if (oci_config_load_file(path, &cfg, &err) < 0)
+    fail_msg("%s", err.msg);
+  return cfg;
+}
+
+static void test_spec_example_process(void **state) {
+  struct oci_config *cfg = load_spec_example();
+  assert_string_equal(cfg->oci_version, "0.5.0-dev");
+  struct oci_process *p = cfg->process;
+  assert_non_null(p);
+  assert_true(p->terminal);
+  assert_int_equal(p->user.uid, 1);
+  assert_int_equal(p->user.gid, 1);
+  assert_int_equal(p->user.n_additional_gids, 2);
+  assert_int_equal(p->user.additional_gids[1], 6);
+  assert_false(p->user.umask.set);
+  assert_int_equal(p->n_args, 1);
+  assert_string_equal(p->args[0], "sh");
+  assert_null(p->args[1]); /* NULL-terminated for execve */
+  assert_int_equal(p->n_env, 2);
+  assert_string_equal(p->env[1], "TERM=xterm");
+  assert_string_equal(p->cwd, "/");
+  assert_non_null(p->capabilities);
+  assert_true(p->capabilities->bounding.present);
+  assert_int_equal(p->capabilities->bounding.n, 3);
+  assert_string_equal(p->capabilities->bounding.names[2], "CAP_NET_BIND_SERVICE");
+  assert_int_equal(p->capabilities->effective.n, 2);
+  assert_int_equal(p->capabilities->ambient.n, 1);
+  assert_int_equal(p->n_rlimits, 2);
+  assert_string_equal(p->rlimits[0].type, "RLIMIT_CORE");
+  assert_int_equal(p->rlimits[0].resource, RLIMIT_CORE);
+  assert_int_equal(p->rlimits[1].resource, RLIMIT_NOFILE);
+  assert_int_equal(p->rlimits[1].soft, 1024);
+  assert_int_equal(p->rlimits[1].hard, 1024);
+  assert_string_equal(p->apparmor_profile, "acme_secure_profile");
+  assert_string_equal(p->selinux_label, "system_u:system_r:svirt_lxc_net_t:s0:c124,c675");
+  assert_true(p->no_new_privileges);
+  assert_false(p->oom_score_adj.set);
+  assert_null(p->io_priority);
+  assert_null(p->scheduler);
+  oci_config_free(cfg);
+}
+
+static void test_spec_example_top(void **state) {
+  struct oci_config *cfg = load_spec_example();
+  assert_string_equal(cfg->root->path, "rootfs");
+  assert_true(cfg->root->readonly);
+  assert_string_equal(cfg->hostname, "slartibartfast");
+  assert_string_equal(cfg->domainname, "foobarbaz.test");
+  assert_int_equal(cfg->n_mounts, 7);
+  assert_string_equal(cfg->mounts[0].destination, "/proc");
+  assert_string_equal(cfg->mounts[0].type, "proc");
+  assert_int_equal(cfg->mounts[0].n_options, 0);
+  assert_int_equal(cfg->mounts[2].n_options, 6);
+  assert_string_equal(cfg->mounts[2].options[5], "gid=5");
+  assert_int_equal(cfg->hooks.prestart.n, 2);
+  assert_int_equal(cfg->hooks.prestart.items[0].n_args, 3);
+  assert_string_equal(cfg->hooks.prestart.items[0].env[0], "key1=value1");
+  assert_int_equal(cfg->hooks.create_runtime.n, 2);
+  assert_string_equal(cfg->hooks.create_container.items[0].path, "/usr/bin/mount-hook");
+  assert_int_equal(cfg->hooks.start_container.n, 1);
+  assert_true(cfg->hooks.poststart.items[0].timeout.set);
+  assert_int_equal(cfg->hooks.poststart.items[0].timeout.v, 5);
+  assert_false(cfg->hooks.prestart.items[1].timeout.set);
+  assert_string_equal(cfg->hooks.poststop.items[0].args[1], "-f");
+  assert_string_equal(oci_config_annotation(cfg, "com.example.key2"), "value2");
+  assert_null(oci_config_annotation(cfg, "com.example.none"));
+  oci_config_free(cfg);
+}
+
+static void test_spec_example_linux(void **state) {
+  struct oci_config *cfg = load_spec_example();
+  struct oci_linux *l = cfg->linux_;
+  assert_non_null(l);
+  assert_int_equal(l->n_devices, 2);
+  assert_int_equal(l->devices[0].type, 'c');
+  assert_int_equal(l->devices[0].major, 10);
+  assert_int_equal(l->devices[0].minor, 229);
+  assert_int_equal(l->devices[0].file_mode.v, 438);
+  assert_int_equal(l->devices[1].type, 'b');
+  assert_int_equal(l->uid_mappings[0].host_id, 1000);
+  assert_int_equal(l->gid_mappings[0].size, 32000);
+  assert_int_equal(l->n_sysctl, 2);
+  assert_string_equal(l->sysctl[0].key, "net.ipv4.ip_forward");
+  assert_string_equal(l->sysctl[0].value, "1");
+  assert_string_equal(l->cgroups_path, "/myRuntime/myContainer");
+  assert_string_equal(l->rootfs_propagation, "slave");
+  assert_int_equal(l->n_namespaces, 8);
+  assert_int_equal(l->namespaces[7].type, OCI_NS_TIME);
+  assert_null(l->namespaces[0].path);
+  assert_non_null(oci_config_namespace(cfg, OCI_NS_USER));
+  assert_true(l->time_monotonic.set);
+  assert_int_equal(l->time_monotonic.secs, 172800);
+  assert_int_equal(l->time_boottime.secs, 604800);
+  assert_int_equal(l->n_masked_paths, 4);
+  assert_string_equal(l->readonly_paths[5], "/proc/sysrq-trigger");
+  assert_string_equal(l->mount_label, "system_u:object_r:svirt_sandbox_file_t:s0:c715,c811");
+  assert_null(l->personality);
+  struct oci_seccomp *s = l->seccomp;
+  assert_string_equal(s->default_action, "SCMP_ACT_ALLOW");
+  assert_int_equal(s->n_architectures, 2);
+  assert_int_equal(s->n_syscalls, 1);
+  assert_string_equal(s->syscalls[0].names[1], "chmod");
+  assert_string_equal(s->syscalls[0].action, "SCMP_ACT_ERRNO");
+  assert_false(s->syscalls[0].errno_ret.set);
+  oci_config_free(cfg);
+}
+
+static void test_spec_example_resources(void **state) {
+  struct oci_config *cfg = load_spec_example();
+  struct oci_resources *r = cfg->linux_->resources;
+  assert_non_null(r);
+  assert_int_equal(r->network->class_id.v, 1048577);
+  assert_int_equal(r->network->n_priorities, 2);
+  assert_string_equal(r->network->priorities[1].name, "eth1");
+  assert_int_equal(r->network->priorities[1].priority, 1000);
+  assert_true(r->pids_limit.set);
+  assert_int_equal(r->pids_limit.v, 32771);
+  assert_int_equal(r->n_hugepage_limits, 2);
+  assert_string_equal(r->hugepage_limits[0].page_size, "2MB");
+  assert_true(r->hugepage_limits[0].limit == 9223372036854772000ULL);
+  assert_int_equal(r->memory->limit.v, 536870912);
+  assert_int_equal(r->memory->kernel.v, -1);
+  assert_true(r->memory->swappiness.set);
+  assert_int_equal(r->memory->swappiness.v, 0);
+  assert_true(r->memory->disable_oom_killer.set);
+  assert_false(r->memory->disable_oom_killer.v);
+  assert_int_equal(r->cpu->shares.v, 1024);
+  assert_int_equal(r->cpu->quota.v, 1000000);
+  assert_int_equal(r->cpu->burst.v, 1000000);
+  assert_int_equal(r->cpu->realtime_runtime.v, 950000);
+  assert_string_equal(r->cpu->cpus, "2-3");
+  assert_false(r->cpu->idle.set);
+  assert_int_equal(r->n_devices, 3);
+  assert_false(r->devices[0].allow);
+  assert_int_equal(r->devices[0].type, 'a');
+  assert_false(r->devices[0].major.set);
+  assert_int_equal(r->devices[1].type, 'c');
+  assert_int_equal(r->devices[1].minor.v, 229);
+  assert_string_equal(r->devices[2].access, "r");
+  assert_int_equal(r->block_io->weight.v, 10);
+  assert_int_equal(r->block_io->n_weight_device, 2);
+  assert_int_equal(r->block_io->weight_device[0].leaf_weight.v, 300);
+  assert_false(r->block_io->weight_device[1].leaf_weight.set);
+  assert_int_equal(r->block_io->throttle_read_bps[0].rate, 600);
+  assert_int_equal(r->block_io->n_throttle_write_iops, 1);
+  assert_int_equal(r->block_io->throttle_write_iops[0].minor, 16);
+  assert_int_equal(r->block_io->n_throttle_write_bps, 0);
+  oci_config_free(cfg);
+}
+
+static void test_rdma_good(void **state) {
+  char path[8192];
+  snprintf(path, sizeof(path), "%s/linux-rdma.json", schema_test_dir("good"));
+  struct oci_config *cfg = NULL;
+  oci_error err = {0};
+  assert_int_equal(oci_config_load_file(path, &cfg, &err), 0);
+  struct oci_resources *r = cfg->linux_->resources;
+  assert_int_equal(r->n_rdma, 3);
+  assert_string_equal(r->rdma[0].device, "mlx5_1");
+  assert_int_equal(r->rdma[0].hca_handles.v, 3);
+  assert_int_equal(r->rdma[1].hca_objects.v, 1000);
+  assert_false(r->rdma[1].hca_handles.set);
+  oci_config_free(cfg);
+}
+
+/* ---------- our own cases ---------- */
+
+#define MIN "\"ociVersion\": \"1.2.0\""
+/* A valid process plus x; a repeated key in x ("user") overrides the
+ * earlier one, the last one winning as in Go runtimes. */
+#define PROC(x) "{" MIN ", \"process\": {\"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0}, " x "}}"
+#define LINUX(x) "{" MIN ", \"linux\": {" x "}}"
+#define RES(x) LINUX("\"resources\": {" x "}")
+
+static void test_wrong_types(void **state) {
+  static const struct {
+    const char *json, *msg;
+  } cases[] = {
+    {"[]", "config.json: expected an object"},
+    {"{}", "config.json: ociVersion: required field is missing"},
+    {"{\"ociVersion\": 1}", "config.json: ociVersion: expected a string"},
+    {PROC("\"args\": \"sh\""), "config.json: process.args: expected an array of strings"},
+    {PROC("\"args\": [\"sh\", 3]"), "config.json: process.args[1]: expected a string"},
+    {PROC("\"terminal\": \"yes\""), "config.json: process.terminal: expected a boolean"},
+    {PROC("\"env\": {}"), "config.json: process.env: expected an array of strings"},
+    {"{" MIN ", \"process\": {\"cwd\": \"/\", \"user\": {\"uid\": -1, \"gid\": 0}}}",
+     "config.json: process.user.uid: expected an unsigned 32-bit integer, got -1"},
+    {"{" MIN ", \"process\": {\"cwd\": \"/\", \"user\": {\"uid\": 4294967296, \"gid\": 0}}}",
+     "config.json: process.user.uid: expected an unsigned 32-bit integer, got 4294967296"},
+    {"{" MIN ", \"process\": {\"cwd\": \"/\", \"user\": {\"uid\": 1.5, \"gid\": 0}}}",
+     "config.json: process.user.uid: expected an unsigned 32-bit integer, got 1.5"},
+    {"{" MIN ", \"process\": {\"cwd\": \"/\", \"user\": {\"uid\": 0}}}",
+     "config.json: process.user.gid: required field is missing"},
+    {"{" MIN ", \"process\": {\"cwd\": \"/\"}}", "config.json: process.user: required field is missing"},
+    {"{" MIN ", \"process\": {\"user\": {\"uid\": 0, \"gid\": 0}}}",
+     "config.json: process.cwd: required field is missing"},
+    {"{" MIN ", \"process\": []}", "config.json: process: expected an object"},
+    {PROC("\"user\": {\"uid\": 0, \"gid\": 0, \"additionalGids\": [1, \"2\"]}"),
+     "config.json: process.user.additionalGids[1]: expected an unsigned 32-bit integer"},
+    {PROC("\"consoleSize\": {\"height\": 10}"),
+     "config.json: process.consoleSize.width: required field is missing"},
+    {PROC("\"capabilities\": {\"bounding\": [\"CAP_KILL\", null]}"),
+     "config.json: process.capabilities.bounding[1]: expected a string"},
+    {PROC("\"rlimits\": [{\"type\": \"RLIMIT_FOO\", \"soft\": 1, \"hard\": 1}]"),
+     "config.json: process.rlimits[0].type: unknown rlimit \"RLIMIT_FOO\""},
+    {PROC("\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1}]"),
+     "config.json: process.rlimits[0].hard: required field is missing"},
+    {PROC("\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": -1, \"hard\": 1}]"),
+     "config.json: process.rlimits[0].soft: expected an unsigned 64-bit integer, got -1"},
+    {PROC("\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 18446744073709551616, \"hard\": 1}]"),
+     "config.json: process.rlimits[0].soft: expected an unsigned 64-bit integer, got 18446744073709551616"},
+    {PROC("\"oomScoreAdj\": 2147483648"),
+     "config.json: process.oomScoreAdj: expected a signed 32-bit integer, got 2147483648"},
+    {PROC("\"ioPriority\": {\"class\": \"IOPRIO_CLASS_FAST\"}"),
+     "config.json: process.ioPriority.class: unknown I/O priority class \"IOPRIO_CLASS_FAST\""},
+    {PROC("\"scheduler\": {\"nice\": 1}"), "config.json: process.scheduler.policy: required field is missing"},
+    {"{" MIN ", \"mounts\": {}}", "config.json: mounts: expected an array"},
+    {"{" MIN ", \"mounts\": [\"/proc\"]}", "config.json: mounts[0]: expected an object"},
+    {"{" MIN ", \"mounts\": [{\"source\": \"x\"}]}", "config.json: mounts[0].destination: required field is missing"},
+    {"{" MIN ", \"mounts\": [{\"destination\": \"/x\", \"uidMappings\": [{\"containerID\": 0, \"hostID\": 0}]}]}",
+     "config.json: mounts[0].uidMappings[0].size: required field is missing"},
+    {"{" MIN ", \"root\": {\"readonly\": true}}", "config.json: root.path: required field is missing"},
+    {"{" MIN ", \"hooks\": {\"poststop\": [{\"args\": []}]}}",
+     "config.json: hooks.poststop[0].path: required field is missing"},
+    {"{" MIN ", \"hooks\": {\"prestart\": [{\"path\": \"/x\", \"timeout\": 0}]}}",
+     "config.json: hooks.prestart[0].timeout: must be at least 1 second, got 0"},
+    {"{" MIN ", \"annotations\": {\"a\": 1}}", "config.json: annotations.a: expected a string"},
+    {LINUX("\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"uts\"}, {\"type\": \"foo\"}]"),
+     "config.json: linux.namespaces[2].type: unknown namespace type \"foo\""},
+    {LINUX("\"namespaces\": [{\"path\": \"/proc/1/ns/pid\"}]"),
+     "config.json: linux.namespaces[0].type: required field is missing"},
+    {LINUX("\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"pid\"}]"),
+     "config.json: linux.namespaces[1].type: duplicate namespace type \"pid\""},
+    {LINUX("\"uidMappings\": [{\"containerID\": 0, \"hostID\": \"1000\", \"size\": 1}]"),
+     "config.json: linux.uidMappings[0].hostID: expected an unsigned 32-bit integer"},
+    {LINUX("\"devices\": [{\"path\": \"/dev/x\", \"type\": \"x\"}]"),
+     "config.json: linux.devices[0].type: unknown device type \"x\""},
+    {LINUX("\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1}]"),
+     "config.json: linux.devices[0].minor: required field is missing"},
+    {LINUX("\"devices\": [{\"type\": \"p\"}]"), "config.json: linux.devices[0].path: required field is missing"},
+    {LINUX("\"rootfsPropagation\": \"everywhere\""),
+     "config.json: linux.rootfsPropagation: unknown rootfs propagation \"everywhere\""},
+    {LINUX("\"seccomp\": {\"syscalls\": []}"),
+     "config.json: linux.seccomp.defaultAction: required field is missing"},
+    {LINUX("\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [], \"action\": \"SCMP_ACT_KILL\"}]}"),
+     "config.json: linux.seccomp.syscalls[0].names: expected at least one syscall name"},
+    {LINUX("\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_KILL\", \"args\": [{\"index\": 0, \"value\": 1}]}]}"),
+     "config.json: linux.seccomp.syscalls[0].args[0].op: required field is missing"},
+    {LINUX("\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": -1}"),
+     "config.json: linux.seccomp.defaultErrnoRet: expected an unsigned 32-bit integer, got -1"},
+    {LINUX("\"sysctl\": {\"net.ipv4.ip_forward\": 1}"),
+     "config.json: linux.sysctl.net.ipv4.ip_forward: expected a string"},
+    {LINUX("\"timeOffsets\": {\"realtime\": {\"secs\": 1}}"),
+     "config.json: linux.timeOffsets.realtime: unknown clock \"realtime\" (expected \"monotonic\" or \"boottime\")"},
+    {LINUX("\"personality\": {\"domain\": \"LINUX64\"}"),
+     "config.json: linux.personality.domain: unknown personality domain \"LINUX64\""},
+    {LINUX("\"maskedPaths\": \"/proc/kcore\""), "config.json: linux.maskedPaths: expected an array of strings"},
+    {RES("\"memory\": {\"limit\": \"1G\"}"),
+     "config.json: linux.resources.memory.limit: expected a signed 64-bit integer"},
+    {RES("\"memory\": {\"limit\": 9223372036854775808}"),
+     "config.json: linux.resources.memory.limit: expected a signed 64-bit integer, got 9223372036854775808"},
+    {RES("\"memory\": {\"swappiness\": -1}"),
+     "config.json: linux.resources.memory.swappiness: expected an unsigned 64-bit integer, got -1"},
+    {RES("\"memory\": {\"disableOOMKiller\": 0}"),
+     "config.json: linux.resources.memory.disableOOMKiller: expected a boolean"},
+    {RES("\"cpu\": {\"shares\": -2}"),
+     "config.json: linux.resources.cpu.shares: expected an unsigned 64-bit integer, got -2"},
+    {RES("\"cpu\": {\"cpus\": 3}"), "config.json: linux.resources.cpu.cpus: expected a string"},
+    {RES("\"blockIO\": {\"weight\": 65536}"),
+     "config.json: linux.resources.blockIO.weight: expected an unsigned 16-bit integer, got 65536"},
+    {RES("\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": 8, \"minor\": 0}]}"),
+     "config.json: linux.resources.blockIO.throttleReadBpsDevice[0].rate: required field is missing"},
+    {RES("\"devices\": [{\"access\": \"rwm\"}]"),
+     "config.json: linux.resources.devices[0].allow: required field is missing"},
+    {RES("\"devices\": [{\"allow\": true, \"type\": \"p\"}]"),
+     "config.json: linux.resources.devices[0].type: unknown device type \"p\""},
+    {RES("\"devices\": [{\"allow\": true, \"access\": \"rx\"}]"),
+     "config.json: linux.resources.devices[0].access: expected a combination of \"r\", \"w\" and \"m\", got \"rx\""},
+    {RES("\"hugepageLimits\": [{\"pageSize\": \"2MB\"}]"),
+     "config.json: linux.resources.hugepageLimits[0].limit: required field is missing"},
+    {RES("\"network\": {\"priorities\": [{\"name\": \"eth0\"}]}"),
+     "config.json: linux.resources.network.priorities[0].priority: required field is missing"},
+    {RES("\"pids\": {\"limit\": true}"), "config.json: linux.resources.pids.limit: expected a signed 64-bit integer"},
+    {RES("\"unified\": {\"memory.max\": 5}"), "config.json: linux.resources.unified.memory.max: expected a string"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    parse_fails(cases[i].json, cases[i].msg);
+}
+
+static void test_malformed_json_line(void **state) {
+  parse_fails("{\n  \"ociVersion\": \"1.2.0\",\n  \"process\": {\n    \"cwd\": \"/\",,\n  }\n}\n",
+              "config.json: line 4: parse error: invalid object key (must be a string)");
+  parse_fails("{\n\"ociVersion\": \"1.2.0\"\n", "config.json: line 3: parse error: premature EOF");
+  parse_fails("{\"ociVersion\": \"1.2.0\"} {}",
+              "config.json: line 1: parse error: trailing garbage");
+  parse_fails("", "config.json: line 1: parse error: premature EOF");
+}
+
+static void test_unknown_fields_ignored(void **state) {
+  struct oci_config *cfg = parse_ok("{" MIN ", \"future\": {\"x\": [1, 2]}, "
+                                    "\"process\": {\"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0, \"sid\": \"x\"}, "
+                                    "\"execCPUAffinity\": {\"initial\": \"0\"}}, "
+                                    "\"linux\": {\"intelRdt\": {\"closID\": \"a\"}, \"memoryPolicy\": {}}, "
+                                    "\"vm\": {\"hypervisor\": {}}}");
+  assert_non_null(cfg->process);
+  assert_non_null(cfg->linux_);
+  oci_config_free(cfg);
+
+  cfg = parse_ok("{\"ociVersion\": \"1.0.0\", \"ociVersion\": \"1.2.0\"}");
+  assert_string_equal(cfg->oci_version, "1.2.0");
+  oci_config_free(cfg);
+}
+
+/* Absent optional values are unset, not zero; zero is kept as set. */
+static void test_absent_vs_zero(void **state) {
+  struct oci_config *cfg = parse_ok(PROC("\"user\": {\"uid\": 0, \"gid\": 0, \"umask\": 0}") );
+  assert_true(cfg->process->user.umask.set);
+  assert_int_equal(cfg->process->user.umask.v, 0);
+  assert_false(cfg->process->oom_score_adj.set);
+  assert_false(cfg->process->console_height.set);
+  assert_null(cfg->process->capabilities);
+  assert_null(cfg->process->args);
+  assert_null(cfg->root);
+  assert_null(cfg->linux_);
+  assert_null(cfg->hostname);
+  oci_config_free(cfg);
+
+  cfg = parse_ok(RES("\"pids\": {\"limit\": 0}, \"memory\": {\"swap\": 0}"));
+  struct oci_resources *r = cfg->linux_->resources;
+  assert_true(r->pids_limit.set);
+  assert_int_equal(r->pids_limit.v, 0);
+  assert_true(r->memory->swap.set);
+  assert_false(r->memory->limit.set);
+  assert_false(r->memory->use_hierarchy.set);
+  assert_null(r->cpu);
+  assert_null(r->block_io);
+  oci_config_free(cfg);
+
+  /* JSON null means "unset" too, as in Go runtimes. */
+  cfg = parse_ok(RES("\"pids\": {\"limit\": null}, \"cpu\": null") );
+  assert_false(cfg->linux_->resources->pids_limit.set);
+  assert_null(cfg->linux_->resources->cpu);
+  oci_config_free(cfg);
+
+  /* An empty capability set is present; a missing one is not. */
+  cfg = parse_ok(PROC("\"capabilities\": {\"bounding\": []}"));
+  assert_true(cfg->process->capabilities->bounding.present);
+  assert_int_equal(cfg->process->capabilities->bounding.n, 0);
+  assert_false(cfg->process->capabilities->ambient.present);
+  oci_config_free(cfg);
+}
+
+static void test_full_ranges(void **state) {
+  struct oci_config *cfg = parse_ok(PROC(
+      "\"user\": {\"uid\": 4294967295, \"gid\": 0}, "
+      "\"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": 18446744073709551615, \"hard\": 18446744073709551615}], "
+      "\"oomScoreAdj\": -1000, \"consoleSize\": {\"height\": 24, \"width\": 80}, "
+      "\"ioPriority\": {\"class\": \"IOPRIO_CLASS_IDLE\", \"priority\": 7}, "
+      "\"scheduler\": {\"policy\": \"SCHED_DEADLINE\", \"runtime\": 100, \"flags\": [\"SCHED_FLAG_RECLAIM\"]}"));
+  struct oci_process *p = cfg->process;
+  assert_int_equal(p->user.uid, 4294967295U);
+  assert_true(p->rlimits[0].soft == UINT64_MAX);
+  assert_int_equal(p->oom_score_adj.v, -1000);
+  assert_int_equal(p->console_width.v, 80);
+  assert_string_equal(p->io_priority->class_, "IOPRIO_CLASS_IDLE");
+  assert_int_equal(p->io_priority->priority, 7);
+  assert_string_equal(p->scheduler->policy, "SCHED_DEADLINE");
+  assert_int_equal(p->scheduler->runtime.v, 100);
+  assert_false(p->scheduler->nice.set);
+  assert_string_equal(p->scheduler->flags[0], "SCHED_FLAG_RECLAIM");
+  oci_config_free(cfg);
+
+  cfg = parse_ok(LINUX("\"resources\": {\"memory\": {\"limit\": -9223372036854775808}}, "
+                       "\"namespaces\": [{\"type\": \"network\", \"path\": \"/run/netns/x\"}], "
+                       "\"rootfsPropagation\": \"rshared\", "
+                       "\"devices\": [{\"path\": \"/dev/fifo\", \"type\": \"p\"}], "
+                       "\"personality\": {\"domain\": \"LINUX32\"}, "
+                       "\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1, "
+                       "\"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"], \"listenerPath\": \"/run/l.sock\", "
+                       "\"listenerMetadata\": \"meta\", \"syscalls\": [{\"names\": [\"read\"], "
+                       "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 38, \"args\": [{\"index\": 1, "
+                       "\"value\": 18446744073709551615, \"valueTwo\": 2, \"op\": \"SCMP_CMP_MASKED_EQ\"}]}]}"));
+  struct oci_linux *l = cfg->linux_;
+  assert_true(l->resources->memory->limit.v == INT64_MIN);
+  assert_string_equal(oci_config_namespace(cfg, OCI_NS_NETWORK)->path, "/run/netns/x");
+  assert_null(oci_config_namespace(cfg, OCI_NS_PID));
+  assert_int_equal(l->devices[0].type, 'p');
+  assert_string_equal(l->personality->domain, "LINUX32");
+  assert_int_equal(l->seccomp->default_errno_ret.v, 1);
+  assert_string_equal(l->seccomp->flags[0], "SECCOMP_FILTER_FLAG_LOG");
+  assert_string_equal(l->seccomp->listener_path, "/run/l.sock");
+  assert_string_equal(l->seccomp->listener_metadata, "meta");
+  assert_int_equal(l->seccomp->syscalls[0].errno_ret.v, 38);
+  struct oci_seccomp_arg *a = &l->seccomp->syscalls[0].args[0];
+  assert_int_equal(a->index, 1);
+  assert_true(a->value == UINT64_MAX);
+  assert_true(a->value_two.set);
+  assert_string_equal(a->op, "SCMP_CMP_MASKED_EQ");
+  oci_config_free(cfg);
+}
+
+static void test_process_json(void **state) {
+  const char *json = "{\"cwd\": \"/tmp\", \"user\": {\"uid\": 5, \"gid\": 6}, \"args\": [\"ls\", \"-l\"]}";
+  struct oci_process *p = NULL;
+  oci_error err = {0};
+  assert_int_equal(oci_process_parse(json, strlen(json), "process.json", &p, &err), 0);
+  assert_string_equal(p->cwd, "/tmp");
+  assert_int_equal(p->user.gid, 6);
+  assert_string_equal(p->args[1], "-l");
+  oci_process_free(p);
+
+  json = "{\"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0}, \"args\": 1}";
+  p = NULL;
+  assert_int_equal(oci_process_parse(json, strlen(json), "process.json", &p, &err), -1);
+  assert_null(p);
+  assert_string_equal(err.msg, "process.json: args: expected an array of strings");
+
+  json = "\"sh\"";
+  assert_int_equal(oci_process_parse(json, strlen(json), "process.json", &p, &err), -1);
+  assert_string_equal(err.msg, "process.json: expected an object");
+}
+
+static void test_resources_json(void **state) {
+  const char *json = "{\"memory\": {\"limit\": 1048576}, \"pids\": {\"limit\": 10}, "
+                     "\"unified\": {\"memory.high\": \"max\"}}";
+  struct oci_resources *r = NULL;
+  oci_error err = {0};
+  assert_int_equal(oci_resources_parse(json, strlen(json), "resources.json", &r, &err), 0);
+  assert_int_equal(r->memory->limit.v, 1048576);
+  assert_int_equal(r->pids_limit.v, 10);
+  assert_string_equal(r->unified[0].key, "memory.high");
+  assert_string_equal(r->unified[0].value, "max");
+  oci_resources_free(r);
+
+  json = "{\"cpu\": {\"quota\": \"lots\"}}";
+  assert_int_equal(oci_resources_parse(json, strlen(json), "resources.json", &r, &err), -1);
+  assert_string_equal(err.msg, "resources.json: cpu.quota: expected a signed 64-bit integer");
+}
+
+static void test_names(void **state) {
+  for (int t = 0; t < OCI_NS_COUNT; t++)
+    assert_int_equal(oci_ns_type_from_name(oci_ns_type_name(t)), t);
+  assert_string_equal(oci_ns_type_name(OCI_NS_NETWORK), "network");
+  assert_int_equal(oci_ns_type_from_name("net"), -1);
+  assert_null(oci_ns_type_name(OCI_NS_COUNT));
+  assert_int_equal(oci_rlimit_from_name("RLIMIT_NOFILE"), RLIMIT_NOFILE);
+  assert_int_equal(oci_rlimit_from_name("RLIMIT_RTTIME"), RLIMIT_RTTIME);
+  assert_int_equal(oci_rlimit_from_name("RLIMIT_MSGQUEUE"), RLIMIT_MSGQUEUE);
+  assert_int_equal(oci_rlimit_from_name("NOFILE"), -1);
+}
+
+static void test_load_missing_file(void **state) {
+  struct oci_config *cfg = NULL;
+  oci_error err = {0};
+  assert_int_equal(oci_config_load_file("/nonexistent/config.json", &cfg, &err), -1);
+  assert_non_null(strstr(err.msg, "/nonexistent/config.json"));
+  assert_int_equal(err.errnum, ENOENT);
+}
+
+int main(void) {
+  const char *env = getenv("OCI_SPEC_DIR");
+  if (env != NULL && *env != '\0')
+    snprintf(spec_dir, sizeof(spec_dir), "%s", env);
+  else
+    snprintf(spec_dir, sizeof(spec_dir), "%s/../shared/runtime-spec", OCI_TOP_SRCDIR);
+
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_good_files),
+    cmocka_unit_test(test_bad_files),
+    cmocka_unit_test(test_bad_files_reasons),
+    cmocka_unit_test(test_spec_example_process),
+    cmocka_unit_test(test_spec_example_top),
+    cmocka_unit_test(test_spec_example_linux),
+    cmocka_unit_test(test_spec_example_resources),
+    cmocka_unit_test(test_rdma_good),
+    cmocka_unit_test(test_wrong_types),
+    cmocka_unit_test(test_malformed_json_line),
+    cmocka_unit_test(test_unknown_fields_ignored),
+    cmocka_unit_test(test_absent_vs_zero),
+    cmocka_unit_test(test_full_ranges),
+    cmocka_unit_test(test_process_json),
+    cmocka_unit_test(test_resources_json),
+    cmocka_unit_test(test_names),
+    cmocka_unit_test(test_load_missing_file),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
