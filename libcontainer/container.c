@@ -1,15 +1,605 @@
-/* STUB: lifecycle (being written). */
+/* ocirun — container lifecycle: create, start, run, kill, delete, state, list.
+ *
+ * create() is a transaction: every step that changes the host registers its
+ * undo in `struct creation`, and any failure unwinds them all (init killed,
+ * cgroup removed, state dir removed) before the error goes up. */
 #include <errno.h>
-#include "ocirun/container.h"
-#define STUB(name) return oci_error_set(err, ENOSYS, name ": not implemented")
-void oci_container_status_free(struct oci_container_status *st) {}
-int oci_container_id_validate(const char *id, oci_error *err) { STUB("validate"); }
-int oci_container_create(const struct oci_context *ctx, const struct oci_create_opts *opts, oci_error *err) { STUB("create"); }
-int oci_container_start(const struct oci_context *ctx, const char *id, oci_error *err) { STUB("start"); }
-int oci_container_run(const struct oci_context *ctx, const struct oci_create_opts *opts, int *exit_status, oci_error *err) { STUB("run"); }
-int oci_container_kill(const struct oci_context *ctx, const char *id, int signum, bool all, oci_error *err) { STUB("kill"); }
-int oci_container_delete(const struct oci_context *ctx, const char *id, bool force, oci_error *err) { STUB("delete"); }
-int oci_container_state(const struct oci_context *ctx, const char *id, struct oci_container_status *out, oci_error *err) { STUB("state"); }
-int oci_container_state_json(const struct oci_context *ctx, const char *id, char **json, oci_error *err) { STUB("state"); }
-int oci_container_list(const struct oci_context *ctx, struct oci_container_status **out, size_t *n, oci_error *err) { STUB("list"); }
-int oci_container_exec(const struct oci_context *ctx, const struct oci_exec_opts *opts, int *exit_status, oci_error *err) { STUB("exec"); }
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+#include "ocirun/caps.h"
+#include "ocirun/cgroup.h"
+#include "ocirun/hooks.h"
+#include "ocirun/log.h"
+#include "ocirun/seccomp.h"
+#include "ocirun/terminal.h"
+
+void oci_container_status_free(struct oci_container_status *st) {
+  if (st == NULL)
+    return;
+  free(st->id);
+  free(st->status);
+  free(st->bundle);
+  free(st->rootfs);
+  free(st->created);
+  free(st->owner);
+  for (size_t i = 0; i < st->n_annotations; i++) {
+    free(st->annotations[i].key);
+    free(st->annotations[i].value);
+  }
+  free(st->annotations);
+  memset(st, 0, sizeof(*st));
+}
+
+int oci_container_id_validate(const char *id, oci_error *err) {
+  if (id == NULL || *id == '\0')
+    return oci_error_set(err, EINVAL, "container id cannot be empty");
+  if (strlen(id) > OCI_CONTAINER_ID_MAX)
+    return oci_error_set(err, EINVAL, "container id \"%.32s...\" is longer than %d characters",
+                         id, OCI_CONTAINER_ID_MAX);
+  if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strchr(id, '/') != NULL)
+    return oci_error_set(err, EINVAL, "invalid container id \"%s\": it must not contain '/' or be '.' or '..'", id);
+  for (const char *p = id; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      return oci_error_set(err, EINVAL, "invalid container id \"%s\": control character", id);
+  return 0;
+}
+
+/* ---- create ------------------------------------------------------------ */
+
+struct creation {
+  struct oci_state *st;
+  struct oci_cgroup *cg;
+  struct oci_seccomp_filter *seccomp;
+  pid_t pid;
+  int sock;          /* parent end of the sync socketpair */
+  int tty_master;    /* received from the init when relaying */
+  bool dir_made;
+};
+
+static void creation_rollback(struct creation *c) {
+  oci_error ignored;
+  if (c->pid > 0) {
+    kill(c->pid, SIGKILL);
+    waitpid(c->pid, NULL, 0);
+  }
+  if (c->cg) {
+    if (oci_cgroup_destroy(c->cg, &ignored) < 0)
+      oci_warn("rollback: %s", ignored.msg);
+  }
+  if (c->dir_made)
+    oci_state_dir_remove(c->st->dir, &ignored);
+}
+
+static void creation_free(struct creation *c) {
+  if (c->sock >= 0)
+    close(c->sock);
+  if (c->tty_master >= 0)
+    close(c->tty_master);
+  if (c->cg)
+    oci_cgroup_free(c->cg);
+  if (c->seccomp)
+    oci_seccomp_filter_free(c->seccomp);
+  oci_state_free(c->st);
+}
+
+static int load_bundle_config(const struct oci_create_opts *o, struct oci_state *st,
+                              oci_error *err) {
+  char real[PATH_MAX];
+  if (realpath(o->bundle ? o->bundle : ".", real) == NULL)
+    return oci_error_errno(err, "bundle \"%s\"", o->bundle ? o->bundle : ".");
+  st->bundle = oci_xstrdup(real);
+  _cleanup_free_ char *cpath =
+      o->config_path ? oci_xstrdup(o->config_path) : oci_xasprintf("%s/config.json", real);
+  if (oci_read_file(cpath, &st->config_json, NULL, err) < 0)
+    return oci_error_wrap(err, "bundle config");
+  return oci_config_parse(st->config_json, strlen(st->config_json), "config.json", &st->config,
+                          err);
+}
+
+static int resolve_rootfs(struct oci_state *st, oci_error *err) {
+  const struct oci_config *cfg = st->config;
+  if (cfg->root == NULL || cfg->root->path == NULL)
+    return oci_error_set(err, EINVAL, "config.json: root.path: required");
+  _cleanup_free_ char *p = cfg->root->path[0] == '/'
+                               ? oci_xstrdup(cfg->root->path)
+                               : oci_xasprintf("%s/%s", st->bundle, cfg->root->path);
+  char real[PATH_MAX];
+  struct stat sb;
+  if (realpath(p, real) == NULL || stat(real, &sb) < 0)
+    return oci_error_errno(err, "root.path: rootfs \"%s\"", p);
+  if (!S_ISDIR(sb.st_mode))
+    return oci_error_set(err, ENOTDIR, "root.path: rootfs \"%s\" is not a directory", p);
+  st->rootfs = oci_xstrdup(real);
+  return 0;
+}
+
+/* Everything that can be checked before the host is touched. */
+static int validate_config(const struct oci_config *cfg, const struct oci_create_opts *o,
+                           struct creation *c, oci_error *err) {
+  if (cfg->process == NULL)
+    return oci_error_set(err, EINVAL, "config.json: process: required to create a container");
+  if (cfg->process->n_args == 0)
+    return oci_error_set(err, EINVAL, "config.json: process.args: must not be empty");
+  if (!oci_ns_wants(cfg, OCI_NS_MOUNT))
+    return oci_error_set(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
+  if (cfg->process->terminal && o->detach && o->console_socket == NULL)
+    return oci_error_set(err, EINVAL,
+                         "config.json: process.terminal: a detached container with a terminal needs --console-socket");
+  if (cfg->process->apparmor_profile && *cfg->process->apparmor_profile)
+    return oci_error_set(err, ENOTSUP, "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
+  if (cfg->process->selinux_label && *cfg->process->selinux_label)
+    return oci_error_set(err, ENOTSUP, "config.json: process.selinuxLabel: SELinux is not enabled on this host");
+  if (cfg->process->capabilities &&
+      oci_caps_validate(cfg->process->capabilities, "process.capabilities", err) < 0)
+    return oci_error_wrap(err, "config.json");
+  if (cfg->linux_ && cfg->linux_->seccomp &&
+      oci_seccomp_prepare(cfg->linux_->seccomp, &c->seccomp, err) < 0)
+    return oci_error_wrap(err, "config.json");
+  return 0;
+}
+
+static int make_fifo(const struct oci_state *st, int *fd, oci_error *err) {
+  _cleanup_free_ char *path = oci_xasprintf("%s/exec.fifo", st->dir);
+  if (mkfifo(path, 0600) < 0)
+    return oci_error_errno(err, "mkfifo \"%s\"", path);
+  /* O_RDWR never blocks on a fifo: the init keeps the read side. */
+  *fd = open(path, O_RDWR | O_CLOEXEC);
+  if (*fd < 0)
+    return oci_error_errno(err, "open \"%s\"", path);
+  return 0;
+}
+
+static char *hook_state_json(const struct oci_state *st, const char *status) {
+  return oci_state_spec_json(st, status, false);
+}
+
+static int run_runtime_hooks(struct creation *c, oci_error *err) {
+  _cleanup_free_ char *json = hook_state_json(c->st, "creating");
+  if (oci_hooks_run(&c->st->config->hooks.prestart, "prestart", json, err) < 0 ||
+      oci_hooks_run(&c->st->config->hooks.create_runtime, "createRuntime", json, err) < 0)
+    return -1;
+  return oci_sync_send(c->sock, OCI_SYNC_HOOKS_DONE, json, strlen(json) + 1, -1, err);
+}
+
+static int handle_init_message(struct creation *c, struct oci_sync_msg *m, oci_error *err) {
+  switch (m->type) {
+  case OCI_SYNC_HOOKS:
+    return run_runtime_hooks(c, err);
+  case OCI_SYNC_TTY_FD:
+    c->tty_master = OCI_STEAL_FD(m->fd);
+    return 0;
+  case OCI_SYNC_SECCOMP_FD: {
+    _cleanup_free_ char *json = hook_state_json(c->st, "creating");
+    return oci_seccomp_send_listener(c->st->config->linux_->seccomp, m->fd, c->pid, json, err);
+  }
+  default:
+    return oci_error_set(err, EPROTO, "sync: unexpected message %d", m->type);
+  }
+}
+
+/* Serve the init (hooks, fds it hands over) until it says it is ready; an
+ * error it reports becomes ours. */
+static int recv_until_ready(struct creation *c, oci_error *err) {
+  for (;;) {
+    struct oci_sync_msg m;
+    if (oci_sync_recv(c->sock, &m, err) < 0)
+      return -1;
+    if (m.type == OCI_SYNC_READY) {
+      oci_sync_msg_clear(&m);
+      return 0;
+    }
+    if (m.type == OCI_SYNC_ERROR) {
+      int errnum = 0;
+      if (m.len >= sizeof(int))
+        memcpy(&errnum, m.data, sizeof(int));
+      oci_error_set(err, 0, "%s", m.len > sizeof(int) ? m.data + sizeof(int) : "init failed");
+      err->errnum = errnum;
+      oci_sync_msg_clear(&m);
+      return -1;
+    }
+    int r = handle_init_message(c, &m, err);
+    oci_sync_msg_clear(&m);
+    if (r < 0)
+      return -1;
+  }
+}
+
+static int write_pid_file(const char *path, pid_t pid, oci_error *err) {
+  char buf[32];
+  int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+  if (oci_write_file_atomic(path, buf, (size_t)n, err) < 0)
+    return oci_error_wrap(err, "--pid-file");
+  return 0;
+}
+
+/* Parent side between clone and "ready": maps, oom score, cgroup, go. */
+static int configure_init(struct creation *c, oci_error *err) {
+  const struct oci_config *cfg = c->st->config;
+  const struct oci_namespace *userns = oci_config_namespace(cfg, OCI_NS_USER);
+  if (userns && userns->path == NULL && oci_ns_write_id_maps(cfg, c->pid, err) < 0)
+    return -1;
+  if (cfg->process->oom_score_adj.set) {
+    char path[64], buf[32];
+    snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)c->pid);
+    int n = snprintf(buf, sizeof(buf), "%lld", (long long)cfg->process->oom_score_adj.v);
+    if (oci_write_file_at(AT_FDCWD, path, buf, (size_t)n, err) < 0)
+      return oci_error_wrap(err, "process.oomScoreAdj");
+  }
+  if (c->cg && oci_cgroup_enter(c->cg, c->pid, err) < 0)
+    return -1;
+  _cleanup_free_ char *json = hook_state_json(c->st, "created");
+  return oci_sync_send(c->sock, OCI_SYNC_GO, json, strlen(json) + 1, -1, err);
+}
+
+static int spawn_init(struct creation *c, const struct oci_create_opts *o, bool relay_tty,
+                      oci_error *err) {
+  const struct oci_config *cfg = c->st->config;
+  int sv[2];
+  _cleanup_close_ int fifo = -1, console = -1;
+  if (make_fifo(c->st, &fifo, err) < 0)
+    return -1;
+  if (cfg->process->terminal && o->console_socket &&
+      (console = oci_console_socket_connect(o->console_socket, err)) < 0)
+    return oci_error_wrap(err, "--console-socket");
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return oci_error_errno(err, "socketpair");
+  c->sock = sv[0];
+  _cleanup_close_ int child_sock = sv[1];
+  struct oci_init_args a = {
+      .cfg = cfg, .id = c->st->id, .bundle = c->st->bundle, .rootfs = c->st->rootfs,
+      .sync_fd = child_sock, .fifo_fd = fifo, .console_fd = console,
+      .tty_to_parent = relay_tty && cfg->process->terminal && console < 0,
+      .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot,
+      .no_new_keyring = o->no_new_keyring, .userns = oci_ns_wants(cfg, OCI_NS_USER),
+      .cgroupns = oci_ns_wants(cfg, OCI_NS_CGROUP), .cgroup = c->cg, .seccomp = c->seccomp,
+  };
+  if (oci_ns_open_paths(cfg, a.ns_fds, err) < 0)
+    return -1;
+  if (oci_ns_prepare_time(cfg, err) < 0) {
+    oci_ns_close_fds(a.ns_fds);
+    return -1;
+  }
+  int r = oci_init_spawn(&a, c->sock, &c->pid, err);
+  oci_ns_close_fds(a.ns_fds);
+  return r;
+}
+
+static int create_container(const struct oci_context *ctx, const struct oci_create_opts *o,
+                            bool relay_tty, struct creation *c, oci_error *err) {
+  c->st = oci_xmalloc0(sizeof(*c->st));
+  c->sock = c->tty_master = -1;
+  struct oci_state *st = c->st;
+  if (oci_container_id_validate(o->id, err) < 0)
+    return -1;
+  st->id = oci_xstrdup(o->id);
+  if (load_bundle_config(o, st, err) < 0 || resolve_rootfs(st, err) < 0 ||
+      validate_config(st->config, o, c, err) < 0)
+    return -1;
+  if (oci_state_dir_create(ctx, o->id, &st->dir, err) < 0)
+    return -1;
+  c->dir_made = true;
+  st->created = oci_now_rfc3339();
+  st->owner = oci_state_owner_name();
+  st->systemd_cgroup = ctx->systemd_cgroup;
+  if (oci_cgroup_create(st->config, o->id, ctx->systemd_cgroup, &c->cg, err) < 0)
+    goto fail;
+  st->cgroup = oci_cgroup_save(c->cg);
+  if (st->config->linux_ && st->config->linux_->resources &&
+      oci_cgroup_apply(c->cg, st->config->linux_->resources, err) < 0)
+    goto fail;
+  if (spawn_init(c, o, relay_tty, err) < 0 || configure_init(c, err) < 0 ||
+      recv_until_ready(c, err) < 0)
+    goto fail;
+  st->pid = c->pid;
+  st->pid_start = oci_pid_start_time(c->pid);
+  if (oci_state_save(st, true, err) < 0)
+    goto fail;
+  if (o->pid_file && write_pid_file(o->pid_file, c->pid, err) < 0)
+    goto fail;
+  return 0;
+fail:
+  creation_rollback(c);
+  return -1;
+}
+
+int oci_container_create(const struct oci_context *ctx, const struct oci_create_opts *opts,
+                         oci_error *err) {
+  struct creation c = {0};
+  int r = create_container(ctx, opts, false, &c, err);
+  if (r < 0)
+    oci_error_wrap(err, "create \"%s\"", opts->id ? opts->id : "");
+  creation_free(&c);
+  return r;
+}
+
+/* ---- start ------------------------------------------------------------- */
+
+static int release_init(const struct oci_state *st, oci_error *err) {
+  _cleanup_free_ char *path = oci_xasprintf("%s/exec.fifo", st->dir);
+  /* Non-blocking: ENXIO means nobody holds the read side, i.e. the init died. */
+  _cleanup_close_ int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENXIO)
+      return oci_error_set(err, ESRCH, "container \"%s\": its init process has exited", st->id);
+    return oci_error_errno(err, "open \"%s\"", path);
+  }
+  if (oci_write_all(fd, "0", 1) < 0)
+    return oci_error_errno(err, "write \"%s\"", path);
+  unlink(path);
+  return 0;
+}
+
+static void run_poststart(const struct oci_state *st) {
+  if (st->config->hooks.poststart.n == 0)
+    return;
+  oci_error e;
+  _cleanup_free_ char *json = oci_state_spec_json(st, "running", false);
+  if (oci_hooks_run(&st->config->hooks.poststart, "poststart", json, &e) < 0)
+    oci_warn("%s", e.msg);
+}
+
+static int start_locked(const struct oci_context *ctx, const char *id, oci_error *err) {
+  struct oci_state *st = NULL;
+  if (oci_state_load(ctx, id, &st, err) < 0)
+    return -1;
+  const char *status = oci_state_status(st);
+  int r = 0;
+  if (strcmp(status, "created") != 0)
+    r = oci_error_set(err, EINVAL, "container \"%s\" is %s, not created: cannot start it", id,
+                      status);
+  else if ((r = release_init(st, err)) == 0)
+    run_poststart(st);
+  oci_state_free(st);
+  return r;
+}
+
+int oci_container_start(const struct oci_context *ctx, const char *id, oci_error *err) {
+  if (oci_container_id_validate(id, err) < 0)
+    return -1;
+  _cleanup_close_ int lock = oci_state_lock(ctx, id, err);
+  if (lock < 0)
+    return -1;
+  return start_locked(ctx, id, err);
+}
+
+/* ---- delete ------------------------------------------------------------ */
+
+static void run_poststop(const struct oci_state *st) {
+  if (st->config == NULL || st->config->hooks.poststop.n == 0)
+    return;
+  oci_error e;
+  _cleanup_free_ char *json = oci_state_spec_json(st, "stopped", false);
+  if (oci_hooks_run(&st->config->hooks.poststop, "poststop", json, &e) < 0)
+    oci_warn("%s", e.msg);
+}
+
+static void kill_init(const struct oci_state *st) {
+  if (!oci_state_init_alive(st))
+    return;
+  int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+  if (pidfd >= 0) {
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    poll(&p, 1, 5000);
+    close(pidfd);
+  } else {
+    kill(st->pid, SIGKILL);
+  }
+}
+
+static int destroy(struct oci_state *st, oci_error *err) {
+  kill_init(st);
+  if (st->cgroup) {
+    struct oci_cgroup *cg = NULL;
+    if (oci_cgroup_load(st->cgroup, &cg, err) < 0)
+      return -1;
+    int r = oci_cgroup_destroy(cg, err);
+    oci_cgroup_free(cg);
+    if (r < 0)
+      return -1;
+  }
+  run_poststop(st);
+  return oci_state_dir_remove(st->dir, err);
+}
+
+int oci_container_delete(const struct oci_context *ctx, const char *id, bool force,
+                         oci_error *err) {
+  if (oci_container_id_validate(id, err) < 0)
+    return -1;
+  _cleanup_close_ int lock = oci_state_lock(ctx, id, err);
+  if (lock < 0)
+    return -1;
+  struct oci_state *st = NULL;
+  if (oci_state_load(ctx, id, &st, err) < 0)
+    return -1;
+  const char *status = oci_state_status(st);
+  int r;
+  if (!force && strcmp(status, "stopped") != 0 && strcmp(status, "created") != 0)
+    r = oci_error_set(err, EBUSY, "cannot delete container \"%s\" that is not stopped: %s", id,
+                      status);
+  else
+    r = destroy(st, err);
+  oci_state_free(st);
+  return r;
+}
+
+/* ---- kill -------------------------------------------------------------- */
+
+static int signal_init(const struct oci_state *st, int signum, oci_error *err) {
+  int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+  if (pidfd < 0)
+    return oci_error_errno(err, "container \"%s\": open its init process", st->id);
+  /* The pidfd pins the process: re-check it is still ours, then signal. */
+  int r = 0;
+  if (!oci_state_init_alive(st))
+    r = oci_error_set(err, ESRCH, "container \"%s\" is not running", st->id);
+  else if (syscall(SYS_pidfd_send_signal, pidfd, signum, NULL, 0) < 0)
+    r = oci_error_errno(err, "container \"%s\": send signal %d", st->id, signum);
+  close(pidfd);
+  return r;
+}
+
+int oci_container_kill(const struct oci_context *ctx, const char *id, int signum, bool all,
+                       oci_error *err) {
+  struct oci_state *st = NULL;
+  if (oci_state_load(ctx, id, &st, err) < 0)
+    return -1;
+  int r;
+  if (strcmp(oci_state_status(st), "stopped") == 0 && !all) {
+    r = oci_error_set(err, ESRCH, "container \"%s\" is not running", id);
+  } else if (all && st->cgroup) {
+    struct oci_cgroup *cg = NULL;
+    r = oci_cgroup_load(st->cgroup, &cg, err);
+    if (r == 0)
+      r = oci_cgroup_kill(cg, signum, err);
+    oci_cgroup_free(cg);
+  } else {
+    r = signal_init(st, signum, err);
+  }
+  oci_state_free(st);
+  return r;
+}
+
+/* ---- state / list ------------------------------------------------------ */
+
+static void fill_status(const struct oci_state *st, struct oci_container_status *out) {
+  memset(out, 0, sizeof(*out));
+  out->id = oci_xstrdup(st->id);
+  out->status = oci_xstrdup(oci_state_status(st));
+  out->pid = strcmp(out->status, "stopped") == 0 ? 0 : st->pid;
+  out->bundle = oci_xstrdup(st->bundle);
+  out->rootfs = oci_xstrdup(st->rootfs);
+  out->created = oci_xstrdup(st->created);
+  out->owner = oci_xstrdup(st->owner);
+  const struct oci_config *cfg = st->config;
+  if (cfg && cfg->n_annotations) {
+    out->annotations = oci_xmalloc0(cfg->n_annotations * sizeof(struct oci_kv));
+    for (size_t i = 0; i < cfg->n_annotations; i++) {
+      out->annotations[i].key = oci_xstrdup(cfg->annotations[i].key);
+      out->annotations[i].value = oci_xstrdup(cfg->annotations[i].value);
+    }
+    out->n_annotations = cfg->n_annotations;
+  }
+}
+
+int oci_container_state(const struct oci_context *ctx, const char *id,
+                        struct oci_container_status *out, oci_error *err) {
+  struct oci_state *st = NULL;
+  if (oci_state_load(ctx, id, &st, err) < 0)
+    return -1;
+  fill_status(st, out);
+  oci_state_free(st);
+  return 0;
+}
+
+int oci_container_state_json(const struct oci_context *ctx, const char *id, char **json,
+                             oci_error *err) {
+  struct oci_state *st = NULL;
+  if (oci_state_load(ctx, id, &st, err) < 0)
+    return -1;
+  *json = oci_state_spec_json(st, oci_state_status(st), true);
+  oci_state_free(st);
+  return 0;
+}
+
+int oci_container_list(const struct oci_context *ctx, struct oci_container_status **out,
+                       size_t *n, oci_error *err) {
+  _cleanup_strv_ char **ids = NULL;
+  size_t n_ids = 0;
+  *out = NULL;
+  *n = 0;
+  if (oci_state_list_ids(ctx, &ids, &n_ids, err) < 0)
+    return -1;
+  *out = oci_xmalloc0((n_ids + 1) * sizeof(**out));
+  for (size_t i = 0; i < n_ids; i++) {
+    struct oci_state *st = NULL;
+    oci_error ignored;
+    if (oci_state_load(ctx, ids[i], &st, &ignored) < 0)
+      continue; /* deleted meanwhile */
+    fill_status(st, &(*out)[(*n)++]);
+    oci_state_free(st);
+  }
+  return 0;
+}
+
+/* ---- run --------------------------------------------------------------- */
+
+/* Forward the signals a user sends to `ocirun run` to the container, reap
+ * everything (we are a subreaper), return the init's exit status. */
+static int wait_forwarding(pid_t init, int *exit_status, oci_error *err) {
+  sigset_t set;
+  sigemptyset(&set);
+  int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+  for (size_t i = 0; i < OCI_ARRAY_SIZE(fwd); i++)
+    sigaddset(&set, fwd[i]);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  if (sfd < 0)
+    return oci_error_errno(err, "signalfd");
+  for (;;) {
+    int status;
+    pid_t w;
+    while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+      if (w == init) {
+        *exit_status = oci_wait_status_to_exit(status);
+        return 0;
+      }
+    if (w < 0 && errno == ECHILD)
+      return oci_error_set(err, ECHILD, "lost the container's init process");
+    struct signalfd_siginfo si;
+    ssize_t n = read(sfd, &si, sizeof(si));
+    if (n != sizeof(si))
+      continue;
+    if (si.ssi_signo != SIGCHLD)
+      kill(init, (int)si.ssi_signo);
+  }
+}
+
+static int run_foreground(const struct oci_context *ctx, struct creation *c, int *exit_status,
+                          oci_error *err) {
+  if (c->tty_master >= 0) {
+    oci_error relay_err;
+    if (oci_terminal_relay(c->tty_master, &relay_err) < 0)
+      oci_warn("terminal: %s", relay_err.msg);
+  }
+  return wait_forwarding(c->pid, exit_status, err);
+}
+
+int oci_container_run(const struct oci_context *ctx, const struct oci_create_opts *opts,
+                      int *exit_status, oci_error *err) {
+  struct creation c = {0};
+  *exit_status = 0;
+  /* The init is our child; orphans it leaves behind are reparented to us. */
+  if (!opts->detach)
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+  if (create_container(ctx, opts, !opts->detach, &c, err) < 0) {
+    creation_free(&c);
+    return oci_error_wrap(err, "run \"%s\"", opts->id ? opts->id : "");
+  }
+  int r = start_locked(ctx, opts->id, err);
+  if (r == 0 && !opts->detach)
+    r = run_foreground(ctx, &c, exit_status, err);
+  if (!opts->detach && !opts->keep) {
+    oci_error derr;
+    struct oci_state *st = NULL;
+    if (oci_state_load(ctx, opts->id, &st, &derr) == 0) {
+      if (destroy(st, &derr) < 0)
+        oci_warn("delete \"%s\": %s", opts->id, derr.msg);
+      oci_state_free(st);
+    }
+  }
+  creation_free(&c);
+  return r;
+}

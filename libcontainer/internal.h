@@ -14,6 +14,7 @@
 
 /* What ocirun keeps about a container between commands. */
 struct oci_state {
+  char *dir;                 /* <root>/<id> */
   char *id;
   char *bundle;
   char *rootfs;              /* absolute host path */
@@ -43,5 +44,120 @@ bool oci_state_init_alive(const struct oci_state *st);
 
 /* Take the per-container lock (flock on <root>/<id>/lock). Returns fd. */
 int oci_state_lock(const struct oci_context *ctx, const char *id, oci_error *err);
+
+/* Make <root>/<id> (exclusive: an existing id is an error naming it) and
+ * return its path. */
+int oci_state_dir_create(const struct oci_context *ctx, const char *id, char **dir,
+                         oci_error *err);
+/* Write st to <dir>/state.json atomically (and config_json to config.json
+ * when `with_config`). */
+int oci_state_save(const struct oci_state *st, bool with_config, oci_error *err);
+/* rm -r of <root>/<id>. */
+int oci_state_dir_remove(const char *dir, oci_error *err);
+/* The spec's state JSON (+ runc's rootfs/created/owner) with the given
+ * status; pid is omitted when 0. */
+char *oci_state_spec_json(const struct oci_state *st, const char *status, bool pretty);
+/* Ids under the state root (sorted). */
+int oci_state_list_ids(const struct oci_context *ctx, char ***ids, size_t *n, oci_error *err);
+/* User name of the effective uid ("#N" when unknown). */
+char *oci_state_owner_name(void);
+/* RFC 3339 UTC time with nanoseconds, as runc writes "created". */
+char *oci_now_rfc3339(void);
+/* Is pid alive (not a zombie) and started at `start` (0: don't check)? */
+bool oci_pid_alive(pid_t pid, unsigned long long start);
+
+
+/* ---- sync.c: parent <-> init protocol over a SOCK_STREAM socketpair --- */
+
+enum oci_sync_type {
+  OCI_SYNC_GO = 1,          /* P->C: maps written, cgroup joined: carry on */
+  OCI_SYNC_HOOKS,           /* C->P: mounts done, run prestart/createRuntime hooks */
+  OCI_SYNC_HOOKS_DONE,      /* P->C: payload = state JSON for createContainer hooks */
+  OCI_SYNC_SECCOMP_FD,      /* C->P: one fd attached: the seccomp listener */
+  OCI_SYNC_TTY_FD,          /* C->P: one fd attached: the pty master (no console socket) */
+  OCI_SYNC_PID,             /* C->P: payload = pid_t of the real init (intermediate case) */
+  OCI_SYNC_READY,           /* C->P: set up; waiting for start (exec: about to exec) */
+  OCI_SYNC_ERROR,           /* C->P: payload = int errnum + message */
+};
+
+struct oci_sync_msg {
+  enum oci_sync_type type;
+  char *data;               /* malloc'd payload, NUL-terminated; may be NULL */
+  size_t len;
+  int fd;                   /* attached fd or -1 */
+};
+
+int oci_sync_send(int sock, enum oci_sync_type type, const void *data, size_t len, int fd,
+                  oci_error *err);
+/* Receive one message; EOF reads as an error ("init exited unexpectedly"). */
+int oci_sync_recv(int sock, struct oci_sync_msg *msg, oci_error *err);
+void oci_sync_msg_clear(struct oci_sync_msg *msg);
+/* Receive and require `type`; an OCI_SYNC_ERROR from the peer becomes *err. */
+int oci_sync_expect(int sock, enum oci_sync_type type, struct oci_sync_msg *msg, oci_error *err);
+/* Child side: report err to the parent (best effort). */
+void oci_sync_send_error(int sock, const oci_error *err);
+
+/* ---- namespaces.c ------------------------------------------------------ */
+
+/* CLONE_NEW* flag of a namespace type. */
+int oci_ns_clone_flag(enum oci_ns_type t);
+/* Flags of the namespaces the config asks to create (no path). CLONE_NEWTIME
+ * is left out: it is made by oci_ns_prepare_time() in the parent. */
+int oci_ns_new_flags(const struct oci_config *cfg);
+bool oci_ns_has_paths(const struct oci_config *cfg);
+bool oci_ns_wants(const struct oci_config *cfg, enum oci_ns_type t);
+
+/* Parent side, before clone: a new time namespace for the children with
+ * linux.timeOffsets written (offsets can only be set before anyone enters). */
+int oci_ns_prepare_time(const struct oci_config *cfg, oci_error *err);
+
+/* Parent side: write uid_map/gid_map (and setgroups) of pid. */
+int oci_ns_write_id_maps(const struct oci_config *cfg, pid_t pid, oci_error *err);
+
+/* Open every namespaces[].path now (fds CLOEXEC), so later mounts can't
+ * change what they point to. fds[t] = -1 where no path. */
+int oci_ns_open_paths(const struct oci_config *cfg, int fds[OCI_NS_COUNT], oci_error *err);
+/* setns() into each open fd: user first, mount last. Closes them. */
+int oci_ns_join_fds(int fds[OCI_NS_COUNT], const char *what, oci_error *err);
+void oci_ns_close_fds(int fds[OCI_NS_COUNT]);
+
+/* ---- process.c: the container's init ---------------------------------- */
+
+struct oci_cgroup;
+struct oci_seccomp_filter;
+
+/* Everything the init needs, prepared by the parent before clone. */
+struct oci_init_args {
+  const struct oci_config *cfg;
+  const char *id;
+  const char *bundle;
+  const char *rootfs;         /* absolute host path */
+  int sync_fd;                /* the init's end of the socketpair */
+  int fifo_fd;                /* exec.fifo opened O_RDWR: start writes, init reads */
+  int console_fd;             /* connected --console-socket, or -1 */
+  bool tty_to_parent;         /* terminal without console socket: send master to parent */
+  int preserve_fds;
+  bool no_pivot;
+  bool no_new_keyring;
+  bool userns;                /* the init runs in a user namespace of its own */
+  bool cgroupns;              /* a new cgroup namespace */
+  const struct oci_cgroup *cgroup;
+  struct oci_seccomp_filter *seccomp;
+  int ns_fds[OCI_NS_COUNT];   /* namespaces[].path fds to join */
+};
+
+/* Start the init: clone with the namespace flags (through an intermediate
+ * process when namespaces are joined by path). Returns the init's pid as
+ * seen from the caller. */
+int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_error *err);
+
+/* Executable lookup like execvp, but in the container's PATH. */
+char *oci_find_executable(const char *name, char **env, size_t n_env);
+/* Apply process.rlimits. */
+int oci_apply_rlimits(const struct oci_process *p, oci_error *err);
+/* setgroups/setresgid/setresuid + umask for process.user. */
+int oci_set_user(const struct oci_user *u, bool setgroups_allowed, oci_error *err);
+/* Exit status as a shell reports it: code, or 128+N for signal N. */
+int oci_wait_status_to_exit(int status);
 
 #endif

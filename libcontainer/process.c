@@ -1,1 +1,393 @@
-/* ocirun — process (being written). */
+/* ocirun — the container's init process.
+ *
+ * The parent clones it into the new namespaces; it waits for the parent to
+ * write its id maps and place it in the cgroup, builds the rootfs, drops
+ * privileges in the order the kernel requires, tells the parent it is ready
+ * and then blocks reading exec.fifo until `start` writes to it. Anything
+ * that fails before "ready" is sent to the parent as an error message; the
+ * parent reports it and rolls everything back. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+#include "ocirun/caps.h"
+#include "ocirun/hooks.h"
+#include "ocirun/log.h"
+#include "ocirun/rootfs.h"
+#include "ocirun/seccomp.h"
+#include "ocirun/terminal.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+int oci_wait_status_to_exit(int status) {
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return 1;
+}
+
+static const char *env_lookup(char **env, size_t n, const char *key) {
+  size_t klen = strlen(key);
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(env[i], key, klen) == 0 && env[i][klen] == '=')
+      return env[i] + klen + 1;
+  return NULL;
+}
+
+char *oci_find_executable(const char *name, char **env, size_t n_env) {
+  if (strchr(name, '/') != NULL)
+    return oci_xstrdup(name);
+  const char *path = env_lookup(env, n_env, "PATH");
+  if (path == NULL)
+    path = DEFAULT_PATH;
+  _cleanup_free_ char *copy = oci_xstrdup(path);
+  char *save = NULL;
+  for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+    char *cand = oci_xasprintf("%s/%s", *dir ? dir : ".", name);
+    struct stat st;
+    if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+      return cand;
+    free(cand);
+  }
+  return NULL;
+}
+
+int oci_apply_rlimits(const struct oci_process *p, oci_error *err) {
+  for (size_t i = 0; i < p->n_rlimits; i++) {
+    struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+    if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+      return oci_error_errno(err, "process.rlimits[%zu]: set %s", i, p->rlimits[i].type);
+  }
+  return 0;
+}
+
+int oci_set_user(const struct oci_user *u, bool setgroups_allowed, oci_error *err) {
+  if (setgroups_allowed) {
+    gid_t *gids = (gid_t *)u->additional_gids;
+    if (setgroups(u->n_additional_gids, gids) < 0)
+      return oci_error_errno(err, "process.user.additionalGids: setgroups");
+  } else if (u->n_additional_gids > 0) {
+    return oci_error_set(err, EPERM,
+                         "process.user.additionalGids: setgroups is denied in this user namespace");
+  }
+  if (setresgid(u->gid, u->gid, u->gid) < 0)
+    return oci_error_errno(err, "process.user.gid: setresgid(%u)", u->gid);
+  if (setresuid(u->uid, u->uid, u->uid) < 0)
+    return oci_error_errno(err, "process.user.uid: setresuid(%u)", u->uid);
+  if (u->umask.set)
+    umask(u->umask.v);
+  return 0;
+}
+
+/* setgroups(2) is refused in a user namespace whose setgroups file says
+ * "deny" (what an unprivileged creator has to write). */
+static bool setgroups_allowed(void) {
+  char buf[16] = "";
+  int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return true;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  return !(n > 0 && strncmp(buf, "deny", 4) == 0);
+}
+
+static int write_sysctls(const struct oci_linux *l, oci_error *err) {
+  for (size_t i = 0; l && i < l->n_sysctl; i++) {
+    _cleanup_free_ char *path = oci_xasprintf("/proc/sys/%s", l->sysctl[i].key);
+    for (char *p = path + strlen("/proc/sys/"); *p; p++)
+      if (*p == '.')
+        *p = '/';
+    const char *v = l->sysctl[i].value;
+    if (oci_write_file_at(AT_FDCWD, path, v, strlen(v), err) < 0)
+      return oci_error_wrap(err, "linux.sysctl \"%s\"", l->sysctl[i].key);
+  }
+  return 0;
+}
+
+static int set_hostnames(const struct oci_init_args *a, oci_error *err) {
+  const struct oci_config *cfg = a->cfg;
+  bool own_uts = oci_ns_wants(cfg, OCI_NS_UTS) && oci_config_namespace(cfg, OCI_NS_UTS)->path == NULL;
+  if ((cfg->hostname && *cfg->hostname) || (cfg->domainname && *cfg->domainname)) {
+    if (!own_uts)
+      return oci_error_set(err, EINVAL, "hostname: setting it needs a new uts namespace");
+  }
+  if (cfg->hostname && *cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+    return oci_error_errno(err, "hostname: sethostname \"%s\"", cfg->hostname);
+  if (cfg->domainname && *cfg->domainname &&
+      setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+    return oci_error_errno(err, "domainname: setdomainname \"%s\"", cfg->domainname);
+  return 0;
+}
+
+static int set_personality(const struct oci_linux *l, oci_error *err) {
+  if (l == NULL || l->personality == NULL || l->personality->domain == NULL)
+    return 0;
+  unsigned long p;
+  if (strcmp(l->personality->domain, "LINUX") == 0)
+    p = PER_LINUX;
+  else if (strcmp(l->personality->domain, "LINUX32") == 0)
+    p = PER_LINUX32;
+  else
+    return oci_error_set(err, EINVAL, "linux.personality.domain: unknown \"%s\"",
+                         l->personality->domain);
+  if (personality(p) < 0)
+    return oci_error_errno(err, "linux.personality");
+  return 0;
+}
+
+/* Hooks the spec places between the mounts and pivot_root: the runtime runs
+ * prestart+createRuntime (we ask the parent), then we run createContainer
+ * in the container's namespaces. */
+struct hook_ctx {
+  const struct oci_init_args *a;
+  char *state_json;
+};
+
+static bool has_hooks(const struct oci_hook_list *l) {
+  return l->n > 0;
+}
+
+static int before_pivot(void *data, oci_error *err) {
+  struct hook_ctx *h = data;
+  const struct oci_hooks *hooks = &h->a->cfg->hooks;
+  if (!has_hooks(&hooks->prestart) && !has_hooks(&hooks->create_runtime) &&
+      !has_hooks(&hooks->create_container))
+    return 0;
+  if (oci_sync_send(h->a->sync_fd, OCI_SYNC_HOOKS, NULL, 0, -1, err) < 0)
+    return -1;
+  struct oci_sync_msg m;
+  if (oci_sync_expect(h->a->sync_fd, OCI_SYNC_HOOKS_DONE, &m, err) < 0)
+    return -1;
+  free(h->state_json);
+  h->state_json = OCI_STEAL(m.data);
+  oci_sync_msg_clear(&m);
+  return oci_hooks_run(&hooks->create_container, "createContainer", h->state_json, err);
+}
+
+static int setup_terminal(const struct oci_init_args *a, oci_error *err) {
+  if (!a->cfg->process->terminal)
+    return 0;
+  _cleanup_close_ int master = oci_terminal_setup(a->cfg->process, err);
+  if (master < 0)
+    return -1;
+  if (a->console_fd >= 0) {
+    if (oci_send_fd(a->console_fd, master, "/dev/ptmx", err) < 0)
+      return oci_error_wrap(err, "console socket");
+    return 0;
+  }
+  if (a->tty_to_parent)
+    return oci_sync_send(a->sync_fd, OCI_SYNC_TTY_FD, NULL, 0, master, err);
+  return 0;
+}
+
+static int change_dir(const char *cwd, oci_error *err) {
+  if (chdir(cwd) == 0)
+    return 0;
+  if (errno != ENOENT)
+    return oci_error_errno(err, "process.cwd: chdir \"%s\"", cwd);
+  /* runc creates a missing cwd; after pivot_root "/" is the container's. */
+  if (oci_mkdir_p(cwd, 0755, err) < 0 || chdir(cwd) < 0)
+    return oci_error_errno(err, "process.cwd: chdir \"%s\"", cwd);
+  return 0;
+}
+
+/* Everything done as (container) root, up to the privilege drop. */
+static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *err) {
+  const struct oci_config *cfg = a->cfg;
+  if (a->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+    return oci_error_errno(err, "linux.uidMappings: become root in the user namespace");
+  if (set_hostnames(a, err) < 0)
+    return -1;
+  if (!a->no_new_keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, a->id) < 0 &&
+      errno != ENOSYS && errno != EPERM)
+    return oci_error_errno(err, "join session keyring");
+  struct oci_rootfs_ctx rc = {
+      .cfg = cfg, .bundle = a->bundle, .rootfs = a->rootfs, .no_pivot = a->no_pivot,
+      .userns = a->userns, .cgroupns = a->cgroupns, .cgroup = a->cgroup,
+      .before_pivot = before_pivot, .before_pivot_data = hc,
+  };
+  if (oci_rootfs_setup(&rc, err) < 0)
+    return -1;
+  if (setup_terminal(a, err) < 0)
+    return -1;
+  if (write_sysctls(cfg->linux_, err) < 0)
+    return -1;
+  if (oci_rootfs_finalize(&rc, err) < 0)
+    return -1;
+  if (change_dir(cfg->process->cwd, err) < 0)
+    return -1;
+  if (oci_apply_rlimits(cfg->process, err) < 0)
+    return -1;
+  return set_personality(cfg->linux_, err);
+}
+
+/* Privileges: bounding set, seccomp (early when it needs CAP_SYS_ADMIN),
+ * user, capabilities, seccomp (late, with no_new_privs). */
+static int init_drop_privileges(struct oci_init_args *a, int *notify_fd, oci_error *err) {
+  const struct oci_process *p = a->cfg->process;
+  *notify_fd = -1;
+  if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return oci_error_errno(err, "process.noNewPrivileges");
+  if (oci_caps_prepare(p->capabilities, err) < 0)
+    return -1;
+  if (a->seccomp && !p->no_new_privileges && oci_seccomp_load(a->seccomp, notify_fd, err) < 0)
+    return -1;
+  if (oci_set_user(&p->user, setgroups_allowed(), err) < 0)
+    return -1;
+  if (oci_caps_finish(p->capabilities, err) < 0)
+    return -1;
+  if (a->seccomp && p->no_new_privileges && oci_seccomp_load(a->seccomp, notify_fd, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Wait for `start`: it writes one byte into exec.fifo. */
+static int wait_for_start(int fifo_fd) {
+  char c;
+  ssize_t n;
+  do
+    n = read(fifo_fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  return n == 1 ? 0 : -1;
+}
+
+static void reset_signals(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP)
+      signal(s, SIG_DFL);
+}
+
+static __attribute__((noreturn)) void init_fail(struct oci_init_args *a, oci_error *err) {
+  oci_sync_send_error(a->sync_fd, err);
+  _exit(1);
+}
+
+static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
+  oci_error err = {0};
+  struct hook_ctx hc = {.a = a};
+  struct oci_sync_msg m;
+  const struct oci_process *p = a->cfg->process;
+
+  /* Die with the parent while it still owns us (create aborted). */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (oci_sync_expect(a->sync_fd, OCI_SYNC_GO, &m, &err) < 0)
+    _exit(1);
+  hc.state_json = OCI_STEAL(m.data);
+  oci_sync_msg_clear(&m);
+  reset_signals();
+
+  if (init_setup(a, &hc, &err) < 0)
+    init_fail(a, &err);
+  _cleanup_free_ char *exe = oci_find_executable(p->args[0], p->env, p->n_env);
+  int notify_fd = -1;
+  if (init_drop_privileges(a, &notify_fd, &err) < 0)
+    init_fail(a, &err);
+  /* Look the program up as the user who will run it (runc does the same). */
+  if (exe == NULL || access(exe, X_OK) < 0) {
+    oci_error_set(&err, exe ? errno : ENOENT, "exec: \"%s\"%s", p->args[0],
+                  exe ? "" : ": executable file not found in $PATH");
+    init_fail(a, &err);
+  }
+  if (notify_fd >= 0 &&
+      oci_sync_send(a->sync_fd, OCI_SYNC_SECCOMP_FD, NULL, 0, notify_fd, &err) < 0)
+    _exit(1);
+  if (notify_fd >= 0)
+    close(notify_fd);
+  prctl(PR_SET_PDEATHSIG, 0);
+  if (oci_sync_send(a->sync_fd, OCI_SYNC_READY, NULL, 0, -1, &err) < 0)
+    _exit(1);
+  close(a->sync_fd);
+
+  if (wait_for_start(a->fifo_fd) < 0)
+    _exit(1);
+  close(a->fifo_fd);
+  if (oci_hooks_run(&a->cfg->hooks.start_container, "startContainer",
+                    hc.state_json ? hc.state_json : "{}", &err) < 0) {
+    dprintf(STDERR_FILENO, "ocirun: %s\n", err.msg);
+    _exit(1);
+  }
+  /* Nothing of the runtime but stdio and --preserve-fds crosses exec. */
+  oci_close_fds_from(3 + a->preserve_fds, true, &err);
+  execve(exe, p->args, p->env);
+  dprintf(STDERR_FILENO, "ocirun: exec \"%s\": %s\n", exe, strerror(errno));
+  _exit(127);
+}
+
+static pid_t clone_flags(int flags) {
+  return (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, 0UL);
+}
+
+/* Namespaces joined by path: an intermediate process joins them (a pid
+ * namespace only applies to children), clones the init and reports its pid. */
+static __attribute__((noreturn)) void intermediate_main(struct oci_init_args *a, int flags) {
+  oci_error err = {0};
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (oci_ns_join_fds(a->ns_fds, "namespaces[].path", &err) < 0)
+    init_fail(a, &err);
+  pid_t pid = clone_flags(flags);
+  if (pid < 0) {
+    oci_error_errno(&err, "clone the container's init");
+    init_fail(a, &err);
+  }
+  if (pid == 0)
+    init_main(a);
+  if (oci_sync_send(a->sync_fd, OCI_SYNC_PID, &pid, sizeof(pid), -1, &err) < 0) {
+    kill(pid, SIGKILL);
+    _exit(1);
+  }
+  _exit(0);
+}
+
+static int spawn_through_intermediate(struct oci_init_args *a, int parent_sock, int flags,
+                                      pid_t *pid, oci_error *err) {
+  pid_t mid = clone_flags(0);
+  if (mid < 0)
+    return oci_error_errno(err, "fork");
+  if (mid == 0) {
+    close(parent_sock);
+    intermediate_main(a, flags);
+  }
+  struct oci_sync_msg m;
+  int r = oci_sync_expect(parent_sock, OCI_SYNC_PID, &m, err);
+  int status;
+  waitpid(mid, &status, 0);
+  if (r < 0)
+    return -1;
+  memcpy(pid, m.data, sizeof(pid_t));
+  oci_sync_msg_clear(&m);
+  return 0;
+}
+
+int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_error *err) {
+  int flags = oci_ns_new_flags(a->cfg);
+  bool joins = false;
+  for (int t = 0; t < OCI_NS_COUNT; t++)
+    joins |= a->ns_fds[t] >= 0;
+  if (!joins) {
+    pid_t child = clone_flags(flags);
+    if (child < 0)
+      return oci_error_errno(err, "clone the container's init (flags 0x%x)", flags);
+    if (child == 0) {
+      close(parent_sock);
+      init_main(a);
+    }
+    *pid = child;
+    return 0;
+  }
+  return spawn_through_intermediate(a, parent_sock, flags, pid, err);
+}

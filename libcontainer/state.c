@@ -1,1 +1,326 @@
-/* ocirun — state (being written). */
+/* ocirun — container state on disk: <root>/<id>/{state.json,config.json,lock,exec.fifo}.
+ *
+ * state.json is written atomically (write + rename) and only records facts;
+ * the status is always derived from the live system (oci_state_status), so
+ * a crashed runtime can never leave a lie behind. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "internal.h"
+#include "ocirun/cgroup.h"
+
+static const char *state_root(const struct oci_context *ctx) {
+  return ctx->state_root ? ctx->state_root : OCI_DEFAULT_STATE_ROOT;
+}
+
+char *oci_now_rfc3339(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
+  return oci_xstrdup(buf);
+}
+
+bool oci_pid_alive(pid_t pid, unsigned long long start) {
+  if (pid <= 0)
+    return false;
+  char path[64], buf[512];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n = oci_read_all(fd, buf, sizeof(buf) - 1);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')');
+  if (p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X')
+    return false; /* a zombie has finished running */
+  return start == 0 || oci_pid_start_time(pid) == start;
+}
+
+bool oci_state_init_alive(const struct oci_state *st) {
+  return oci_pid_alive(st->pid, st->pid_start);
+}
+
+const char *oci_state_status(const struct oci_state *st) {
+  if (!oci_state_init_alive(st))
+    return "stopped";
+  _cleanup_free_ char *fifo = oci_xasprintf("%s/exec.fifo", st->dir);
+  if (access(fifo, F_OK) == 0)
+    return "created";
+  if (st->cgroup != NULL) {
+    struct oci_cgroup *cg = NULL;
+    oci_error e;
+    bool frozen = false;
+    if (oci_cgroup_load(st->cgroup, &cg, &e) == 0) {
+      if (oci_cgroup_is_frozen(cg, &frozen, &e) < 0)
+        frozen = false;
+      oci_cgroup_free(cg);
+    }
+    if (frozen)
+      return "paused";
+  }
+  return "running";
+}
+
+void oci_state_free(struct oci_state *st) {
+  if (st == NULL)
+    return;
+  free(st->dir);
+  free(st->id);
+  free(st->bundle);
+  free(st->rootfs);
+  free(st->created);
+  free(st->owner);
+  free(st->cgroup);
+  free(st->config_json);
+  oci_config_free(st->config);
+  free(st);
+}
+
+int oci_state_dir_create(const struct oci_context *ctx, const char *id, char **dir,
+                         oci_error *err) {
+  const char *root = state_root(ctx);
+  if (oci_mkdir_p(root, 0700, err) < 0)
+    return oci_error_wrap(err, "state root");
+  _cleanup_free_ char *path = oci_xasprintf("%s/%s", root, id);
+  if (mkdir(path, 0700) < 0) {
+    if (errno == EEXIST)
+      return oci_error_set(err, EEXIST, "container \"%s\" already exists", id);
+    return oci_error_errno(err, "mkdir \"%s\"", path);
+  }
+  *dir = OCI_STEAL(path);
+  return 0;
+}
+
+int oci_state_lock(const struct oci_context *ctx, const char *id, oci_error *err) {
+  _cleanup_free_ char *path = oci_xasprintf("%s/%s/lock", state_root(ctx), id);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return oci_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+    return oci_error_errno(err, "lock \"%s\"", path);
+  }
+  while (flock(fd, LOCK_EX) < 0) {
+    if (errno != EINTR) {
+      int e = errno;
+      close(fd);
+      return oci_error_set(err, e, "lock \"%s\"", path);
+    }
+  }
+  return fd;
+}
+
+static void gen_str(yajl_gen g, const char *s) {
+  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+static void gen_kv(yajl_gen g, const char *k, const char *v) {
+  gen_str(g, k);
+  if (v)
+    gen_str(g, v);
+  else
+    yajl_gen_null(g);
+}
+
+static char *gen_finish(yajl_gen g) {
+  const unsigned char *buf;
+  size_t len;
+  yajl_gen_get_buf(g, &buf, &len);
+  char *out = oci_xmalloc0(len + 1);
+  memcpy(out, buf, len);
+  yajl_gen_free(g);
+  return out;
+}
+
+static void gen_annotations(yajl_gen g, const struct oci_config *cfg) {
+  gen_str(g, "annotations");
+  yajl_gen_map_open(g);
+  for (size_t i = 0; cfg && i < cfg->n_annotations; i++)
+    gen_kv(g, cfg->annotations[i].key, cfg->annotations[i].value);
+  yajl_gen_map_close(g);
+}
+
+char *oci_state_spec_json(const struct oci_state *st, const char *status, bool pretty) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_config(g, yajl_gen_beautify, pretty ? 1 : 0);
+  yajl_gen_config(g, yajl_gen_indent_string, "  ");
+  yajl_gen_map_open(g);
+  gen_kv(g, "ociVersion", OCI_SPEC_VERSION);
+  gen_kv(g, "id", st->id);
+  gen_str(g, "pid");
+  yajl_gen_integer(g, strcmp(status, "stopped") == 0 ? 0 : st->pid);
+  gen_kv(g, "status", status);
+  gen_kv(g, "bundle", st->bundle);
+  gen_kv(g, "rootfs", st->rootfs);
+  gen_kv(g, "created", st->created);
+  gen_kv(g, "owner", st->owner ? st->owner : "");
+  gen_annotations(g, st->config);
+  yajl_gen_map_close(g);
+  return gen_finish(g);
+}
+
+static char *state_file_json(const struct oci_state *st) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  gen_kv(g, "id", st->id);
+  gen_str(g, "pid");
+  yajl_gen_integer(g, st->pid);
+  gen_str(g, "pid_start");
+  yajl_gen_integer(g, (long long)st->pid_start);
+  gen_kv(g, "bundle", st->bundle);
+  gen_kv(g, "rootfs", st->rootfs);
+  gen_kv(g, "created", st->created);
+  gen_kv(g, "owner", st->owner);
+  gen_kv(g, "cgroup", st->cgroup);
+  gen_str(g, "systemd_cgroup");
+  yajl_gen_bool(g, st->systemd_cgroup);
+  yajl_gen_map_close(g);
+  return gen_finish(g);
+}
+
+int oci_state_save(const struct oci_state *st, bool with_config, oci_error *err) {
+  if (with_config && st->config_json) {
+    _cleanup_free_ char *cpath = oci_xasprintf("%s/config.json", st->dir);
+    if (oci_write_file(cpath, st->config_json, strlen(st->config_json), err) < 0)
+      return -1;
+  }
+  _cleanup_free_ char *json = state_file_json(st);
+  _cleanup_free_ char *path = oci_xasprintf("%s/state.json", st->dir);
+  return oci_write_file_atomic(path, json, strlen(json), err);
+}
+
+static char *tree_str(yajl_val root, const char *key) {
+  const char *path[] = {key, NULL};
+  yajl_val v = yajl_tree_get(root, path, yajl_t_string);
+  return v ? oci_xstrdup(YAJL_GET_STRING(v)) : NULL;
+}
+
+static long long tree_int(yajl_val root, const char *key) {
+  const char *path[] = {key, NULL};
+  yajl_val v = yajl_tree_get(root, path, yajl_t_number);
+  return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+static int state_parse(struct oci_state *st, const char *json, oci_error *err) {
+  char ebuf[256];
+  yajl_val root = yajl_tree_parse(json, ebuf, sizeof(ebuf));
+  if (root == NULL)
+    return oci_error_set(err, EINVAL, "%s/state.json: %s", st->dir, ebuf);
+  st->pid = (pid_t)tree_int(root, "pid");
+  st->pid_start = (unsigned long long)tree_int(root, "pid_start");
+  st->bundle = tree_str(root, "bundle");
+  st->rootfs = tree_str(root, "rootfs");
+  st->created = tree_str(root, "created");
+  st->owner = tree_str(root, "owner");
+  st->cgroup = tree_str(root, "cgroup");
+  const char *path[] = {"systemd_cgroup", NULL};
+  st->systemd_cgroup = YAJL_IS_TRUE(yajl_tree_get(root, path, yajl_t_true));
+  yajl_tree_free(root);
+  return 0;
+}
+
+int oci_state_load(const struct oci_context *ctx, const char *id, struct oci_state **out,
+                   oci_error *err) {
+  if (oci_container_id_validate(id, err) < 0)
+    return -1;
+  struct oci_state *st = oci_xmalloc0(sizeof(*st));
+  st->id = oci_xstrdup(id);
+  st->dir = oci_xasprintf("%s/%s", state_root(ctx), id);
+  _cleanup_free_ char *spath = oci_xasprintf("%s/state.json", st->dir);
+  _cleanup_free_ char *json = NULL;
+  if (oci_read_file(spath, &json, NULL, err) < 0) {
+    int e = err->errnum;
+    oci_state_free(st);
+    if (e == ENOENT)
+      return oci_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+    return -1;
+  }
+  _cleanup_free_ char *cpath = oci_xasprintf("%s/config.json", st->dir);
+  if (state_parse(st, json, err) < 0 ||
+      oci_read_file(cpath, &st->config_json, NULL, err) < 0 ||
+      oci_config_parse(st->config_json, strlen(st->config_json), cpath, &st->config, err) < 0) {
+    oci_state_free(st);
+    return oci_error_wrap(err, "container \"%s\"", id);
+  }
+  *out = st;
+  return 0;
+}
+
+static int remove_tree_at(int dirfd, const char *name) {
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+      close(fd);
+      return -1;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+        continue;
+      if (unlinkat(fd, de->d_name, 0) < 0 && errno == EISDIR)
+        remove_tree_at(fd, de->d_name);
+    }
+    closedir(d);
+    return unlinkat(dirfd, name, AT_REMOVEDIR);
+  }
+  return unlinkat(dirfd, name, 0);
+}
+
+int oci_state_dir_remove(const char *dir, oci_error *err) {
+  if (remove_tree_at(AT_FDCWD, dir) < 0 && errno != ENOENT)
+    return oci_error_errno(err, "remove \"%s\"", dir);
+  return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int oci_state_list_ids(const struct oci_context *ctx, char ***ids, size_t *n, oci_error *err) {
+  *ids = NULL;
+  *n = 0;
+  DIR *d = opendir(state_root(ctx));
+  if (d == NULL) {
+    if (errno == ENOENT)
+      return 0;
+    return oci_error_errno(err, "open \"%s\"", state_root(ctx));
+  }
+  size_t cap = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    _cleanup_free_ char *sp = oci_xasprintf("%s/%s/state.json", state_root(ctx), de->d_name);
+    if (access(sp, F_OK) < 0)
+      continue; /* being created or deleted */
+    if (*n + 2 > cap) {
+      cap = cap ? cap * 2 : 8;
+      *ids = oci_xrealloc(*ids, cap * sizeof(char *));
+    }
+    (*ids)[(*n)++] = oci_xstrdup(de->d_name);
+    (*ids)[*n] = NULL;
+  }
+  closedir(d);
+  if (*n > 1)
+    qsort(*ids, *n, sizeof(char *), cmp_str);
+  return 0;
+}
+
+char *oci_state_owner_name(void) {
+  struct passwd *pw = getpwuid(geteuid());
+  return pw ? oci_xstrdup(pw->pw_name) : oci_xasprintf("#%d", (int)geteuid());
+}

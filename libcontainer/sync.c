@@ -1,1 +1,128 @@
-/* ocirun — sync (being written). */
+/* ocirun — the parent <-> init protocol.
+ *
+ * Typed, length-prefixed messages over a SOCK_STREAM socketpair, with an
+ * optional fd attached through SCM_RIGHTS. Both sides block in recv(): no
+ * polling, no sleeps. A peer that dies closes its end, which the other side
+ * reads as EOF, so a crashed init can never hang `create`. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+
+struct sync_header {
+  uint32_t type;
+  uint32_t len;
+};
+
+int oci_sync_send(int sock, enum oci_sync_type type, const void *data, size_t len, int fd,
+                  oci_error *err) {
+  struct sync_header h = {.type = type, .len = (uint32_t)len};
+  struct iovec iov[2] = {{.iov_base = &h, .iov_len = sizeof(h)},
+                         {.iov_base = (void *)data, .iov_len = len}};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+  if (fd >= 0) {
+    memset(&ctl, 0, sizeof(ctl));
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof(ctl.buf);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
+  ssize_t n;
+  do
+    n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return oci_error_errno(err, "sync: send");
+  /* The header and the fd went in the first chunk; finish a short payload. */
+  size_t sent = (size_t)n;
+  if (sent < sizeof(h))
+    return oci_error_set(err, EIO, "sync: short send");
+  sent -= sizeof(h);
+  if (sent < len && oci_write_all(sock, (const char *)data + sent, len - sent) < 0)
+    return oci_error_errno(err, "sync: send");
+  return 0;
+}
+
+void oci_sync_msg_clear(struct oci_sync_msg *msg) {
+  free(msg->data);
+  msg->data = NULL;
+  if (msg->fd >= 0)
+    close(msg->fd);
+  msg->fd = -1;
+}
+
+int oci_sync_recv(int sock, struct oci_sync_msg *msg, oci_error *err) {
+  struct sync_header h;
+  struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                      .msg_controllen = sizeof(ctl.buf)};
+  memset(msg, 0, sizeof(*msg));
+  msg->fd = -1;
+  ssize_t n;
+  do
+    n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return oci_error_errno(err, "sync: receive");
+  if (n == 0)
+    return oci_error_set(err, EPIPE, "the container's init exited unexpectedly");
+  if ((size_t)n < sizeof(h))
+    return oci_error_set(err, EIO, "sync: short message");
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      memcpy(&msg->fd, CMSG_DATA(c), sizeof(int));
+  msg->type = h.type;
+  msg->len = h.len;
+  msg->data = oci_xmalloc0(h.len + 1);
+  if (h.len > 0 && oci_read_all(sock, msg->data, h.len) != (ssize_t)h.len) {
+    oci_sync_msg_clear(msg);
+    return oci_error_set(err, EIO, "sync: truncated message");
+  }
+  return 0;
+}
+
+int oci_sync_expect(int sock, enum oci_sync_type type, struct oci_sync_msg *msg, oci_error *err) {
+  if (oci_sync_recv(sock, msg, err) < 0)
+    return -1;
+  if (msg->type == OCI_SYNC_ERROR) {
+    int errnum = 0;
+    const char *text = msg->data;
+    if (msg->len >= sizeof(int)) {
+      memcpy(&errnum, msg->data, sizeof(int));
+      text = msg->data + sizeof(int);
+    }
+    err->errnum = errnum;
+    snprintf(err->msg, sizeof(err->msg), "%s", text);
+    oci_sync_msg_clear(msg);
+    return -1;
+  }
+  if (msg->type != type) {
+    int got = msg->type;
+    oci_sync_msg_clear(msg);
+    return oci_error_set(err, EPROTO, "sync: expected message %d, got %d", type, got);
+  }
+  return 0;
+}
+
+void oci_sync_send_error(int sock, const oci_error *err) {
+  size_t mlen = strnlen(err->msg, sizeof(err->msg));
+  char buf[sizeof(int) + OCI_ERROR_MSG_MAX + 1];
+  memcpy(buf, &err->errnum, sizeof(int));
+  memcpy(buf + sizeof(int), err->msg, mlen);
+  buf[sizeof(int) + mlen] = '\0';
+  oci_error ignored;
+  oci_sync_send(sock, OCI_SYNC_ERROR, buf, sizeof(int) + mlen + 1, -1, &ignored);
+}
