@@ -1,3 +1,213 @@
-/* STUB: default config.json for `spec`. */
+/* ocirun — the default config.json written by `ocirun spec`.
+ *
+ * The same shape `runc spec` writes, so bundles made for one runtime work
+ * with the other: a shell on a terminal, a small capability set, the usual
+ * /proc /dev /sys mounts and new namespaces. The rootless variant adds a user
+ * namespace mapping the caller to root and keeps what an unprivileged user
+ * cannot do out of it (network namespace, sysfs mount, device cgroup).
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include <yajl/yajl_gen.h>
+
 #include "ocirun/container.h"
-char *oci_spec_default_json(bool rootless) { return NULL; }
+#include "ocirun/utils.h"
+
+static void gen_str(yajl_gen g, const char *s) {
+  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+static void gen_kstr(yajl_gen g, const char *key, const char *value) {
+  gen_str(g, key);
+  gen_str(g, value);
+}
+
+/* "key": [ "a", "b", ... ] from a NULL-terminated list. */
+static void gen_kstrv(yajl_gen g, const char *key, const char *const *v) {
+  gen_str(g, key);
+  yajl_gen_array_open(g);
+  for (; *v != NULL; v++)
+    gen_str(g, *v);
+  yajl_gen_array_close(g);
+}
+
+static const char *const default_caps[] = {"CAP_AUDIT_WRITE", "CAP_KILL",
+                                           "CAP_NET_BIND_SERVICE", NULL};
+
+static void gen_process(yajl_gen g) {
+  static const char *const args[] = {"sh", NULL};
+  static const char *const env[] = {
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL};
+  gen_str(g, "process");
+  yajl_gen_map_open(g);
+  gen_str(g, "terminal");
+  yajl_gen_bool(g, 1);
+  gen_str(g, "user");
+  yajl_gen_map_open(g);
+  gen_str(g, "uid");
+  yajl_gen_integer(g, 0);
+  gen_str(g, "gid");
+  yajl_gen_integer(g, 0);
+  yajl_gen_map_close(g);
+  gen_kstrv(g, "args", args);
+  gen_kstrv(g, "env", env);
+  gen_kstr(g, "cwd", "/");
+  gen_str(g, "capabilities");
+  yajl_gen_map_open(g);
+  gen_kstrv(g, "bounding", default_caps);
+  gen_kstrv(g, "effective", default_caps);
+  gen_kstrv(g, "permitted", default_caps);
+  gen_kstrv(g, "ambient", default_caps);
+  yajl_gen_map_close(g);
+  gen_str(g, "rlimits");
+  yajl_gen_array_open(g);
+  yajl_gen_map_open(g);
+  gen_kstr(g, "type", "RLIMIT_NOFILE");
+  gen_str(g, "hard");
+  yajl_gen_integer(g, 1024);
+  gen_str(g, "soft");
+  yajl_gen_integer(g, 1024);
+  yajl_gen_map_close(g);
+  yajl_gen_array_close(g);
+  gen_str(g, "noNewPrivileges");
+  yajl_gen_bool(g, 1);
+  yajl_gen_map_close(g);
+}
+
+struct default_mount {
+  const char *destination, *type, *source;
+  const char *options[8];
+};
+
+/* Shared by both variants; the rootless one swaps /sys and /dev/pts. */
+static const struct default_mount mount_proc = {"/proc", "proc", "proc", {NULL}};
+static const struct default_mount mount_dev = {
+  "/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k", NULL}};
+static const struct default_mount mount_devpts = {
+  "/dev/pts", "devpts", "devpts",
+  {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL}};
+/* Without gid=5: the tty group may not be mapped into the user namespace. */
+static const struct default_mount mount_devpts_rootless = {
+  "/dev/pts", "devpts", "devpts",
+  {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", NULL}};
+static const struct default_mount mount_shm = {
+  "/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL}};
+static const struct default_mount mount_mqueue = {
+  "/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev", NULL}};
+static const struct default_mount mount_sys = {
+  "/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro", NULL}};
+/* sysfs can only be mounted by the owner of the network namespace; without
+ * one of its own the container gets the host's /sys bound read-only. */
+static const struct default_mount mount_sys_rootless = {
+  "/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro", NULL}};
+static const struct default_mount mount_cgroup = {
+  "/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro", NULL}};
+
+static void gen_mounts(yajl_gen g, bool rootless) {
+  const struct default_mount *mounts[] = {
+    &mount_proc, &mount_dev, rootless ? &mount_devpts_rootless : &mount_devpts, &mount_shm,
+    &mount_mqueue, rootless ? &mount_sys_rootless : &mount_sys, &mount_cgroup,
+  };
+  gen_str(g, "mounts");
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < OCI_ARRAY_SIZE(mounts); i++) {
+    yajl_gen_map_open(g);
+    gen_kstr(g, "destination", mounts[i]->destination);
+    gen_kstr(g, "type", mounts[i]->type);
+    gen_kstr(g, "source", mounts[i]->source);
+    if (mounts[i]->options[0] != NULL)
+      gen_kstrv(g, "options", mounts[i]->options);
+    yajl_gen_map_close(g);
+  }
+  yajl_gen_array_close(g);
+}
+
+/* Map one id of the caller to root in the container. */
+static void gen_idmap(yajl_gen g, const char *key, unsigned host_id) {
+  gen_str(g, key);
+  yajl_gen_array_open(g);
+  yajl_gen_map_open(g);
+  gen_str(g, "containerID");
+  yajl_gen_integer(g, 0);
+  gen_str(g, "hostID");
+  yajl_gen_integer(g, host_id);
+  gen_str(g, "size");
+  yajl_gen_integer(g, 1);
+  yajl_gen_map_close(g);
+  yajl_gen_array_close(g);
+}
+
+static void gen_namespaces(yajl_gen g, bool rootless) {
+  static const char *const privileged[] = {"pid", "network", "ipc", "uts", "mount", "cgroup", NULL};
+  static const char *const unprivileged[] = {"pid", "ipc", "uts", "mount", "cgroup", "user", NULL};
+  gen_str(g, "namespaces");
+  yajl_gen_array_open(g);
+  for (const char *const *t = rootless ? unprivileged : privileged; *t != NULL; t++) {
+    yajl_gen_map_open(g);
+    gen_kstr(g, "type", *t);
+    yajl_gen_map_close(g);
+  }
+  yajl_gen_array_close(g);
+}
+
+static void gen_linux(yajl_gen g, bool rootless) {
+  static const char *const masked[] = {
+    "/proc/acpi",        "/proc/asound",     "/proc/kcore",       "/proc/keys",
+    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+    "/sys/firmware",     "/proc/scsi",       NULL};
+  static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                         "/proc/sysrq-trigger", NULL};
+  gen_str(g, "linux");
+  yajl_gen_map_open(g);
+  if (rootless) {
+    /* An unprivileged user cannot program the device cgroup. */
+    gen_idmap(g, "uidMappings", geteuid());
+    gen_idmap(g, "gidMappings", getegid());
+  } else {
+    gen_str(g, "resources");
+    yajl_gen_map_open(g);
+    gen_str(g, "devices");
+    yajl_gen_array_open(g);
+    yajl_gen_map_open(g);
+    gen_str(g, "allow");
+    yajl_gen_bool(g, 0);
+    gen_kstr(g, "access", "rwm");
+    yajl_gen_map_close(g);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+  }
+  gen_namespaces(g, rootless);
+  gen_kstrv(g, "maskedPaths", masked);
+  gen_kstrv(g, "readonlyPaths", readonly);
+  yajl_gen_map_close(g);
+}
+
+char *oci_spec_default_json(bool rootless) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (g == NULL)
+    return NULL;
+  yajl_gen_config(g, yajl_gen_beautify, 1);
+  yajl_gen_config(g, yajl_gen_indent_string, "\t");
+  yajl_gen_map_open(g);
+  gen_kstr(g, "ociVersion", OCI_SPEC_VERSION);
+  gen_process(g);
+  gen_str(g, "root");
+  yajl_gen_map_open(g);
+  gen_kstr(g, "path", "rootfs");
+  gen_str(g, "readonly");
+  yajl_gen_bool(g, 1);
+  yajl_gen_map_close(g);
+  gen_kstr(g, "hostname", "ocirun");
+  gen_mounts(g, rootless);
+  gen_linux(g, rootless);
+  yajl_gen_map_close(g);
+
+  const unsigned char *buf = NULL;
+  size_t len = 0;
+  char *out = NULL;
+  if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+    out = oci_xasprintf("%.*s", (int)len, (const char *)buf);
+  yajl_gen_free(g);
+  return out;
+}

@@ -590,6 +590,91 @@ static void test_load_missing_file(void **state) {
   assert_int_equal(err.errnum, ENOENT);
 }
 
+/* ---------- spec.c: the default config ---------- */
+
+static struct oci_config *parse_default_spec(bool rootless) {
+  char *json = oci_spec_default_json(rootless);
+  assert_non_null(json);
+  struct oci_config *cfg = NULL;
+  oci_error err = {0};
+  if (oci_config_parse(json, strlen(json), "config.json", &cfg, &err) < 0)
+    fail_msg("%s\n%s", err.msg, json);
+  /* Pretty-printed with tabs, as runc writes it. */
+  assert_non_null(strstr(json, "\n\t\"ociVersion\": \"" OCI_SPEC_VERSION "\""));
+  free(json);
+  return cfg;
+}
+
+static const struct oci_mount *find_mount(const struct oci_config *cfg, const char *dest) {
+  for (size_t i = 0; i < cfg->n_mounts; i++)
+    if (strcmp(cfg->mounts[i].destination, dest) == 0)
+      return &cfg->mounts[i];
+  return NULL;
+}
+
+static void test_spec_default(void **state) {
+  struct oci_config *cfg = parse_default_spec(false);
+  assert_string_equal(cfg->oci_version, OCI_SPEC_VERSION);
+  struct oci_process *p = cfg->process;
+  assert_true(p->terminal);
+  assert_int_equal(p->n_args, 1);
+  assert_string_equal(p->args[0], "sh");
+  assert_int_equal(p->n_env, 2);
+  assert_string_equal(p->env[1], "TERM=xterm");
+  assert_string_equal(p->cwd, "/");
+  assert_int_equal(p->user.uid, 0);
+  assert_int_equal(p->capabilities->bounding.n, 3);
+  assert_string_equal(p->capabilities->bounding.names[1], "CAP_KILL");
+  assert_true(p->capabilities->ambient.present);
+  assert_false(p->capabilities->inheritable.present);
+  assert_int_equal(p->n_rlimits, 1);
+  assert_int_equal(p->rlimits[0].resource, RLIMIT_NOFILE);
+  assert_int_equal(p->rlimits[0].soft, 1024);
+  assert_true(p->no_new_privileges);
+  assert_string_equal(cfg->root->path, "rootfs");
+  assert_true(cfg->root->readonly);
+  assert_string_equal(cfg->hostname, "ocirun");
+  assert_int_equal(cfg->n_mounts, 7);
+  assert_string_equal(find_mount(cfg, "/sys")->type, "sysfs");
+  assert_string_equal(find_mount(cfg, "/dev/pts")->options[5], "gid=5");
+  assert_string_equal(find_mount(cfg, "/sys/fs/cgroup")->type, "cgroup");
+  assert_null(find_mount(cfg, "/proc")->options);
+  struct oci_linux *l = cfg->linux_;
+  assert_int_equal(l->resources->n_devices, 1);
+  assert_false(l->resources->devices[0].allow);
+  assert_string_equal(l->resources->devices[0].access, "rwm");
+  assert_int_equal(l->n_namespaces, 6);
+  assert_non_null(oci_config_namespace(cfg, OCI_NS_NETWORK));
+  assert_non_null(oci_config_namespace(cfg, OCI_NS_CGROUP));
+  assert_null(oci_config_namespace(cfg, OCI_NS_USER));
+  assert_int_equal(l->n_uid_mappings, 0);
+  assert_int_equal(l->n_masked_paths, 10);
+  assert_string_equal(l->masked_paths[2], "/proc/kcore");
+  assert_int_equal(l->n_readonly_paths, 5);
+  assert_string_equal(l->readonly_paths[4], "/proc/sysrq-trigger");
+  oci_config_free(cfg);
+}
+
+static void test_spec_rootless(void **state) {
+  struct oci_config *cfg = parse_default_spec(true);
+  struct oci_linux *l = cfg->linux_;
+  assert_null(l->resources);
+  assert_non_null(oci_config_namespace(cfg, OCI_NS_USER));
+  assert_null(oci_config_namespace(cfg, OCI_NS_NETWORK));
+  assert_int_equal(l->n_uid_mappings, 1);
+  assert_int_equal(l->uid_mappings[0].container_id, 0);
+  assert_int_equal(l->uid_mappings[0].host_id, geteuid());
+  assert_int_equal(l->uid_mappings[0].size, 1);
+  assert_int_equal(l->gid_mappings[0].host_id, getegid());
+  const struct oci_mount *sys = find_mount(cfg, "/sys");
+  assert_string_equal(sys->source, "/sys");
+  assert_string_equal(sys->options[0], "rbind");
+  const struct oci_mount *pts = find_mount(cfg, "/dev/pts");
+  for (size_t i = 0; i < pts->n_options; i++)
+    assert_true(strncmp(pts->options[i], "gid=", 4) != 0);
+  oci_config_free(cfg);
+}
+
 int main(void) {
   const char *env = getenv("OCI_SPEC_DIR");
   if (env != NULL && *env != '\0')
@@ -615,6 +700,8 @@ int main(void) {
     cmocka_unit_test(test_resources_json),
     cmocka_unit_test(test_names),
     cmocka_unit_test(test_load_missing_file),
+    cmocka_unit_test(test_spec_default),
+    cmocka_unit_test(test_spec_rootless),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
