@@ -37,6 +37,24 @@ struct oci_create_opts {
   bool keep;                    /* run --keep: do not delete after exit */
 };
 
+/* `exec --process FILE` gives a complete process, used as is. Plain `exec`
+ * (process_from_cli) gives only what the command line said; the library
+ * completes it from the container's config process, as runc does:
+ *   args            as given (never empty)
+ *   env             the config's env followed by the given env (later wins)
+ *   cwd             as given; NULL: the config's
+ *   user            uid when uid_set, gid when gid_set, else the config's;
+ *                   umask from the config; additional_gids: the config's
+ *                   followed by the given ones
+ *   capabilities    NULL: the config's sets. Else the given names (in
+ *                   bounding only) are added to the config's bounding,
+ *                   effective and permitted sets, and to ambient when the
+ *                   config has an inheritable set
+ *   terminal        as given (false unless -t)
+ *   no_new_privileges  as given when no_new_privs_set, else the config's
+ *   apparmor_profile, selinux_label  as given; NULL: the config's
+ *   everything else (rlimits, oom_score_adj, io_priority, scheduler,
+ *   console size) the config's. */
 struct oci_exec_opts {
   const char *id;
   struct oci_process *process;  /* the process to run; owned by the caller */
@@ -45,6 +63,9 @@ struct oci_exec_opts {
   bool detach;
   bool ignore_paused;
   int preserve_fds;
+  bool process_from_cli;        /* complete `process` from the config (above) */
+  bool uid_set, gid_set;        /* -u UID[:GID] was given */
+  bool no_new_privs_set;        /* --no-new-privs[=BOOL] was given */
 };
 
 /* What `state` and `list` report. */
