@@ -58,11 +58,6 @@ struct oci_create_opts {
 struct oci_exec_opts {
   const char *id;
   struct oci_process *process;  /* the process to run; owned by the caller */
-  /* Built from command-line flags (not --process FILE): the library
-   * completes it from the container's config process (see src/ocirun.h). */
-  bool process_from_cli;
-  bool user_set;                /* -u given: keep process->user uid/gid */
-  bool no_new_privs_set;        /* --no-new-privs given */
   const char *console_socket;
   const char *pid_file;
   bool detach;
