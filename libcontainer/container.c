@@ -200,11 +200,7 @@ static int recv_until_ready(struct creation *c, oci_error *err) {
       return 0;
     }
     if (m.type == OCI_SYNC_ERROR) {
-      int errnum = 0;
-      if (m.len >= sizeof(int))
-        memcpy(&errnum, m.data, sizeof(int));
-      oci_error_set(err, 0, "%s", m.len > sizeof(int) ? m.data + sizeof(int) : "init failed");
-      err->errnum = errnum;
+      oci_sync_decode_error(&m, err);
       oci_sync_msg_clear(&m);
       return -1;
     }
@@ -567,14 +563,13 @@ static int wait_forwarding(pid_t init, int *exit_status, oci_error *err) {
   }
 }
 
-static int run_foreground(const struct oci_context *ctx, struct creation *c, int *exit_status,
-                          oci_error *err) {
-  if (c->tty_master >= 0) {
+int oci_wait_foreground(pid_t pid, int tty_master, int *exit_status, oci_error *err) {
+  if (tty_master >= 0) {
     oci_error relay_err;
-    if (oci_terminal_relay(c->tty_master, &relay_err) < 0)
+    if (oci_terminal_relay(tty_master, &relay_err) < 0)
       oci_warn("terminal: %s", relay_err.msg);
   }
-  return wait_forwarding(c->pid, exit_status, err);
+  return wait_forwarding(pid, exit_status, err);
 }
 
 int oci_container_run(const struct oci_context *ctx, const struct oci_create_opts *opts,
@@ -590,7 +585,7 @@ int oci_container_run(const struct oci_context *ctx, const struct oci_create_opt
   }
   int r = start_locked(ctx, opts->id, err);
   if (r == 0 && !opts->detach)
-    r = run_foreground(ctx, &c, exit_status, err);
+    r = oci_wait_foreground(c.pid, c.tty_master, exit_status, err);
   if (!opts->detach && !opts->keep) {
     oci_error derr;
     struct oci_state *st = NULL;

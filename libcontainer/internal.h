@@ -94,6 +94,8 @@ int oci_sync_recv(int sock, struct oci_sync_msg *msg, oci_error *err);
 void oci_sync_msg_clear(struct oci_sync_msg *msg);
 /* Receive and require `type`; an OCI_SYNC_ERROR from the peer becomes *err. */
 int oci_sync_expect(int sock, enum oci_sync_type type, struct oci_sync_msg *msg, oci_error *err);
+/* Turn a received OCI_SYNC_ERROR into *err. Returns -1. */
+int oci_sync_decode_error(const struct oci_sync_msg *msg, oci_error *err);
 /* Child side: report err to the parent (best effort). */
 void oci_sync_send_error(int sock, const oci_error *err);
 
@@ -157,6 +159,17 @@ char *oci_find_executable(const char *name, char **env, size_t n_env);
 int oci_apply_rlimits(const struct oci_process *p, oci_error *err);
 /* setgroups/setresgid/setresuid + umask for process.user. */
 int oci_set_user(const struct oci_user *u, bool setgroups_allowed, oci_error *err);
+/* no_new_privs, bounding set, seccomp (early without NNP), user,
+ * capabilities, seccomp (late with NNP): the order the kernel needs. */
+int oci_process_drop_privileges(const struct oci_process *p, struct oci_seccomp_filter *seccomp,
+                                int *notify_fd, oci_error *err);
+/* exe from oci_find_executable (may be NULL): is it there and executable? */
+int oci_check_executable(const char *exe, const char *arg0, oci_error *err);
+/* fork-like clone(2) with namespace flags. */
+pid_t oci_clone_flags(int flags);
+/* Foreground run/exec: relay the tty (when tty_master >= 0), forward
+ * signals to pid, reap children, return pid's exit status. */
+int oci_wait_foreground(pid_t pid, int tty_master, int *exit_status, oci_error *err);
 /* Exit status as a shell reports it: code, or 128+N for signal N. */
 int oci_wait_status_to_exit(int status);
 

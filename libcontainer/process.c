@@ -64,6 +64,15 @@ char *oci_find_executable(const char *name, char **env, size_t n_env) {
   return NULL;
 }
 
+int oci_check_executable(const char *exe, const char *arg0, oci_error *err) {
+  /* Checked as the user who will run it, as runc does. */
+  if (exe == NULL)
+    return oci_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
+  if (access(exe, X_OK) < 0)
+    return oci_error_errno(err, "exec: \"%s\"", arg0);
+  return 0;
+}
+
 int oci_apply_rlimits(const struct oci_process *p, oci_error *err) {
   for (size_t i = 0; i < p->n_rlimits; i++) {
     struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
@@ -235,20 +244,20 @@ static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *e
 
 /* Privileges: bounding set, seccomp (early when it needs CAP_SYS_ADMIN),
  * user, capabilities, seccomp (late, with no_new_privs). */
-static int init_drop_privileges(struct oci_init_args *a, int *notify_fd, oci_error *err) {
-  const struct oci_process *p = a->cfg->process;
+int oci_process_drop_privileges(const struct oci_process *p, struct oci_seccomp_filter *seccomp,
+                                int *notify_fd, oci_error *err) {
   *notify_fd = -1;
   if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return oci_error_errno(err, "process.noNewPrivileges");
   if (oci_caps_prepare(p->capabilities, err) < 0)
     return -1;
-  if (a->seccomp && !p->no_new_privileges && oci_seccomp_load(a->seccomp, notify_fd, err) < 0)
+  if (seccomp && !p->no_new_privileges && oci_seccomp_load(seccomp, notify_fd, err) < 0)
     return -1;
   if (oci_set_user(&p->user, setgroups_allowed(), err) < 0)
     return -1;
   if (oci_caps_finish(p->capabilities, err) < 0)
     return -1;
-  if (a->seccomp && p->no_new_privileges && oci_seccomp_load(a->seccomp, notify_fd, err) < 0)
+  if (seccomp && p->no_new_privileges && oci_seccomp_load(seccomp, notify_fd, err) < 0)
     return -1;
   return 0;
 }
@@ -283,8 +292,11 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   struct oci_sync_msg m;
   const struct oci_process *p = a->cfg->process;
 
-  /* Die with the parent while it still owns us (create aborted). */
+  /* Die with the parent while it still owns us (create aborted), and stay
+   * non-dumpable until execve so nothing in the container can open our
+   * /proc/PID/exe (the runtime binary) or memory. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  prctl(PR_SET_DUMPABLE, 0);
   if (oci_sync_expect(a->sync_fd, OCI_SYNC_GO, &m, &err) < 0)
     _exit(1);
   hc.state_json = OCI_STEAL(m.data);
@@ -295,14 +307,10 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
     init_fail(a, &err);
   _cleanup_free_ char *exe = oci_find_executable(p->args[0], p->env, p->n_env);
   int notify_fd = -1;
-  if (init_drop_privileges(a, &notify_fd, &err) < 0)
+  if (oci_process_drop_privileges(p, a->seccomp, &notify_fd, &err) < 0)
     init_fail(a, &err);
-  /* Look the program up as the user who will run it (runc does the same). */
-  if (exe == NULL || access(exe, X_OK) < 0) {
-    oci_error_set(&err, exe ? errno : ENOENT, "exec: \"%s\"%s", p->args[0],
-                  exe ? "" : ": executable file not found in $PATH");
+  if (oci_check_executable(exe, p->args[0], &err) < 0)
     init_fail(a, &err);
-  }
   if (notify_fd >= 0 &&
       oci_sync_send(a->sync_fd, OCI_SYNC_SECCOMP_FD, NULL, 0, notify_fd, &err) < 0)
     _exit(1);
@@ -328,7 +336,7 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   _exit(127);
 }
 
-static pid_t clone_flags(int flags) {
+pid_t oci_clone_flags(int flags) {
   return (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, 0UL);
 }
 
@@ -339,7 +347,7 @@ static __attribute__((noreturn)) void intermediate_main(struct oci_init_args *a,
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (oci_ns_join_fds(a->ns_fds, "namespaces[].path", &err) < 0)
     init_fail(a, &err);
-  pid_t pid = clone_flags(flags);
+  pid_t pid = oci_clone_flags(flags);
   if (pid < 0) {
     oci_error_errno(&err, "clone the container's init");
     init_fail(a, &err);
@@ -355,7 +363,7 @@ static __attribute__((noreturn)) void intermediate_main(struct oci_init_args *a,
 
 static int spawn_through_intermediate(struct oci_init_args *a, int parent_sock, int flags,
                                       pid_t *pid, oci_error *err) {
-  pid_t mid = clone_flags(0);
+  pid_t mid = oci_clone_flags(0);
   if (mid < 0)
     return oci_error_errno(err, "fork");
   if (mid == 0) {
@@ -379,7 +387,7 @@ int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_err
   for (int t = 0; t < OCI_NS_COUNT; t++)
     joins |= a->ns_fds[t] >= 0;
   if (!joins) {
-    pid_t child = clone_flags(flags);
+    pid_t child = oci_clone_flags(flags);
     if (child < 0)
       return oci_error_errno(err, "clone the container's init (flags 0x%x)", flags);
     if (child == 0) {

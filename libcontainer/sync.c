@@ -94,18 +94,23 @@ int oci_sync_recv(int sock, struct oci_sync_msg *msg, oci_error *err) {
   return 0;
 }
 
+int oci_sync_decode_error(const struct oci_sync_msg *msg, oci_error *err) {
+  int errnum = 0;
+  const char *text = "the container's init failed";
+  if (msg->len > sizeof(int)) {
+    memcpy(&errnum, msg->data, sizeof(int));
+    text = msg->data + sizeof(int);
+  }
+  err->errnum = errnum;
+  snprintf(err->msg, sizeof(err->msg), "%s", text);
+  return -1;
+}
+
 int oci_sync_expect(int sock, enum oci_sync_type type, struct oci_sync_msg *msg, oci_error *err) {
   if (oci_sync_recv(sock, msg, err) < 0)
     return -1;
   if (msg->type == OCI_SYNC_ERROR) {
-    int errnum = 0;
-    const char *text = msg->data;
-    if (msg->len >= sizeof(int)) {
-      memcpy(&errnum, msg->data, sizeof(int));
-      text = msg->data + sizeof(int);
-    }
-    err->errnum = errnum;
-    snprintf(err->msg, sizeof(err->msg), "%s", text);
+    oci_sync_decode_error(msg, err);
     oci_sync_msg_clear(msg);
     return -1;
   }
