@@ -75,29 +75,42 @@ int oci_console_socket_connect(const char *path, oci_error *err) {
 
 #define OCI_FD_NAME_MAX 4096
 
+/* One message of the console protocol: a data part (the name) and room for
+ * a few SCM_RIGHTS fds (more than one is refused, but must be closed). */
+struct fd_msg {
+  struct iovec iov;
+  struct msghdr msg;
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * 4)];
+    struct cmsghdr align;
+  } ctl;
+};
+
+static void fd_msg_init(struct fd_msg *m, void *data, size_t len, size_t ctl_len) {
+  memset(m, 0, sizeof(*m));
+  m->iov.iov_base = data;
+  m->iov.iov_len = len;
+  m->msg.msg_iov = &m->iov;
+  m->msg.msg_iovlen = 1;
+  m->msg.msg_control = m->ctl.buf;
+  m->msg.msg_controllen = ctl_len;
+}
+
 int oci_send_fd(int sock, int fd, const char *name, oci_error *err) {
   /* The payload is the file's name, as runc sends it; a stream socket
    * needs at least one data byte to carry the control message. */
   const char *payload = name != NULL && name[0] != '\0' ? name : "";
-  struct iovec iov = {.iov_base = (void *)payload,
-                      .iov_len = payload[0] ? strlen(payload) : 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  memset(&ctl, 0, sizeof(ctl));
-  struct msghdr msg = {.msg_iov = &iov,
-                       .msg_iovlen = 1,
-                       .msg_control = ctl.buf,
-                       .msg_controllen = sizeof(ctl.buf)};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  struct fd_msg m;
+  fd_msg_init(&m, (void *)payload, payload[0] ? strlen(payload) : 1,
+              CMSG_SPACE(sizeof(int)));
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof(int));
   ssize_t n;
   do
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    n = sendmsg(sock, &m.msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0)
     return oci_error_errno(err, "send fd \"%s\"", payload);
@@ -121,28 +134,20 @@ static void close_passed_fds(struct msghdr *msg) {
 
 int oci_recv_fd(int sock, oci_error *err) {
   char name[OCI_FD_NAME_MAX];
-  struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-  union {
-    char buf[CMSG_SPACE(sizeof(int) * 4)];
-    struct cmsghdr align;
-  } ctl;
-  memset(&ctl, 0, sizeof(ctl));
-  struct msghdr msg = {.msg_iov = &iov,
-                       .msg_iovlen = 1,
-                       .msg_control = ctl.buf,
-                       .msg_controllen = sizeof(ctl.buf)};
+  struct fd_msg m;
+  fd_msg_init(&m, name, sizeof(name), sizeof(m.ctl.buf));
   ssize_t n;
   do
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    n = recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n < 0)
     return oci_error_errno(err, "receive fd");
   if (n == 0)
     return oci_error_set(err, 0, "receive fd: connection closed before an fd was sent");
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if ((msg.msg_flags & MSG_CTRUNC) || c == NULL || c->cmsg_level != SOL_SOCKET ||
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
+  if ((m.msg.msg_flags & MSG_CTRUNC) || c == NULL || c->cmsg_level != SOL_SOCKET ||
       c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
-    close_passed_fds(&msg);
+    close_passed_fds(&m.msg);
     return oci_error_set(err, EBADMSG, "receive fd: expected exactly one fd");
   }
   int fd;
