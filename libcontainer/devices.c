@@ -1,1 +1,190 @@
-/* ocirun — devices (being written). */
+/* ocirun — /dev inside the container: the spec's default devices, the
+ * config's linux.devices and the usual symlinks.
+ *
+ * Outside a user namespace nodes are made with mknod. In one, mknod of a
+ * device is refused, so the host's node is bind-mounted onto an empty file,
+ * after checking the host node is the device the config names. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "ocirun/log.h"
+#include "ocirun/safepath.h"
+#include "ocirun/utils.h"
+#include "rootfs-internal.h"
+
+/* config-linux.md "Default Devices" (/dev/console and /dev/ptmx are made
+ * elsewhere: the terminal code and the ptmx symlink below). */
+static const struct oci_device default_devices[] = {
+    {.path = "/dev/null", .type = 'c', .major = 1, .minor = 3},
+    {.path = "/dev/zero", .type = 'c', .major = 1, .minor = 5},
+    {.path = "/dev/full", .type = 'c', .major = 1, .minor = 7},
+    {.path = "/dev/random", .type = 'c', .major = 1, .minor = 8},
+    {.path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9},
+    {.path = "/dev/tty", .type = 'c', .major = 5, .minor = 0},
+};
+
+static bool path_is_dev(const char *p) {
+  while (*p == '/')
+    p++;
+  if (strncmp(p, "dev", 3) != 0)
+    return false;
+  for (p += 3; *p == '/'; p++)
+    ;
+  return *p == '\0';
+}
+
+bool oci_config_binds_dev(const struct oci_config *cfg) {
+  for (size_t i = 0; i < cfg->n_mounts; i++) {
+    const struct oci_mount *m = &cfg->mounts[i];
+    if (!path_is_dev(m->destination))
+      continue;
+    bool bind = m->type != NULL && strcmp(m->type, "bind") == 0;
+    for (size_t k = 0; k < m->n_options; k++)
+      bind |= strcmp(m->options[k], "bind") == 0 || strcmp(m->options[k], "rbind") == 0;
+    if (bind)
+      return true;
+  }
+  return false;
+}
+
+static mode_t device_type_bits(char type) {
+  switch (type) {
+  case 'b':
+    return S_IFBLK;
+  case 'p':
+    return S_IFIFO;
+  default: /* 'c' and 'u' (unbuffered character) */
+    return S_IFCHR;
+  }
+}
+
+/* Split "/dev/net/tun" into an O_PATH fd of "/dev/net" (made if missing,
+ * inside the root) and "tun". */
+static int open_parent(int root_fd, const char *path, const char **base, oci_error *err) {
+  const char *slash = strrchr(path, '/');
+  *base = slash ? slash + 1 : path;
+  if (**base == '\0' || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0)
+    return oci_error_set(err, EINVAL, "bad device path");
+  _cleanup_free_ char *dir = slash ? strndup(path, (size_t)(slash - path)) : oci_xstrdup("");
+  return oci_safe_mkdir_p(root_fd, dir, 0755, err);
+}
+
+static int mknod_device(int root_fd, const struct oci_device *d, mode_t perm, oci_error *err) {
+  const char *base;
+  _cleanup_close_ int parent = open_parent(root_fd, d->path, &base, err);
+  if (parent < 0)
+    return -1;
+  dev_t dev = d->type == 'p' ? 0 : makedev(d->major, d->minor);
+  mode_t mode = device_type_bits(d->type) | perm;
+  /* umask would strip the mode the config asked for; init is one thread. */
+  mode_t old = umask(0);
+  int r = mknodat(parent, base, mode, dev);
+  if (r < 0 && errno == EEXIST && unlinkat(parent, base, 0) == 0)
+    r = mknodat(parent, base, mode, dev); /* the image's own node: replace it */
+  int e = errno;
+  umask(old);
+  if (r < 0)
+    return oci_error_set(err, e, "mknod");
+  uid_t uid = d->uid.set ? d->uid.v : 0;
+  gid_t gid = d->gid.set ? d->gid.v : 0;
+  if (fchownat(parent, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return oci_error_errno(err, "chown");
+  return 0;
+}
+
+/* The host node must be the device asked for: a bind of anything else
+ * (a directory, a regular file) would hand the container host content. */
+static int open_host_device(const struct oci_device *d, oci_error *err) {
+  _cleanup_close_ int fd = open(d->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return oci_error_errno(err, "open host device");
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return oci_error_errno(err, "stat host device");
+  if ((st.st_mode & S_IFMT) != device_type_bits(d->type) ||
+      (d->type != 'p' && st.st_rdev != makedev(d->major, d->minor)))
+    return oci_error_set(err, ENODEV, "host \"%s\" is not device %c %lld:%lld", d->path,
+                         d->type, (long long)d->major, (long long)d->minor);
+  return OCI_STEAL_FD(fd);
+}
+
+static int bind_device(int root_fd, const struct oci_device *d, oci_error *err) {
+  _cleanup_close_ int src = open_host_device(d, err);
+  if (src < 0)
+    return -1;
+  _cleanup_close_ int target = oci_safe_mount_target(root_fd, d->path, false, err);
+  if (target < 0)
+    return -1;
+  return oci_mnt_bind_fd(src, target, false, err);
+}
+
+static int create_device(const struct oci_rootfs_ctx *ctx, int root_fd,
+                         const struct oci_device *d, oci_error *err) {
+  mode_t perm = d->file_mode.set ? (d->file_mode.v & 07777) : 0666;
+  int r;
+  /* A fifo needs no privilege, so it is made even in a user namespace. */
+  if (ctx->userns && d->type != 'p')
+    r = bind_device(root_fd, d, err);
+  else
+    r = mknod_device(root_fd, d, perm, err);
+  if (r < 0)
+    return oci_error_wrap(err, "device \"%s\"", d->path);
+  return 0;
+}
+
+static bool config_has_device(const struct oci_config *cfg, const char *path) {
+  for (size_t i = 0; cfg->linux_ && i < cfg->linux_->n_devices; i++)
+    if (strcmp(cfg->linux_->devices[i].path, path) == 0)
+      return true;
+  return false;
+}
+
+static int make_symlink(int dev_fd, const char *target, const char *name, bool replace,
+                        oci_error *err) {
+  if (replace && unlinkat(dev_fd, name, 0) < 0 && errno != ENOENT)
+    return oci_error_errno(err, "remove /dev/%s", name);
+  if (symlinkat(target, dev_fd, name) < 0 && errno != EEXIST)
+    return oci_error_errno(err, "symlink /dev/%s -> %s", name, target);
+  return 0;
+}
+
+static int make_dev_symlinks(int root_fd, oci_error *err) {
+  static const struct { const char *target, *name; } links[] = {
+      {"/proc/self/fd", "fd"},
+      {"/proc/self/fd/0", "stdin"},
+      {"/proc/self/fd/1", "stdout"},
+      {"/proc/self/fd/2", "stderr"},
+  };
+  _cleanup_close_ int dev = oci_safe_mkdir_p(root_fd, "/dev", 0755, err);
+  if (dev < 0)
+    return -1;
+  for (size_t i = 0; i < OCI_ARRAY_SIZE(links); i++)
+    if (make_symlink(dev, links[i].target, links[i].name, false, err) < 0)
+      return -1;
+  /* Every container gets the ptmx of its own devpts instance. */
+  if (make_symlink(dev, "pts/ptmx", "ptmx", true, err) < 0)
+    return -1;
+  if (access("/proc/kcore", F_OK) == 0 && make_symlink(dev, "/proc/kcore", "core", false, err) < 0)
+    return -1;
+  return 0;
+}
+
+int oci_devices_setup(const struct oci_rootfs_ctx *ctx, int root_fd, oci_error *err) {
+  const struct oci_config *cfg = ctx->cfg;
+  /* The host's /dev bound in: its nodes are the devices (as runc does). */
+  if (oci_config_binds_dev(cfg))
+    return 0;
+  for (size_t i = 0; i < OCI_ARRAY_SIZE(default_devices); i++) {
+    const struct oci_device *d = &default_devices[i];
+    if (!config_has_device(cfg, d->path) && create_device(ctx, root_fd, d, err) < 0)
+      return -1;
+  }
+  for (size_t i = 0; cfg->linux_ && i < cfg->linux_->n_devices; i++)
+    if (create_device(ctx, root_fd, &cfg->linux_->devices[i], err) < 0)
+      return -1;
+  return make_dev_symlinks(root_fd, err);
+}

@@ -1,17 +1,438 @@
-/* STUB: replaced by the real implementation. */
+/* ocirun — the container's root filesystem: propagation, the config's
+ * mounts in order, /dev, pivot_root; later readonly and masked paths and a
+ * read-only root.
+ *
+ * Every destination is resolved inside the rootfs (safepath.c) and mounted
+ * through the resulting fd (mount-api.c), so a symlink in the image can only
+ * ever point somewhere else inside the image. Sources of bind mounts are
+ * host paths and are resolved normally. */
 #include <errno.h>
-#include <stddef.h>
-#include <sys/types.h>
+#include <fcntl.h>
+#include <libmount/libmount.h>
+#include <linux/magic.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "ocirun/cgroup.h"
+#include "ocirun/log.h"
 #include "ocirun/rootfs.h"
+#include "ocirun/safepath.h"
+#include "ocirun/utils.h"
+#include "rootfs-internal.h"
+
+/* ---- one mount -------------------------------------------------------- */
+
+/* How to mount and where: shared by config mounts, masking and fallbacks. */
+struct mount_job {
+  struct oci_mnt_req req;
+  int root_fd;
+  const char *dest;          /* as written in the config, for messages */
+  int target_fd;             /* O_PATH, resolved inside root_fd */
+  unsigned long propagation;
+  bool tmpcopyup;
+};
+
+static bool is_type(const char *type, const char *name) {
+  return type != NULL && strcmp(type, name) == 0;
+}
+
+static int mount_job_new_api(const struct mount_job *j, oci_error *err) {
+  _cleanup_close_ int m = oci_mnt_create(&j->req, err);
+  if (m < 0)
+    return -1;
+  if (j->tmpcopyup) {
+    /* Fill the tmpfs while it is still detached: nobody sees it half done. */
+    _cleanup_close_ int src = openat(j->target_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    _cleanup_close_ int dst = openat(m, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (src < 0 || dst < 0)
+      return oci_error_errno(err, "tmpcopyup: open");
+    if (oci_copy_tree(src, dst, err) < 0)
+      return oci_error_wrap(err, "tmpcopyup");
+  }
+  if (oci_mnt_attach(m, j->target_fd, err) < 0)
+    return -1;
+  return oci_mnt_propagation(m, j->propagation, err);
+}
+
+static int mount_job_legacy(const struct mount_job *j, oci_error *err) {
+  _cleanup_close_ int old = -1;
+  if (j->tmpcopyup) {
+    old = openat(j->target_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (old < 0)
+      return oci_error_errno(err, "tmpcopyup: open");
+  }
+  if (oci_mnt_legacy(&j->req, j->target_fd, err) < 0)
+    return -1;
+  /* target_fd still names what the mount covers; walk the path again (in
+   * the root) to reach the new mount itself. */
+  _cleanup_close_ int fd = oci_safe_open(j->root_fd, j->dest, O_PATH, 0, err);
+  if (fd < 0)
+    return -1;
+  bool bind = j->req.fstype == NULL;
+  if (bind && (j->req.flags & ~(MS_BIND | MS_REC) || j->req.cleared) &&
+      oci_mnt_setflags(fd, j->req.flags & ~(MS_BIND | MS_REC), j->req.cleared, false, err) < 0)
+    return -1;
+  if (j->tmpcopyup) {
+    _cleanup_close_ int dst = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dst < 0)
+      return oci_error_errno(err, "tmpcopyup: open");
+    if (oci_copy_tree(old, dst, err) < 0)
+      return oci_error_wrap(err, "tmpcopyup");
+  }
+  return oci_mnt_propagation(fd, j->propagation, err);
+}
+
+static int mount_job_run(const struct mount_job *j, oci_error *err) {
+  if (oci_mnt_new_api() && !(j->req.flags & MS_REMOUNT))
+    return mount_job_new_api(j, err);
+  return mount_job_legacy(j, err);
+}
+
+/* ---- config mounts ---------------------------------------------------- */
+
+static char *bind_source_path(const struct oci_rootfs_ctx *ctx, const char *src) {
+  if (src[0] == '/' || ctx->bundle == NULL)
+    return oci_xstrdup(src);
+  return oci_xasprintf("%s/%s", ctx->bundle, src); /* relative to the bundle */
+}
+
+static int mount_cgroup(const struct oci_rootfs_ctx *ctx, struct mount_job *j,
+                        const struct oci_mount *m, oci_error *err) {
+  if (ctx->cgroup != NULL) {
+    /* cgroup.c mounts by path (it builds a tree of binds under dest); give
+     * it the host path the kernel resolved for our in-root fd. */
+    char p[32], abs[4096];
+    ssize_t n = readlink(oci_fd_path(j->target_fd, p), abs, sizeof(abs) - 1);
+    if (n < 0)
+      return oci_error_errno(err, "readlink target");
+    abs[n] = '\0';
+    return oci_cgroup_mount(ctx->cgroup, abs, ctx->cgroupns, j->req.flags, err);
+  }
+  if (!ctx->cgroupns) {
+    /* Without a cgroup namespace a cgroup2 mount shows the host's whole
+     * tree; with no cgroup handle we cannot bind the container's own. */
+    oci_warn("mount \"%s\": no cgroup namespace and no cgroup, left empty", m->destination);
+    return 0;
+  }
+  j->req.fstype = "cgroup2";
+  j->req.source = "cgroup2";
+  oci_error local = {0};
+  if (mount_job_run(j, &local) < 0)
+    oci_warn("mount \"%s\" (type cgroup2): %s; left empty", m->destination, local.msg);
+  return 0;
+}
+
+/* In a user namespace without its own network namespace the kernel refuses
+ * a new sysfs; the host's, bound recursively, is what runc gives too. */
+static int mount_sysfs_fallback(struct mount_job *j, oci_error *err) {
+  _cleanup_close_ int sys = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (sys < 0)
+    return oci_error_errno(err, "open /sys");
+  j->req.fstype = NULL;
+  j->req.source = "/sys";
+  j->req.source_fd = sys;
+  j->req.recursive = true;
+  j->req.data = NULL;
+  return mount_job_run(j, err);
+}
+
+static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct oci_mount *m,
+                     oci_error *err) {
+  struct oci_mount_opts o;
+  if (oci_mount_opts_parse(m->options, m->n_options, &o, err) < 0)
+    return -1;
+  _cleanup_free_ char *data = o.data;
+  _cleanup_free_ char *src_path = NULL;
+  _cleanup_close_ int src_fd = -1;
+  _cleanup_close_ int userns_fd = -1;
+  bool bind = o.bind || is_type(m->type, "bind");
+  bool is_dir = true;
+
+  if (bind) {
+    if (m->source == NULL)
+      return oci_error_set(err, EINVAL, "bind mount without a source");
+    src_path = bind_source_path(ctx, m->source);
+    src_fd = open(src_path, O_PATH | O_CLOEXEC);
+    struct stat st;
+    if (src_fd < 0 || fstat(src_fd, &st) < 0)
+      return oci_error_plain(err, errno, NULL);
+    is_dir = S_ISDIR(st.st_mode);
+  }
+  if (o.idmap) {
+    userns_fd = oci_mnt_userns_fd(m, err);
+    if (userns_fd < 0)
+      return -1;
+  }
+  /* proc and sysfs land only on plain directories: no symlink anywhere
+   * on the way (the runc /proc mount-target races). */
+  bool strict = is_type(m->type, "proc") || is_type(m->type, "sysfs");
+  _cleanup_close_ int target = oci_safe_mount_target_ex(root_fd, m->destination, is_dir,
+                                                        strict, err);
+  if (target < 0)
+    return -1;
+
+  struct mount_job j = {
+      .req = {.source = bind ? src_path : m->source, .source_fd = src_fd,
+              .fstype = bind ? NULL : (m->type ? m->type : "none"),
+              .recursive = o.recursive, .flags = o.flags, .cleared = o.cleared,
+              .rflags = o.rflags, .rcleared = o.rcleared, .data = data,
+              .userns_fd = userns_fd, .idmap_recursive = o.ridmap},
+      .root_fd = root_fd, .dest = m->destination, .target_fd = target,
+      .propagation = o.propagation, .tmpcopyup = o.tmpcopyup};
+
+  if (is_type(m->type, "cgroup") && !bind)
+    return mount_cgroup(ctx, &j, m, err);
+  int ret = mount_job_run(&j, err);
+  if (ret < 0 && err->errnum == EPERM && ctx->userns && is_type(m->type, "sysfs"))
+    ret = mount_sysfs_fallback(&j, err);
+  return ret;
+}
+
+/* `mount "src" to "dst" (type t): <what went wrong>`. */
+static int wrap_mount_error(const struct oci_mount *m, oci_error *err) {
+  char where[1024];
+  bool bind = m->type == NULL || is_type(m->type, "bind");
+  for (size_t i = 0; i < m->n_options && !bind; i++)
+    bind = strcmp(m->options[i], "bind") == 0 || strcmp(m->options[i], "rbind") == 0;
+  snprintf(where, sizeof(where), "mount \"%s\" to \"%s\"%s%s%s",
+           m->source ? m->source : "none", m->destination, bind ? "" : " (type ",
+           bind ? "" : m->type, bind ? "" : ")");
+  return oci_error_wrap(err, "%s", where);
+}
+
+/* ---- propagation, rootfs bind, pivot ---------------------------------- */
+
+static int parse_root_propagation(const struct oci_config *cfg, unsigned long *out,
+                                  oci_error *err) {
+  static const struct { const char *name; unsigned long flags; } props[] = {
+      {"shared", MS_SHARED}, {"rshared", MS_SHARED | MS_REC},
+      {"slave", MS_SLAVE}, {"rslave", MS_SLAVE | MS_REC},
+      {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC},
+      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC}};
+  const char *want = cfg->linux_ ? cfg->linux_->rootfs_propagation : NULL;
+  *out = 0;
+  if (want == NULL || *want == '\0')
+    return 0;
+  for (size_t i = 0; i < OCI_ARRAY_SIZE(props); i++)
+    if (strcmp(props[i].name, want) == 0) {
+      *out = props[i].flags;
+      return 0;
+    }
+  return oci_error_set(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"", want);
+}
+
+/* pivot_root refuses a shared parent of the new root; a shared "/" makes
+ * every mount under it shared, so make the rootfs's parent mount private. */
+static int make_parent_mount_private(const char *rootfs, oci_error *err) {
+  _cleanup_free_ char *parent = oci_xasprintf("%s/..", rootfs);
+  char real[4096];
+  if (realpath(parent, real) == NULL)
+    return oci_error_errno(err, "realpath \"%s\"", parent);
+  struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
+  if (tb == NULL)
+    return oci_error_set(err, EIO, "parse /proc/self/mountinfo");
+  struct libmnt_fs *fs = mnt_table_find_mountpoint(tb, real, MNT_ITER_BACKWARD);
+  int ret = 0;
+  if (fs == NULL)
+    ret = oci_error_set(err, ENOENT, "no mount holds \"%s\"", real);
+  else if (mount(NULL, mnt_fs_get_target(fs), NULL, MS_PRIVATE, NULL) < 0)
+    ret = oci_error_errno(err, "make \"%s\" private", mnt_fs_get_target(fs));
+  mnt_unref_table(tb);
+  return ret;
+}
+
+/* Returns an O_PATH fd of the rootfs, now a mount point of its own. */
+static int prepare_root(const struct oci_rootfs_ctx *ctx, unsigned long prop, oci_error *err) {
+  /* Slave by default: host mounts still appear, ours never reach the host. */
+  unsigned long flags = prop ? prop : MS_SLAVE | MS_REC;
+  if (mount(NULL, "/", NULL, flags, NULL) < 0)
+    return oci_error_errno(err, "set propagation of \"/\"");
+  if ((flags & MS_SHARED) && make_parent_mount_private(ctx->rootfs, err) < 0)
+    return -1;
+  if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return oci_error_errno(err, "bind rootfs \"%s\"", ctx->rootfs);
+  int fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return oci_error_errno(err, "open rootfs \"%s\"", ctx->rootfs);
+  if (flags & MS_SHARED) {
+    /* pivot_root(".", ".") also refuses a shared new root; "/" gets the
+     * wanted propagation back right after the pivot. */
+    char p[32];
+    if (mount(NULL, oci_fd_path(fd, p), NULL, MS_PRIVATE, NULL) < 0) {
+      close(fd);
+      return oci_error_errno(err, "make rootfs private");
+    }
+  }
+  return fd;
+}
+
+static int pivot(int root_fd, oci_error *err) {
+  if (fchdir(root_fd) < 0)
+    return oci_error_errno(err, "chdir to rootfs");
+  /* new root and put_old both ".": the old root ends up stacked on "."
+   * and is detached right away, no directory needed in the image. */
+  if (syscall(SYS_pivot_root, ".", ".") < 0)
+    return oci_error_errno(err, "pivot_root");
+  /* Slave first so the detach does not propagate to the host. */
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return oci_error_errno(err, "make old root rslave");
+  if (umount2(".", MNT_DETACH) < 0)
+    return oci_error_errno(err, "unmount old root");
+  if (chdir("/") < 0)
+    return oci_error_errno(err, "chdir /");
+  return 0;
+}
+
+static int move_and_chroot(int root_fd, oci_error *err) {
+  if (fchdir(root_fd) < 0)
+    return oci_error_errno(err, "chdir to rootfs");
+  if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+    return oci_error_errno(err, "move rootfs to /");
+  if (chroot(".") < 0)
+    return oci_error_errno(err, "chroot");
+  if (chdir("/") < 0)
+    return oci_error_errno(err, "chdir /");
+  return 0;
+}
 
 int oci_rootfs_setup(const struct oci_rootfs_ctx *ctx, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_rootfs_setup: not implemented");
+  const struct oci_config *cfg = ctx->cfg;
+  unsigned long prop;
+  if (parse_root_propagation(cfg, &prop, err) < 0)
+    return -1;
+  _cleanup_close_ int root_fd = prepare_root(ctx, prop, err);
+  if (root_fd < 0)
+    return -1;
+  for (size_t i = 0; i < cfg->n_mounts; i++)
+    if (mount_one(ctx, root_fd, &cfg->mounts[i], err) < 0)
+      return wrap_mount_error(&cfg->mounts[i], err);
+  if (oci_devices_setup(ctx, root_fd, err) < 0)
+    return -1;
+  if ((ctx->no_pivot ? move_and_chroot(root_fd, err) : pivot(root_fd, err)) < 0)
+    return -1;
+  if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
+    return oci_error_errno(err, "set propagation of the container's \"/\"");
+  return 0;
+}
+
+/* ---- finalize: readonly and masked paths, read-only root --------------- */
+
+/* Paths under /proc and /sys must still be on procfs/sysfs: something that
+ * only looks like /proc (a bind, a tmpfs, a symlink race) must not get a
+ * mount put over it in our name. */
+static int check_pseudo_fs(int fd, const char *path, oci_error *err) {
+  while (*path == '/')
+    path++;
+  bool proc = strncmp(path, "proc", 4) == 0 && (path[4] == '/' || path[4] == '\0');
+  bool sys = strncmp(path, "sys", 3) == 0 && (path[3] == '/' || path[3] == '\0');
+  if (!proc && !sys)
+    return 0;
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0)
+    return oci_error_errno(err, "statfs \"/%s\"", path);
+  if (proc && sfs.f_type == PROC_SUPER_MAGIC)
+    return 0;
+  if (sys && (sfs.f_type == SYSFS_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC ||
+              sfs.f_type == CGROUP2_SUPER_MAGIC))
+    return 0;
+  return oci_error_set(err, EXDEV, "\"/%s\" is not on %s", path, proc ? "procfs" : "sysfs");
+}
+
+/* Open a readonly/masked path; 0 with *fd = -1 when it does not exist. */
+static int open_listed_path(int root_fd, const char *path, int *fd, oci_error *err) {
+  oci_error local = {0};
+  *fd = oci_safe_open(root_fd, path, O_PATH, 0, &local);
+  if (*fd < 0) {
+    if (local.errnum == ENOENT || local.errnum == ENOTDIR)
+      return 0;
+    *err = local;
+    return -1;
+  }
+  if (check_pseudo_fs(*fd, path, err) < 0) {
+    close(*fd);
+    *fd = -1;
+    return -1;
+  }
+  return 0;
+}
+
+static int make_readonly(int root_fd, const char *path, oci_error *err) {
+  _cleanup_close_ int fd = -1;
+  if (open_listed_path(root_fd, path, &fd, err) < 0)
+    return -1;
+  if (fd < 0)
+    return 0; /* missing paths are fine: nothing to protect */
+  if (oci_mnt_new_api()) {
+    /* Read-only on the whole subtree, set before anyone can see it. */
+    struct oci_mnt_req r = {.source_fd = fd, .recursive = true, .rflags = MS_RDONLY,
+                            .userns_fd = -1};
+    _cleanup_close_ int m = oci_mnt_create(&r, err);
+    if (m < 0)
+      return -1;
+    return oci_mnt_attach(m, fd, err);
+  }
+  if (oci_mnt_bind_fd(fd, fd, true, err) < 0)
+    return -1;
+  _cleanup_close_ int top = oci_safe_open(root_fd, path, O_PATH, 0, err);
+  if (top < 0)
+    return -1;
+  return oci_mnt_setflags(top, MS_RDONLY, 0, false, err);
+}
+
+/* /dev/null of the container, checked to be the real 1:3 char device: a
+ * symlink or bind there must not turn masking into exposing (runc 2025). */
+static int open_dev_null(int root_fd, oci_error *err) {
+  _cleanup_close_ int fd = oci_safe_open(root_fd, "/dev/null", O_PATH | O_NOFOLLOW, 0, err);
+  if (fd < 0)
+    return -1;
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return oci_error_errno(err, "stat /dev/null");
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    return oci_error_set(err, EPERM, "/dev/null is not the null device (1:3)");
+  return OCI_STEAL_FD(fd);
+}
+
+static int mask_path(int root_fd, const char *path, int *null_fd, oci_error *err) {
+  _cleanup_close_ int fd = -1;
+  if (open_listed_path(root_fd, path, &fd, err) < 0)
+    return -1;
+  if (fd < 0)
+    return 0; /* missing paths are fine: nothing to protect */
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return oci_error_errno(err, "stat");
+  if (S_ISDIR(st.st_mode)) {
+    struct mount_job j = {
+        .req = {.source = "tmpfs", .source_fd = -1, .fstype = "tmpfs", .flags = MS_RDONLY,
+                .userns_fd = -1},
+        .root_fd = root_fd, .dest = path, .target_fd = fd};
+    return mount_job_run(&j, err);
+  }
+  if (*null_fd < 0 && (*null_fd = open_dev_null(root_fd, err)) < 0)
+    return -1;
+  return oci_mnt_bind_fd(*null_fd, fd, false, err);
 }
 
 int oci_rootfs_finalize(const struct oci_rootfs_ctx *ctx, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_rootfs_finalize: not implemented");
-}
-
-int oci_mount_parse_options(char **options, size_t n, unsigned long *flags, unsigned long *propagation, bool *recursive, char **data, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_mount_parse_options: not implemented");
+  const struct oci_linux *lx = ctx->cfg->linux_;
+  _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return oci_error_errno(err, "open /");
+  for (size_t i = 0; lx && i < lx->n_readonly_paths; i++)
+    if (make_readonly(root_fd, lx->readonly_paths[i], err) < 0)
+      return oci_error_wrap(err, "readonlyPaths \"%s\"", lx->readonly_paths[i]);
+  _cleanup_close_ int null_fd = -1;
+  for (size_t i = 0; lx && i < lx->n_masked_paths; i++)
+    if (mask_path(root_fd, lx->masked_paths[i], &null_fd, err) < 0)
+      return oci_error_wrap(err, "maskedPaths \"%s\"", lx->masked_paths[i]);
+  if (ctx->cfg->root && ctx->cfg->root->readonly &&
+      oci_mnt_setflags(root_fd, MS_RDONLY, 0, false, err) < 0)
+    return oci_error_wrap(err, "make root read-only");
+  return 0;
 }
