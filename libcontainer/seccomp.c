@@ -319,8 +319,10 @@ int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter 
     return oci_error_set(err, EINVAL, "linux.seccomp.defaultAction: libseccomp refused \"%s\"",
                          sc->default_action);
   }
-  /* process.noNewPrivileges decides about no_new_privs, not libseccomp. */
+  /* process.noNewPrivileges decides about no_new_privs, not libseccomp;
+   * and we want the kernel's errno on failure, not a blanket ECANCELED. */
   if (set_attr(f->ctx, SCMP_FLTATR_CTL_NNP, 0, "linux.seccomp", err) < 0 ||
+      set_attr(f->ctx, SCMP_FLTATR_API_SYSRAWRC, 1, "linux.seccomp", err) < 0 ||
       add_flags(f, sc, err) < 0 || add_architectures(f->ctx, sc, err) < 0)
     goto fail;
   for (size_t i = 0; i < sc->n_syscalls; i++)
