@@ -1,3 +1,41 @@
-/* STUB */
+/* ocirun features — print the runtime-spec features document. */
+#include <stdlib.h>
+
 #include "ocirun.h"
-int cmd_features(struct cli_global *g, int argc, char **argv) { return 1; }
+#include "ocirun/log.h"
+
+struct features_opts {
+  int unused;
+};
+
+static int features_main(struct cli_global *g, int argc, char **argv) {
+  struct features_opts o = {0};
+  struct cli_args args;
+  int status;
+  if (!cli_parse(&cli_features, argc, argv, &o, &args, &status))
+    return status;
+  char *json = oci_features_json();
+  if (json == NULL) {
+    oci_log(OCI_LOG_ERROR, "features: the features document is not available");
+    return 1;
+  }
+  int r = cli_print_json_indented(json);
+  free(json);
+  if (r < 0) {
+    oci_log(OCI_LOG_ERROR, "features: write to stdout failed");
+    return 1;
+  }
+  return 0;
+}
+
+const struct cli_command cli_features = {
+    .name = "features",
+    .summary = "show the enabled features",
+    .args_usage = "",
+    .description = "The features command prints, as JSON, what this runtime supports: OCI\n"
+                   "version range, hooks, mount options, namespaces, capabilities, cgroup,\n"
+                   "seccomp and AppArmor/SELinux support (runtime-spec features.md).",
+    .min_args = 0,
+    .max_args = 0,
+    .run = features_main,
+};
