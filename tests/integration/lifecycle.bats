@@ -1,0 +1,318 @@
+#!/usr/bin/env bats
+# The basic runc-compatible lifecycle: run, create/start, kill, delete, list,
+# state, ids, and the error paths of create. Every test runs unchanged
+# against runc (OCIRUN=/usr/sbin/runc) as a control; checks of ocirun's own
+# message wording go through assert_ocirun_output.
+
+load helpers
+
+setup() {
+	setup_bundle
+	# Tests write marker files into the (private) rootfs.
+	update_config '.root.readonly = false'
+}
+
+# start_detached ARGS...: `ocirun run -d` with stdio away from bats' pipes,
+# so a container that outlives the command cannot hold the test's output
+# open. Output goes to $TEST_TMP/detach.out.
+run_detached() {
+	ocirun run -d "$@" </dev/null >"$TEST_TMP/detach.out" 2>&1 3>&-
+}
+
+# create_container ID: `ocirun create` the bundle as ID, stdio away from bats.
+create_container() {
+	ocirun create --bundle "$BUNDLE" "$@" </dev/null >"$TEST_TMP/create.out" 2>&1 3>&-
+}
+
+# wait_for_file PATH [TIMEOUT]: poll until PATH exists.
+wait_for_file() {
+	local i
+	for ((i = 0; i < ${2:-5} * 20; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "$1 did not appear" >&2
+	return 1
+}
+
+@test "run prints from inside the container and returns its exit code" {
+	set_args sh -c 'echo hello from inside; exit 3'
+	run -3 ocirun run "$CID"
+	assert_output "hello from inside"
+	# run = create + start + wait + delete: nothing may remain.
+	assert_no_leftovers
+}
+
+@test "run of the example config prints from inside" {
+	run -0 ocirun run "$CID"
+	refute_output ""
+}
+
+@test "run returns 128+N when the container is killed by signal N" {
+	set_args sleep 100
+	ocirun run "$CID" </dev/null >/dev/null 2>&1 3>&- &
+	local runner=$!
+	wait_for_status "$CID" running
+	run -0 ocirun kill "$CID" KILL
+	local status=0
+	wait "$runner" || status=$?
+	[ "$status" -eq 137 ]
+	assert_no_leftovers
+}
+
+@test "create leaves a created container whose process is not yet the program" {
+	set_args sh -c 'touch /started; exec sleep 100'
+	create_container "$CID"
+	run -0 ocirun state "$CID"
+	assert_equal "$(jq -r .status <<<"$output")" created
+	assert_equal "$(jq -r .id <<<"$output")" "$CID"
+	local pid
+	pid=$(jq -r .pid <<<"$output")
+	[ "$pid" -gt 0 ]
+	[ -d "/proc/$pid" ]
+	# The user program has not run: no marker, and not its command line.
+	sleep 0.2
+	[ ! -e "$BUNDLE/rootfs/started" ]
+	run cat "/proc/$pid/cmdline"
+	refute_output --partial "touch /started"
+	refute_output --partial "sleep"
+
+	run -0 ocirun start "$CID"
+	wait_for_file "$BUNDLE/rootfs/started"
+	assert_equal "$(container_status "$CID")" running
+	assert_equal "$(container_pid "$CID")" "$pid"
+	run cat "/proc/$pid/cmdline"
+	assert_output --partial "sleep"
+
+	run -0 ocirun kill "$CID" KILL
+	wait_for_status "$CID" stopped
+	run -0 ocirun delete "$CID"
+	[ ! -e "$ROOT/$CID" ]
+	assert_no_leftovers
+}
+
+@test "a started container stops when its program exits" {
+	set_args sh -c 'exit 0'
+	create_container "$CID"
+	run -0 ocirun start "$CID"
+	wait_for_status "$CID" stopped
+	run -0 ocirun delete "$CID"
+	assert_no_leftovers
+}
+
+@test "start of a container that is not created fails naming the id" {
+	run -1 ocirun start "$CID"
+	assert_ocirun_output "$CID"
+}
+
+@test "kill accepts signal names and numbers" {
+	set_args sleep 100
+	local sig id
+	for sig in KILL SIGKILL 9; do
+		id="$CID-$sig"
+		create_container "$id"
+		run -0 ocirun start "$id"
+		wait_for_status "$id" running
+		run -0 ocirun kill "$id" "$sig"
+		wait_for_status "$id" stopped
+		run -0 ocirun delete "$id"
+		assert_no_leftovers "$id"
+	done
+}
+
+@test "kill without a signal sends SIGTERM, which the program can catch" {
+	set_args sh -c 'trap "touch /got-term; exit 0" TERM; touch /ready; while :; do sleep 0.1; done'
+	create_container "$CID"
+	run -0 ocirun start "$CID"
+	wait_for_file "$BUNDLE/rootfs/ready"
+	run -0 ocirun kill "$CID"
+	wait_for_status "$CID" stopped
+	[ -e "$BUNDLE/rootfs/got-term" ]
+}
+
+@test "kill with an unknown signal fails" {
+	set_args sleep 100
+	create_container "$CID"
+	run ocirun kill "$CID" NOSUCHSIG
+	assert_failure
+	assert_ocirun_output "NOSUCHSIG"
+	assert_equal "$(container_status "$CID")" created
+}
+
+@test "delete removes the state dir of a created container" {
+	set_args sleep 100
+	create_container "$CID"
+	[ -d "$ROOT/$CID" ]
+	local pid
+	pid=$(container_pid "$CID")
+	run -0 ocirun delete "$CID"
+	[ ! -e "$ROOT/$CID" ]
+	run ocirun state "$CID"
+	assert_failure
+	assert_ocirun_output "$CID"
+	# The init process is gone (it may linger as a zombie only briefly).
+	local i
+	for ((i = 0; i < 40; i++)); do [ -d "/proc/$pid" ] || break; sleep 0.05; done
+	[ ! -d "/proc/$pid" ]
+	assert_no_leftovers
+}
+
+@test "delete refuses a running container; delete --force removes it" {
+	set_args sleep 100
+	run_detached "$CID"
+	wait_for_status "$CID" running
+	local pid
+	pid=$(container_pid "$CID")
+	run ocirun delete "$CID"
+	assert_failure
+	assert_output --partial "$CID"
+	assert_equal "$(container_status "$CID")" running
+
+	run -0 ocirun delete --force "$CID"
+	[ ! -e "$ROOT/$CID" ]
+	local i
+	for ((i = 0; i < 40; i++)); do [ -d "/proc/$pid" ] || break; sleep 0.05; done
+	[ ! -d "/proc/$pid" ]
+	assert_no_leftovers
+}
+
+@test "list shows the containers' ids, -q and json" {
+	set_args sleep 100
+	create_container "$CID-a"
+	create_container "$CID-b"
+
+	run -0 ocirun list -q
+	assert_equal "$(sort <<<"$output" | tr '\n' ' ')" "$CID-a $CID-b "
+
+	run -0 ocirun list --format json
+	assert_equal "$(jq -r '.[].id' <<<"$output" | sort | tr '\n' ' ')" "$CID-a $CID-b "
+	assert_equal "$(jq -r '.[].status' <<<"$output" | sort -u)" created
+
+	run -0 ocirun list
+	assert_line --index 0 --regexp '^ID +PID +STATUS'
+	assert_output --partial "$CID-a"
+}
+
+@test "list of an empty root prints nothing with -q" {
+	run -0 ocirun list -q
+	assert_output ""
+}
+
+@test "a duplicate id is an error naming the id" {
+	set_args sleep 100
+	create_container "$CID"
+	run ocirun create --bundle "$BUNDLE" "$CID" </dev/null
+	assert_failure
+	assert_ocirun_output "$CID"
+	# The first container is untouched.
+	assert_equal "$(container_status "$CID")" created
+}
+
+@test "invalid container ids are rejected" {
+	local id
+	for id in "a/b" ".." "" "../escape"; do
+		run ocirun create --bundle "$BUNDLE" "$id" </dev/null
+		assert_failure
+		[ -n "$id" ] && assert_ocirun_output "$id"
+	done
+	# Nothing was made outside the state dir.
+	[ ! -e "$TEST_TMP/escape" ]
+	[ ! -e "$TEST_TMP/state.json" ]
+	[ ! -e "$ROOT/a" ]
+}
+
+@test "the hostname inside is the config's" {
+	update_config '.hostname = "ocitest-host"'
+	set_args hostname
+	run -0 ocirun run "$CID"
+	assert_output "ocitest-host"
+}
+
+@test "the program is PID 1 in the container's ps" {
+	set_args ps -o pid,args
+	run -0 ocirun run "$CID"
+	assert_line --regexp '^ *1 +ps -o pid,args$'
+	# Only the program itself: no runtime helper inside the pid namespace.
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "the container has its own pid namespace" {
+	set_args sh -c 'echo pid=$$; readlink /proc/self/ns/pid; cat /proc/self/status'
+	run -0 ocirun run "$CID"
+	assert_line "pid=1"
+	# Seen through the container's /proc, cat is in one pid namespace only.
+	assert_line --regexp '^NSpid:[[:space:]]+[0-9]+$'
+	refute_output --partial "$(readlink /proc/self/ns/pid)"
+}
+
+@test "the host sees the container's init in a nested pid namespace" {
+	set_args sleep 100
+	create_container "$CID"
+	run -0 ocirun start "$CID"
+	local pid
+	pid=$(container_pid "$CID")
+	# NSpid lists the pid in each namespace: the host's, then the container's 1.
+	run grep NSpid "/proc/$pid/status"
+	assert_output --regexp "^NSpid:[[:space:]]+$pid[[:space:]]+1$"
+}
+
+@test "run --detach returns while the container keeps running" {
+	set_args sleep 100
+	run_detached "$CID"
+	assert_equal "$(container_status "$CID")" running
+	local pid
+	pid=$(container_pid "$CID")
+	[ -d "/proc/$pid" ]
+	run -0 ocirun delete --force "$CID"
+	assert_no_leftovers
+}
+
+@test "--pid-file is written with the init pid (create and run -d)" {
+	set_args sleep 100
+	create_container --pid-file "$TEST_TMP/create.pid" "$CID"
+	assert_equal "$(cat "$TEST_TMP/create.pid")" "$(container_pid "$CID")"
+
+	run_detached --pid-file "$TEST_TMP/run.pid" "$CID-d"
+	assert_equal "$(cat "$TEST_TMP/run.pid")" "$(container_pid "$CID-d")"
+}
+
+@test "state of an unknown container fails naming the id" {
+	run ocirun state "$CID"
+	assert_failure
+	assert_ocirun_output "$CID"
+}
+
+@test "missing config.json is an error naming it, leaving nothing" {
+	rm "$BUNDLE/config.json"
+	run ocirun run "$CID" </dev/null
+	assert_failure
+	assert_output --partial "config.json"
+	assert_no_leftovers
+}
+
+@test "invalid JSON in config.json is an error naming the file and line" {
+	printf '{\n  "ociVersion": "1.0.2",\n  "process": nonsense\n}\n' >"$BUNDLE/config.json"
+	run ocirun run "$CID" </dev/null
+	assert_failure
+	assert_ocirun_output "config.json"
+	is_runtime ocirun && assert_output --regexp 'line[^0-9]{0,3}3'
+	assert_no_leftovers
+}
+
+@test "a bind mount of a missing source is an error naming the source, leaving nothing" {
+	update_config '.mounts += [{"destination": "/mnt/x", "type": "bind",
+		"source": "/nonexistent-ocitest-src", "options": ["bind"]}]'
+	run ocirun run "$CID" </dev/null
+	assert_failure
+	assert_output --partial "/nonexistent-ocitest-src"
+	[ ! -e "$ROOT/$CID" ]
+	assert_no_leftovers
+}
+
+@test "a missing rootfs is an error, leaving nothing" {
+	rm -rf "$BUNDLE/rootfs"
+	run ocirun run "$CID" </dev/null
+	assert_failure
+	assert_output --partial "rootfs"
+	assert_no_leftovers
+}
