@@ -675,6 +675,113 @@ static void test_spec_rootless(void **state) {
   oci_config_free(cfg);
 }
 
+/* ---------- features.c ---------- */
+
+static bool json_array_has(yajl_val arr, const char *s) {
+  assert_true(YAJL_IS_ARRAY(arr));
+  for (size_t i = 0; i < arr->u.array.len; i++)
+    if (YAJL_IS_STRING(arr->u.array.values[i]) && strcmp(arr->u.array.values[i]->u.string, s) == 0)
+      return true;
+  return false;
+}
+
+static yajl_val jpath(yajl_val root, const char *a, const char *b, const char *c) {
+  const char *path[] = {a, b, c, NULL};
+  return yajl_tree_get(root, path, yajl_t_any);
+}
+
+static void test_features(void **state) {
+  char *json = oci_features_json();
+  assert_non_null(json);
+  char errbuf[256];
+  yajl_val root = yajl_tree_parse(json, errbuf, sizeof(errbuf));
+  if (root == NULL)
+    fail_msg("features is not JSON: %s\n%s", errbuf, json);
+  free(json);
+
+  assert_string_equal(YAJL_GET_STRING(jpath(root, "ociVersionMin", NULL, NULL)), "1.0.0");
+  assert_string_equal(YAJL_GET_STRING(jpath(root, "ociVersionMax", NULL, NULL)), OCI_SPEC_VERSION);
+  yajl_val hooks = jpath(root, "hooks", NULL, NULL);
+  assert_int_equal(YAJL_GET_ARRAY(hooks)->len, 6);
+  assert_true(json_array_has(hooks, "createRuntime"));
+  assert_true(json_array_has(hooks, "poststop"));
+
+  /* Mount options come from the mount code: the ones it maps itself. */
+  yajl_val mopts = jpath(root, "mountOptions", NULL, NULL);
+  static const char *const must[] = {"ro", "rw", "nosuid", "nodev", "noexec", "bind", "rbind",
+                                     "rprivate", "rslave", "relatime", "strictatime",
+                                     "tmpcopyup", "idmap", "rro", NULL};
+  for (const char *const *o = must; *o != NULL; o++)
+    if (!json_array_has(mopts, *o))
+      fail_msg("mountOptions lacks \"%s\"", *o);
+  assert_false(json_array_has(mopts, "mode=755"));
+
+  yajl_val ns = jpath(root, "linux", "namespaces", NULL);
+  assert_int_equal(YAJL_GET_ARRAY(ns)->len, OCI_NS_COUNT);
+  for (size_t i = 0; i < YAJL_GET_ARRAY(ns)->len; i++)
+    assert_true(oci_ns_type_from_name(YAJL_GET_STRING(ns->u.array.values[i])) >= 0);
+
+  yajl_val caps = jpath(root, "linux", "capabilities", NULL);
+  assert_string_equal(YAJL_GET_STRING(caps->u.array.values[0]), "CAP_CHOWN");
+  assert_true(json_array_has(caps, "CAP_SYS_ADMIN"));
+  assert_true(json_array_has(caps, "CAP_AUDIT_READ"));
+  assert_true(YAJL_GET_ARRAY(caps)->len >= 38);
+
+  assert_true(YAJL_IS_TRUE(jpath(root, "linux", "cgroup", "v1")));
+  assert_true(YAJL_IS_TRUE(jpath(root, "linux", "cgroup", "v2")));
+  assert_true(YAJL_IS_FALSE(jpath(root, "linux", "cgroup", "systemd")));
+  assert_true(YAJL_IS_FALSE(jpath(root, "linux", "cgroup", "systemdUser")));
+
+  assert_true(YAJL_IS_TRUE(jpath(root, "linux", "seccomp", "enabled")));
+  assert_true(json_array_has(jpath(root, "linux", "seccomp", "actions"), "SCMP_ACT_NOTIFY"));
+  assert_true(json_array_has(jpath(root, "linux", "seccomp", "operators"), "SCMP_CMP_MASKED_EQ"));
+  assert_true(json_array_has(jpath(root, "linux", "seccomp", "archs"), "SCMP_ARCH_X86_64"));
+  yajl_val known = jpath(root, "linux", "seccomp", "knownFlags");
+  yajl_val supported = jpath(root, "linux", "seccomp", "supportedFlags");
+  assert_true(json_array_has(known, "SECCOMP_FILTER_FLAG_LOG"));
+  for (size_t i = 0; i < YAJL_GET_ARRAY(supported)->len; i++)
+    assert_true(json_array_has(known, YAJL_GET_STRING(supported->u.array.values[i])));
+
+  assert_true(YAJL_IS_FALSE(jpath(root, "linux", "apparmor", "enabled")));
+  assert_true(YAJL_IS_FALSE(jpath(root, "linux", "selinux", "enabled")));
+  assert_true(YAJL_IS_FALSE(jpath(root, "linux", "intelRdt", "enabled")));
+  const char *idmap[] = {"linux", "mountExtensions", "idmap", "enabled", NULL};
+  assert_true(YAJL_IS_TRUE(yajl_tree_get(root, idmap, yajl_t_any)));
+  const char *ver[] = {"annotations", "io.github.ocirun.version", NULL};
+  assert_string_equal(YAJL_GET_STRING(yajl_tree_get(root, ver, yajl_t_string)), OCIRUN_VERSION);
+  yajl_tree_free(root);
+}
+
+/* ---------- config.json.example (the example bundle) ---------- */
+
+static void test_example_config(void **state) {
+  struct oci_config *cfg = NULL;
+  oci_error err = {0};
+  if (oci_config_load_file(OCI_TOP_SRCDIR "/config.json.example", &cfg, &err) < 0)
+    fail_msg("%s", err.msg);
+  assert_string_equal(cfg->oci_version, OCI_SPEC_VERSION);
+  assert_false(cfg->process->terminal);
+  assert_int_equal(cfg->process->n_args, 3);
+  assert_string_equal(cfg->process->args[2], "echo Hello from inside an ocirun container; hostname; id");
+  assert_string_equal(cfg->process->cwd, "/");
+  assert_true(cfg->process->no_new_privileges);
+  assert_int_equal(cfg->process->capabilities->bounding.n, 3);
+  assert_string_equal(cfg->root->path, "rootfs");
+  assert_true(cfg->root->readonly);
+  assert_string_equal(cfg->hostname, "ocirun-example");
+  assert_int_equal(cfg->n_mounts, 7);
+  assert_non_null(find_mount(cfg, "/sys/fs/cgroup"));
+  static const enum oci_ns_type want[] = {OCI_NS_PID, OCI_NS_NETWORK, OCI_NS_IPC,
+                                          OCI_NS_UTS, OCI_NS_MOUNT,   OCI_NS_CGROUP};
+  assert_int_equal(cfg->linux_->n_namespaces, 6);
+  for (size_t i = 0; i < 6; i++)
+    assert_non_null(oci_config_namespace(cfg, want[i]));
+  assert_null(cfg->linux_->cgroups_path);
+  assert_int_equal(cfg->linux_->n_masked_paths, 10);
+  assert_int_equal(cfg->linux_->n_readonly_paths, 5);
+  oci_config_free(cfg);
+}
+
 int main(void) {
   const char *env = getenv("OCI_SPEC_DIR");
   if (env != NULL && *env != '\0')
@@ -702,6 +809,8 @@ int main(void) {
     cmocka_unit_test(test_load_missing_file),
     cmocka_unit_test(test_spec_default),
     cmocka_unit_test(test_spec_rootless),
+    cmocka_unit_test(test_features),
+    cmocka_unit_test(test_example_config),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
