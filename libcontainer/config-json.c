@@ -332,3 +332,44 @@ int j_array_of(struct jctx *c, yajl_val v, const char *path, size_t size, j_elem
   }
   return 0;
 }
+
+yajl_gen j_gen_new(const char *indent) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (g == NULL)
+    abort();
+  yajl_gen_config(g, yajl_gen_beautify, 1);
+  yajl_gen_config(g, yajl_gen_indent_string, indent);
+  return g;
+}
+
+void j_gen_str(yajl_gen g, const char *s) {
+  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+void j_gen_kstr(yajl_gen g, const char *key, const char *value) {
+  j_gen_str(g, key);
+  j_gen_str(g, value);
+}
+
+void j_gen_kbool(yajl_gen g, const char *key, bool value) {
+  j_gen_str(g, key);
+  yajl_gen_bool(g, value);
+}
+
+void j_gen_kstrv(yajl_gen g, const char *key, const char *const *v) {
+  j_gen_str(g, key);
+  yajl_gen_array_open(g);
+  for (; *v != NULL; v++)
+    j_gen_str(g, *v);
+  yajl_gen_array_close(g);
+}
+
+char *j_gen_finish(yajl_gen g) {
+  const unsigned char *buf = NULL;
+  size_t len = 0;
+  char *out = NULL;
+  if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+    out = oci_xasprintf("%.*s", (int)len, (const char *)buf);
+  yajl_gen_free(g);
+  return out;
+}

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include "ocirun/config.h"
@@ -91,5 +92,17 @@ int j_array_of(struct jctx *c, yajl_val v, const char *path, size_t size, j_elem
     (arr) = _items;                                                            \
     _r;                                                                        \
   })
+
+/* ---- writing JSON (spec.c, features.c; free for any yajl_gen user) ---- */
+
+/* A pretty-printing generator indenting with `indent`. */
+yajl_gen j_gen_new(const char *indent);
+void j_gen_str(yajl_gen g, const char *s);
+void j_gen_kstr(yajl_gen g, const char *key, const char *value);
+void j_gen_kbool(yajl_gen g, const char *key, bool value);
+/* "key": [ ... ] from a NULL-terminated list. */
+void j_gen_kstrv(yajl_gen g, const char *key, const char *const *v);
+/* The text written so far as a malloc'd C string; frees the generator. */
+char *j_gen_finish(yajl_gen g);
 
 #endif

@@ -17,6 +17,7 @@
 #include <sys/capability.h>
 #include <yajl/yajl_gen.h>
 
+#include "config-json.h"
 #include "ocirun/container.h"
 #include "ocirun/rootfs.h"
 #include "ocirun/utils.h"
@@ -34,28 +35,11 @@
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 
-static void gen_str(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void gen_kbool(yajl_gen g, const char *key, bool v) {
-  gen_str(g, key);
-  yajl_gen_bool(g, v);
-}
-
-static void gen_kstrv(yajl_gen g, const char *key, const char *const *v) {
-  gen_str(g, key);
-  yajl_gen_array_open(g);
-  for (; *v != NULL; v++)
-    gen_str(g, *v);
-  yajl_gen_array_close(g);
-}
-
 /* {"key": {"enabled": v}} */
 static void gen_enabled(yajl_gen g, const char *key, bool v) {
-  gen_str(g, key);
+  j_gen_str(g, key);
   yajl_gen_map_open(g);
-  gen_kbool(g, "enabled", v);
+  j_gen_kbool(g, "enabled", v);
   yajl_gen_map_close(g);
 }
 
@@ -86,18 +70,18 @@ static bool mount_option_recognised(const char *name) {
 }
 
 static void gen_mount_options(yajl_gen g) {
-  gen_str(g, "mountOptions");
+  j_gen_str(g, "mountOptions");
   yajl_gen_array_open(g);
   for (const char *const *o = mount_option_candidates; *o != NULL; o++)
     if (mount_option_recognised(*o))
-      gen_str(g, *o);
+      j_gen_str(g, *o);
   yajl_gen_array_close(g);
 }
 
 /* Every name libcap knows, in its numbering; names past the library's table
  * come back as bare numbers and are not names anyone could write. */
 static void gen_capabilities(yajl_gen g) {
-  gen_str(g, "capabilities");
+  j_gen_str(g, "capabilities");
   yajl_gen_array_open(g);
   int max = cap_max_bits() > 64 ? cap_max_bits() : 64;
   for (int i = 0; i < max; i++) {
@@ -110,7 +94,7 @@ static void gen_capabilities(yajl_gen g) {
       for (; name[n] != '\0' && n < sizeof(upper) - 1; n++)
         upper[n] = (char)toupper((unsigned char)name[n]);
       upper[n] = '\0';
-      gen_str(g, upper);
+      j_gen_str(g, upper);
     }
     cap_free(name);
   }
@@ -126,7 +110,7 @@ static void gen_seccomp_archs(yajl_gen g) {
     "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE",
     "SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_SH", "SCMP_ARCH_SHEB",
     "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64", NULL};
-  gen_str(g, "archs");
+  j_gen_str(g, "archs");
   yajl_gen_array_open(g);
   for (const char *const *a = archs; *a != NULL; a++) {
     char lower[32];
@@ -136,7 +120,7 @@ static void gen_seccomp_archs(yajl_gen g) {
       lower[n] = (char)tolower((unsigned char)s[n]);
     lower[n] = '\0';
     if (seccomp_arch_resolve_name(lower) != 0)
-      gen_str(g, *a);
+      j_gen_str(g, *a);
   }
   yajl_gen_array_close(g);
 }
@@ -169,22 +153,22 @@ static void gen_seccomp(yajl_gen g) {
   static const char *const operators[] = {
     "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
     "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL};
-  gen_str(g, "seccomp");
+  j_gen_str(g, "seccomp");
   yajl_gen_map_open(g);
-  gen_kbool(g, "enabled", true);
-  gen_kstrv(g, "actions", actions);
-  gen_kstrv(g, "operators", operators);
+  j_gen_kbool(g, "enabled", true);
+  j_gen_kstrv(g, "actions", actions);
+  j_gen_kstrv(g, "operators", operators);
   gen_seccomp_archs(g);
-  gen_str(g, "knownFlags");
+  j_gen_str(g, "knownFlags");
   yajl_gen_array_open(g);
   for (size_t i = 0; i < OCI_ARRAY_SIZE(seccomp_flags); i++)
-    gen_str(g, seccomp_flags[i].name);
+    j_gen_str(g, seccomp_flags[i].name);
   yajl_gen_array_close(g);
-  gen_str(g, "supportedFlags");
+  j_gen_str(g, "supportedFlags");
   yajl_gen_array_open(g);
   for (size_t i = 0; i < OCI_ARRAY_SIZE(seccomp_flags); i++)
     if (seccomp_flag_supported(seccomp_flags[i].flag))
-      gen_str(g, seccomp_flags[i].name);
+      j_gen_str(g, seccomp_flags[i].name);
   yajl_gen_array_close(g);
   yajl_gen_map_close(g);
 }
@@ -192,22 +176,22 @@ static void gen_seccomp(yajl_gen g) {
 static void gen_linux(yajl_gen g) {
   static const char *const namespaces[] = {"cgroup", "ipc", "mount", "network",
                                            "pid",    "time", "user", "uts", NULL};
-  gen_str(g, "linux");
+  j_gen_str(g, "linux");
   yajl_gen_map_open(g);
-  gen_kstrv(g, "namespaces", namespaces);
+  j_gen_kstrv(g, "namespaces", namespaces);
   gen_capabilities(g);
-  gen_str(g, "cgroup");
+  j_gen_str(g, "cgroup");
   yajl_gen_map_open(g);
-  gen_kbool(g, "v1", true);
-  gen_kbool(g, "v2", true);
-  gen_kbool(g, "systemd", false);
-  gen_kbool(g, "systemdUser", false);
+  j_gen_kbool(g, "v1", true);
+  j_gen_kbool(g, "v2", true);
+  j_gen_kbool(g, "systemd", false);
+  j_gen_kbool(g, "systemdUser", false);
   yajl_gen_map_close(g);
   gen_seccomp(g);
   gen_enabled(g, "apparmor", false);
   gen_enabled(g, "selinux", false);
   gen_enabled(g, "intelRdt", false);
-  gen_str(g, "mountExtensions");
+  j_gen_str(g, "mountExtensions");
   yajl_gen_map_open(g);
   gen_enabled(g, "idmap", true);
   yajl_gen_map_close(g);
@@ -219,39 +203,24 @@ static void gen_annotations(yajl_gen g) {
   char libseccomp[64] = "unknown";
   if (v != NULL)
     snprintf(libseccomp, sizeof(libseccomp), "%u.%u.%u", v->major, v->minor, v->micro);
-  gen_str(g, "annotations");
+  j_gen_str(g, "annotations");
   yajl_gen_map_open(g);
-  gen_str(g, "io.github.ocirun.version");
-  gen_str(g, OCIRUN_VERSION);
-  gen_str(g, "io.github.seccomp.libseccomp.version");
-  gen_str(g, libseccomp);
+  j_gen_kstr(g, "io.github.ocirun.version", OCIRUN_VERSION);
+  j_gen_kstr(g, "io.github.seccomp.libseccomp.version", libseccomp);
   yajl_gen_map_close(g);
 }
 
 char *oci_features_json(void) {
   static const char *const hooks[] = {"prestart",       "createRuntime", "createContainer",
                                       "startContainer", "poststart",     "poststop", NULL};
-  yajl_gen g = yajl_gen_alloc(NULL);
-  if (g == NULL)
-    return NULL;
-  yajl_gen_config(g, yajl_gen_beautify, 1);
-  yajl_gen_config(g, yajl_gen_indent_string, "    ");
+  yajl_gen g = j_gen_new("    ");
   yajl_gen_map_open(g);
-  gen_str(g, "ociVersionMin");
-  gen_str(g, "1.0.0");
-  gen_str(g, "ociVersionMax");
-  gen_str(g, OCI_SPEC_VERSION);
-  gen_kstrv(g, "hooks", hooks);
+  j_gen_kstr(g, "ociVersionMin", "1.0.0");
+  j_gen_kstr(g, "ociVersionMax", OCI_SPEC_VERSION);
+  j_gen_kstrv(g, "hooks", hooks);
   gen_mount_options(g);
   gen_linux(g);
   gen_annotations(g);
   yajl_gen_map_close(g);
-
-  const unsigned char *buf = NULL;
-  size_t len = 0;
-  char *out = NULL;
-  if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-    out = oci_xasprintf("%.*s", (int)len, (const char *)buf);
-  yajl_gen_free(g);
-  return out;
+  return j_gen_finish(g);
 }

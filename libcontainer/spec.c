@@ -11,26 +11,9 @@
 
 #include <yajl/yajl_gen.h>
 
+#include "config-json.h"
 #include "ocirun/container.h"
 #include "ocirun/utils.h"
-
-static void gen_str(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void gen_kstr(yajl_gen g, const char *key, const char *value) {
-  gen_str(g, key);
-  gen_str(g, value);
-}
-
-/* "key": [ "a", "b", ... ] from a NULL-terminated list. */
-static void gen_kstrv(yajl_gen g, const char *key, const char *const *v) {
-  gen_str(g, key);
-  yajl_gen_array_open(g);
-  for (; *v != NULL; v++)
-    gen_str(g, *v);
-  yajl_gen_array_close(g);
-}
 
 static const char *const default_caps[] = {"CAP_AUDIT_WRITE", "CAP_KILL",
                                            "CAP_NET_BIND_SERVICE", NULL};
@@ -39,39 +22,37 @@ static void gen_process(yajl_gen g) {
   static const char *const args[] = {"sh", NULL};
   static const char *const env[] = {
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL};
-  gen_str(g, "process");
+  j_gen_str(g, "process");
   yajl_gen_map_open(g);
-  gen_str(g, "terminal");
-  yajl_gen_bool(g, 1);
-  gen_str(g, "user");
+  j_gen_kbool(g, "terminal", true);
+  j_gen_str(g, "user");
   yajl_gen_map_open(g);
-  gen_str(g, "uid");
+  j_gen_str(g, "uid");
   yajl_gen_integer(g, 0);
-  gen_str(g, "gid");
+  j_gen_str(g, "gid");
   yajl_gen_integer(g, 0);
   yajl_gen_map_close(g);
-  gen_kstrv(g, "args", args);
-  gen_kstrv(g, "env", env);
-  gen_kstr(g, "cwd", "/");
-  gen_str(g, "capabilities");
+  j_gen_kstrv(g, "args", args);
+  j_gen_kstrv(g, "env", env);
+  j_gen_kstr(g, "cwd", "/");
+  j_gen_str(g, "capabilities");
   yajl_gen_map_open(g);
-  gen_kstrv(g, "bounding", default_caps);
-  gen_kstrv(g, "effective", default_caps);
-  gen_kstrv(g, "permitted", default_caps);
-  gen_kstrv(g, "ambient", default_caps);
+  j_gen_kstrv(g, "bounding", default_caps);
+  j_gen_kstrv(g, "effective", default_caps);
+  j_gen_kstrv(g, "permitted", default_caps);
+  j_gen_kstrv(g, "ambient", default_caps);
   yajl_gen_map_close(g);
-  gen_str(g, "rlimits");
+  j_gen_str(g, "rlimits");
   yajl_gen_array_open(g);
   yajl_gen_map_open(g);
-  gen_kstr(g, "type", "RLIMIT_NOFILE");
-  gen_str(g, "hard");
+  j_gen_kstr(g, "type", "RLIMIT_NOFILE");
+  j_gen_str(g, "hard");
   yajl_gen_integer(g, 1024);
-  gen_str(g, "soft");
+  j_gen_str(g, "soft");
   yajl_gen_integer(g, 1024);
   yajl_gen_map_close(g);
   yajl_gen_array_close(g);
-  gen_str(g, "noNewPrivileges");
-  yajl_gen_bool(g, 1);
+  j_gen_kbool(g, "noNewPrivileges", true);
   yajl_gen_map_close(g);
 }
 
@@ -109,15 +90,15 @@ static void gen_mounts(yajl_gen g, bool rootless) {
     &mount_proc, &mount_dev, rootless ? &mount_devpts_rootless : &mount_devpts, &mount_shm,
     &mount_mqueue, rootless ? &mount_sys_rootless : &mount_sys, &mount_cgroup,
   };
-  gen_str(g, "mounts");
+  j_gen_str(g, "mounts");
   yajl_gen_array_open(g);
   for (size_t i = 0; i < OCI_ARRAY_SIZE(mounts); i++) {
     yajl_gen_map_open(g);
-    gen_kstr(g, "destination", mounts[i]->destination);
-    gen_kstr(g, "type", mounts[i]->type);
-    gen_kstr(g, "source", mounts[i]->source);
+    j_gen_kstr(g, "destination", mounts[i]->destination);
+    j_gen_kstr(g, "type", mounts[i]->type);
+    j_gen_kstr(g, "source", mounts[i]->source);
     if (mounts[i]->options[0] != NULL)
-      gen_kstrv(g, "options", mounts[i]->options);
+      j_gen_kstrv(g, "options", mounts[i]->options);
     yajl_gen_map_close(g);
   }
   yajl_gen_array_close(g);
@@ -125,14 +106,14 @@ static void gen_mounts(yajl_gen g, bool rootless) {
 
 /* Map one id of the caller to root in the container. */
 static void gen_idmap(yajl_gen g, const char *key, unsigned host_id) {
-  gen_str(g, key);
+  j_gen_str(g, key);
   yajl_gen_array_open(g);
   yajl_gen_map_open(g);
-  gen_str(g, "containerID");
+  j_gen_str(g, "containerID");
   yajl_gen_integer(g, 0);
-  gen_str(g, "hostID");
+  j_gen_str(g, "hostID");
   yajl_gen_integer(g, host_id);
-  gen_str(g, "size");
+  j_gen_str(g, "size");
   yajl_gen_integer(g, 1);
   yajl_gen_map_close(g);
   yajl_gen_array_close(g);
@@ -141,11 +122,11 @@ static void gen_idmap(yajl_gen g, const char *key, unsigned host_id) {
 static void gen_namespaces(yajl_gen g, bool rootless) {
   static const char *const privileged[] = {"pid", "network", "ipc", "uts", "mount", "cgroup", NULL};
   static const char *const unprivileged[] = {"pid", "ipc", "uts", "mount", "cgroup", "user", NULL};
-  gen_str(g, "namespaces");
+  j_gen_str(g, "namespaces");
   yajl_gen_array_open(g);
   for (const char *const *t = rootless ? unprivileged : privileged; *t != NULL; t++) {
     yajl_gen_map_open(g);
-    gen_kstr(g, "type", *t);
+    j_gen_kstr(g, "type", *t);
     yajl_gen_map_close(g);
   }
   yajl_gen_array_close(g);
@@ -158,56 +139,43 @@ static void gen_linux(yajl_gen g, bool rootless) {
     "/sys/firmware",     "/proc/scsi",       NULL};
   static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                                          "/proc/sysrq-trigger", NULL};
-  gen_str(g, "linux");
+  j_gen_str(g, "linux");
   yajl_gen_map_open(g);
   if (rootless) {
     /* An unprivileged user cannot program the device cgroup. */
     gen_idmap(g, "uidMappings", geteuid());
     gen_idmap(g, "gidMappings", getegid());
   } else {
-    gen_str(g, "resources");
+    j_gen_str(g, "resources");
     yajl_gen_map_open(g);
-    gen_str(g, "devices");
+    j_gen_str(g, "devices");
     yajl_gen_array_open(g);
     yajl_gen_map_open(g);
-    gen_str(g, "allow");
-    yajl_gen_bool(g, 0);
-    gen_kstr(g, "access", "rwm");
+    j_gen_kbool(g, "allow", false);
+    j_gen_kstr(g, "access", "rwm");
     yajl_gen_map_close(g);
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
   }
   gen_namespaces(g, rootless);
-  gen_kstrv(g, "maskedPaths", masked);
-  gen_kstrv(g, "readonlyPaths", readonly);
+  j_gen_kstrv(g, "maskedPaths", masked);
+  j_gen_kstrv(g, "readonlyPaths", readonly);
   yajl_gen_map_close(g);
 }
 
 char *oci_spec_default_json(bool rootless) {
-  yajl_gen g = yajl_gen_alloc(NULL);
-  if (g == NULL)
-    return NULL;
-  yajl_gen_config(g, yajl_gen_beautify, 1);
-  yajl_gen_config(g, yajl_gen_indent_string, "\t");
+  yajl_gen g = j_gen_new("\t");
   yajl_gen_map_open(g);
-  gen_kstr(g, "ociVersion", OCI_SPEC_VERSION);
+  j_gen_kstr(g, "ociVersion", OCI_SPEC_VERSION);
   gen_process(g);
-  gen_str(g, "root");
+  j_gen_str(g, "root");
   yajl_gen_map_open(g);
-  gen_kstr(g, "path", "rootfs");
-  gen_str(g, "readonly");
-  yajl_gen_bool(g, 1);
+  j_gen_kstr(g, "path", "rootfs");
+  j_gen_kbool(g, "readonly", true);
   yajl_gen_map_close(g);
-  gen_kstr(g, "hostname", "ocirun");
+  j_gen_kstr(g, "hostname", "ocirun");
   gen_mounts(g, rootless);
   gen_linux(g, rootless);
   yajl_gen_map_close(g);
-
-  const unsigned char *buf = NULL;
-  size_t len = 0;
-  char *out = NULL;
-  if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-    out = oci_xasprintf("%.*s", (int)len, (const char *)buf);
-  yajl_gen_free(g);
-  return out;
+  return j_gen_finish(g);
 }
