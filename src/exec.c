@@ -109,8 +109,10 @@ static int process_from_cli(const struct exec_args *a, const struct cli_args *ar
                                       "container id, or use --process)", args->v[0]);
   struct oci_process *p = oci_xmalloc0(sizeof(*p));
   *out = p;
-  p->n_args = (size_t)args->n - 1;
-  p->args = strv_copy(args->v + 1, p->n_args);
+  /* `exec ID -- CMD...`: the "--" only separates, as in crun. */
+  int first = args->n > 2 && strcmp(args->v[1], "--") == 0 ? 2 : 1;
+  p->n_args = (size_t)(args->n - first);
+  p->args = strv_copy(args->v + first, p->n_args);
   p->n_env = a->env.n;
   p->env = strv_copy(a->env.v, a->env.n);
   p->cwd = a->cwd ? oci_xstrdup(a->cwd) : NULL;

@@ -42,7 +42,7 @@ static int parse_rt_signal(const char *name) {
 static int parse_signal(const char *s) {
   long n;
   if (oci_parse_long(s, &n) == 0)
-    return n > 0 && n < NSIG ? (int)n : -1;
+    return n >= 0 && n < NSIG ? (int)n : -1;  /* 0: only checks the process exists */
   const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
   for (int sig = 1; sig < NSIG; sig++) {
     const char *abbrev = sigabbrev_np(sig);

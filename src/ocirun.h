@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "ocirun/container.h"
 #include "ocirun/utils.h"
@@ -112,8 +113,8 @@ int cli_fail(const oci_error *err);
 char *cli_absolute_path(const char *path);
 
 /* Re-indent JSON text the way Go's json.MarshalIndent(v, "", "  ") does and
- * print it with a trailing newline. Returns 0, or -1 on write error. */
-int cli_print_json_indented(const char *json);
+ * write it with a trailing newline. Returns 0, or -1 on write error. */
+int cli_write_json_indented(FILE *out, const char *json);
 
 /* ---- create and run share their options (create.c) ------------------ */
 

@@ -293,37 +293,37 @@ static const char *copy_string(FILE *out, const char *p) {
   return p;
 }
 
-int cli_print_json_indented(const char *json) {
+int cli_write_json_indented(FILE *out, const char *json) {
   int depth = 0;
   const char *p = json;
   while (*(p = skip_space(p))) {
     char c = *p;
     if (c == '"') {
-      p = copy_string(stdout, p);
+      p = copy_string(out, p);
       continue;
     }
     p++;
     if (c == '{' || c == '[') {
       const char *next = skip_space(p);
-      fputc(c, stdout);
+      fputc(c, out);
       if (*next == (c == '{' ? '}' : ']')) {   /* Go prints empty ones as {} [] */
-        fputc(*next, stdout);
+        fputc(*next, out);
         p = next + 1;
       } else {
-        newline_indent(stdout, ++depth);
+        newline_indent(out, ++depth);
       }
     } else if (c == '}' || c == ']') {
-      newline_indent(stdout, --depth);
-      fputc(c, stdout);
+      newline_indent(out, --depth);
+      fputc(c, out);
     } else if (c == ',') {
-      fputc(c, stdout);
-      newline_indent(stdout, depth);
+      fputc(c, out);
+      newline_indent(out, depth);
     } else if (c == ':') {
-      fputs(": ", stdout);
+      fputs(": ", out);
     } else {
-      fputc(c, stdout);
+      fputc(c, out);
     }
   }
-  fputc('\n', stdout);
-  return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
+  fputc('\n', out);
+  return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }

@@ -20,15 +20,20 @@ static const struct cli_option spec_options[] = {
             "generate a configuration for a rootless container"),
 };
 
-/* Create DIR/config.json; never replace an existing one (O_EXCL, no race). */
+/* Create DIR/config.json, indented for editing; never replace an existing
+ * one (O_EXCL: no window between the check and the write). */
 static int write_new_config(const char *path, const char *json, oci_error *err) {
-  _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0 && errno == EEXIST)
     return oci_error_set(err, 0, "spec: file %s exists. Remove it first", path);
   if (fd < 0)
     return oci_error_errno(err, "spec: create %s", path);
-  size_t len = strlen(json);
-  if (oci_write_all(fd, json, len) < 0 || oci_write_all(fd, "\n", len && json[len - 1] == '\n' ? 0 : 1) < 0) {
+  _cleanup_fclose_ FILE *f = fdopen(fd, "w");
+  if (f == NULL) {
+    close(fd);
+    return oci_error_errno(err, "spec: create %s", path);
+  }
+  if (cli_write_json_indented(f, json) < 0) {
     int saved = errno;
     unlink(path);
     return oci_error_set(err, saved, "spec: write %s", path);
