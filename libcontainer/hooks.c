@@ -58,7 +58,12 @@ static __attribute__((noreturn)) void child_exec_hook(const struct oci_hook *hoo
                                                       int stdin_r, int exec_w) {
   int e;
   child_reset_signals();
-  if (dup2(stdin_r, STDIN_FILENO) < 0)
+  /* The runtime may run with stdio closed, so the pipes can be fds 0-2:
+   * keep exec_w out of the way and make the stdin pipe survive execve. */
+  if (exec_w <= STDERR_FILENO)
+    exec_w = fcntl(exec_w, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+  if (stdin_r == STDIN_FILENO ? fcntl(stdin_r, F_SETFD, 0) < 0
+                              : dup2(stdin_r, STDIN_FILENO) < 0)
     goto fail;
   /* No runtime fd (state dir, sockets, log) may leak into the hook: mark
    * them all CLOEXEC so execve drops them and exec_w reports the outcome. */
@@ -216,8 +221,10 @@ static void watch_close(struct exit_watch *w) {
   pthread_sigmask(SIG_SETMASK, &w->old_mask, NULL);
 }
 
-/* Has the hook exited? Reaps it into *status when it has. */
-static bool watch_reap(struct exit_watch *w, pid_t pid, int *status) {
+/* Has the hook exited? 1 and *status when it has (reaped), 0 when not yet,
+ * -1 when it cannot be waited for (e.g. the caller set SIGCHLD to SIG_IGN
+ * and the kernel reaped it): stop rather than poll a ready fd forever. */
+static int watch_reap(struct exit_watch *w, pid_t pid, int *status) {
   if (!w->is_pidfd) {
     struct signalfd_siginfo si;
     while (read(w->fd, &si, sizeof(si)) == sizeof(si))
@@ -227,6 +234,8 @@ static bool watch_reap(struct exit_watch *w, pid_t pid, int *status) {
   do
     r = waitpid(pid, status, w->is_pidfd ? 0 : WNOHANG);
   while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return -1;
   return r == pid;
 }
 
@@ -253,9 +262,9 @@ static int wait_hook(struct hook_child *child, const char *state_json,
     stdin_w = -1;
   }
   /* With a signalfd the hook may have exited before SIGCHLD was blocked. */
-  bool exited = !w.is_pidfd && watch_reap(&w, child->pid, &res->status);
+  int exited = w.is_pidfd ? 0 : watch_reap(&w, child->pid, &res->status);
   int ret = 0;
-  while (!exited && !res->timed_out && ret == 0) {
+  while (exited == 0 && !res->timed_out && ret == 0) {
     struct pollfd fds[2] = {{.fd = w.fd, .events = POLLIN},
                             {.fd = stdin_w, .events = POLLOUT}};
     int n = poll(fds, stdin_w >= 0 ? 2 : 1, poll_timeout(deadline));
@@ -276,6 +285,8 @@ static int wait_hook(struct hook_child *child, const char *state_json,
         exited = watch_reap(&w, child->pid, &res->status);
     }
   }
+  if (exited < 0)
+    ret = oci_error_errno(err, "wait");
   if (stdin_w >= 0)
     close(stdin_w);
   watch_close(&w);

@@ -304,6 +304,39 @@ static void test_hook_wait_without_pidfd(void **state) {
   assert_false(sigismember(&mask, SIGCHLD)); /* our mask is restored */
 }
 
+static void test_hook_with_stdin_closed(void **state) {
+  /* A runtime started with fd 0 closed: the stdin pipe lands on fd 0 and
+   * must still reach the hook. */
+  char dir[4200];
+  assert_int_equal(make_subdir(dir, sizeof(dir), "closed-stdin"), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(0);
+    run_record_hook(dir, "{\"stdin\":\"closed\"}");
+    _exit(0);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  check_record(dir, "{\"stdin\":\"closed\"}");
+}
+
+static void test_hook_sigchld_ignored_fails_not_hangs(void **state) {
+  /* With SIGCHLD ignored the kernel reaps the hook itself: report it
+   * instead of waiting forever. */
+  char *args[] = {"sh", "-c", "exit 0"};
+  struct oci_hook h = sh_hook(args, 3, 5);
+  struct oci_hook_list list = {.items = &h, .n = 1};
+  oci_error err = {0};
+  struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+  sigaction(SIGCHLD, &ign, &old);
+  int ret = oci_hooks_run(&list, "poststop", "{}", &err);
+  sigaction(SIGCHLD, &old, NULL);
+  assert_int_equal(ret, -1);
+  assert_non_null(strstr(err.msg, "poststop hook #0 \"/bin/sh\": wait"));
+}
+
 /* ---- fd passing and the console socket ---- */
 
 static void assert_same_file(int a, int b) {
@@ -547,6 +580,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_hook_relative_path_refused),
       cmocka_unit_test(test_hook_empty_list),
       cmocka_unit_test(test_hook_wait_without_pidfd),
+      cmocka_unit_test(test_hook_with_stdin_closed),
+      cmocka_unit_test(test_hook_sigchld_ignored_fails_not_hangs),
       cmocka_unit_test(test_send_recv_fd),
       cmocka_unit_test(test_console_socket_short_path),
       cmocka_unit_test(test_console_socket_long_path),
