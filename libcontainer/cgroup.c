@@ -1,69 +1,518 @@
-/* STUB: replaced by the real implementation. */
+/* ocirun — cgroups front: detects v1/v2/hybrid once, resolves where the
+ * container's cgroups live, creates and removes them, saves them in the
+ * state, and hands everything version-specific to a driver (cgroup-v1.c or
+ * cgroup-v2.c). Callers never branch on the version.
+ *
+ * Placement (the cgroupfs rule runc uses): an absolute linux.cgroupsPath is
+ * taken as given inside every hierarchy; a relative one is resolved below
+ * the caller's own cgroup in each hierarchy (from /proc/self/cgroup); an
+ * unset one becomes "<caller's cgroup>/ocirun-<id>". In hybrid mode the v1
+ * controllers do the work and the same path is also created and joined in
+ * the unified hierarchy, so the process is placed in v2 too. */
 #include <errno.h>
-#include <stddef.h>
-#include <sys/types.h>
-#include "ocirun/cgroup.h"
+#include <libmount/libmount.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "cgroup-internal.h"
+#include "ocirun/log.h"
+#include "ocirun/utils.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+/* ---- mode ------------------------------------------------------------- */
+
+enum oci_cgroup_mode oci_cg_mode_from_magic(unsigned long root_magic, bool unified_is_cgroup2) {
+  if (root_magic == CGROUP2_SUPER_MAGIC)
+    return OCI_CGROUP_V2;
+  if (root_magic == TMPFS_MAGIC && unified_is_cgroup2)
+    return OCI_CGROUP_HYBRID;
+  return OCI_CGROUP_V1;
+}
 
 int oci_cgroup_mode(enum oci_cgroup_mode *out, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_mode: not implemented");
+  static int cached = -1;
+  if (cached < 0) {
+    struct statfs root, unified;
+    if (statfs(CGROUP_ROOT, &root) < 0)
+      return oci_error_errno(err, "statfs \"%s\"", CGROUP_ROOT);
+    bool u2 = statfs(CGROUP_ROOT "/unified", &unified) == 0 &&
+              (unsigned long)unified.f_type == CGROUP2_SUPER_MAGIC;
+    cached = (int)oci_cg_mode_from_magic((unsigned long)root.f_type, u2);
+  }
+  *out = (enum oci_cgroup_mode)cached;
+  return 0;
 }
 
-int oci_cgroup_create(const struct oci_config *cfg, const char *id, bool systemd, struct oci_cgroup **out, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_create: not implemented");
+static const char *mode_name(enum oci_cgroup_mode m) {
+  return m == OCI_CGROUP_V2 ? "v2" : m == OCI_CGROUP_HYBRID ? "hybrid" : "v1";
 }
 
-int oci_cgroup_apply(struct oci_cgroup *cg, const struct oci_resources *res, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_apply: not implemented");
+static const struct cg_driver *driver_for(enum oci_cgroup_mode m) {
+  return m == OCI_CGROUP_V2 ? &oci_cg_driver_v2 : &oci_cg_driver_v1;
 }
 
-int oci_cgroup_enter(struct oci_cgroup *cg, pid_t pid, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_enter: not implemented");
+/* ---- the struct --------------------------------------------------------- */
+
+static void hier_clear(struct cg_hier *h) {
+  free(h->controllers);
+  free(h->mount);
+  free(h->rel);
+  free(h->dir);
 }
 
-int oci_cgroup_destroy(struct oci_cgroup *cg, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_destroy: not implemented");
+static void rules_free(struct oci_device_rule *r, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(r[i].access);
+  free(r);
 }
 
 void oci_cgroup_free(struct oci_cgroup *cg) {
-  
+  if (cg == NULL)
+    return;
+  for (size_t i = 0; i < cg->n_v1; i++)
+    hier_clear(&cg->v1[i]);
+  free(cg->v1);
+  if (cg->v2)
+    hier_clear(cg->v2);
+  free(cg->v2);
+  rules_free(cg->extra_rules, cg->n_extra_rules);
+  free(cg);
+}
+
+static struct oci_cgroup *cgroup_new(enum oci_cgroup_mode mode) {
+  struct oci_cgroup *cg = oci_xmalloc0(sizeof(*cg));
+  cg->mode = mode;
+  cg->drv = driver_for(mode);
+  return cg;
+}
+
+/* The directory whose cgroup.procs lists the container's processes. */
+static const char *main_dir(const struct oci_cgroup *cg) {
+  if (cg->mode == OCI_CGROUP_V2 && cg->v2)
+    return cg->v2->dir;
+  for (size_t i = 0; i < cg->n_v1; i++)
+    if (strcmp(cg->v1[i].controllers, "freezer") == 0)
+      return cg->v1[i].dir;
+  if (cg->n_v1 > 0)
+    return cg->v1[0].dir;
+  return cg->v2 ? cg->v2->dir : NULL;
+}
+
+/* ---- where the hierarchies are mounted -------------------------------- */
+
+static bool opts_have(const char *opts, const char *name, size_t len) {
+  for (const char *p = opts; p && *p;) {
+    const char *end = strchrnul(p, ',');
+    if ((size_t)(end - p) == len && strncmp(p, name, len) == 0)
+      return true;
+    p = *end ? end + 1 : end;
+  }
+  return false;
+}
+
+/* Does a cgroup v1 mount with these super options hold every controller? */
+static bool opts_have_all(const char *opts, const char *controllers) {
+  for (const char *p = controllers; *p;) {
+    const char *end = strchrnul(p, ',');
+    if (!opts_have(opts, p, (size_t)(end - p)))
+      return false;
+    p = *end ? end + 1 : end;
+  }
+  return true;
+}
+
+static struct libmnt_fs *find_mount(struct libmnt_table *tb, const char *controllers) {
+  bool v2 = controllers[0] == '\0';
+  struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+  struct libmnt_fs *fs, *found = NULL;
+  while (found == NULL && mnt_table_next_fs(tb, it, &fs) == 0) {
+    const char *type = mnt_fs_get_fstype(fs);
+    if (type == NULL || strcmp(type, v2 ? "cgroup2" : "cgroup") != 0)
+      continue;
+    if (v2 || opts_have_all(mnt_fs_get_fs_options(fs), controllers))
+      found = fs;
+  }
+  mnt_free_iter(it);
+  return found;
+}
+
+/* Fill h for the container inside one hierarchy mounted at `fs`. */
+static void hier_init(struct cg_hier *h, const char *controllers, struct libmnt_fs *fs,
+                      const char *own, const char *cgroups_path, const char *id) {
+  const char *mroot = mnt_fs_get_root(fs);
+  h->controllers = oci_xstrdup(controllers);
+  h->mount = oci_xstrdup(mnt_fs_get_target(fs));
+  h->rel = oci_cg_resolve_path(own, cgroups_path, id);
+  /* A mount whose root is not "/" shows only part of the hierarchy. */
+  const char *below = h->rel;
+  size_t rl = mroot ? strlen(mroot) : 0;
+  if (rl > 1 && strncmp(h->rel, mroot, rl) == 0 && (h->rel[rl] == '/' || h->rel[rl] == '\0'))
+    below = h->rel + rl;
+  h->dir = oci_xasprintf("%s%s", h->mount, strcmp(below, "/") == 0 ? "" : below);
+}
+
+static int discover(struct oci_cgroup *cg, const char *cgroups_path, const char *id,
+                    oci_error *err) {
+  _cleanup_free_ char *text = NULL;
+  if (oci_read_file("/proc/self/cgroup", &text, NULL, err) < 0)
+    return -1;
+  struct cg_proc_entry *ents = NULL;
+  size_t n = 0;
+  if (oci_cg_parse_proc_cgroup(text, &ents, &n, err) < 0)
+    return -1;
+  struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
+  if (tb == NULL) {
+    oci_cg_proc_entries_free(ents, n);
+    return oci_error_set(err, EIO, "parse /proc/self/mountinfo");
+  }
+  for (size_t i = 0; i < n; i++) {
+    bool unified = ents[i].id == 0 && ents[i].controllers[0] == '\0';
+    bool want = unified ? cg->mode != OCI_CGROUP_V1 : cg->mode != OCI_CGROUP_V2;
+    /* Named hierarchies carry no controller; only systemd's is joined. */
+    if (!unified && strncmp(ents[i].controllers, "name=", 5) == 0 &&
+        strcmp(ents[i].controllers, "name=systemd") != 0)
+      want = false;
+    if (!want)
+      continue;
+    struct libmnt_fs *fs = find_mount(tb, ents[i].controllers);
+    if (fs == NULL)
+      continue; /* not mounted in this mount namespace */
+    if (unified) {
+      cg->v2 = oci_xmalloc0(sizeof(*cg->v2));
+      hier_init(cg->v2, "", fs, ents[i].path, cgroups_path, id);
+    } else {
+      cg->v1 = oci_xrealloc(cg->v1, (cg->n_v1 + 1) * sizeof(*cg->v1));
+      memset(&cg->v1[cg->n_v1], 0, sizeof(*cg->v1));
+      hier_init(&cg->v1[cg->n_v1++], ents[i].controllers, fs, ents[i].path, cgroups_path, id);
+    }
+  }
+  mnt_unref_table(tb);
+  oci_cg_proc_entries_free(ents, n);
+  if (cg->n_v1 == 0 && cg->v2 == NULL)
+    return oci_error_set(err, ENOENT, "no cgroup hierarchy is mounted (mode %s)",
+                         mode_name(cg->mode));
+  if (cg->mode == OCI_CGROUP_V2 && cg->v2 == NULL)
+    return oci_error_set(err, ENOENT, "cgroup v2 is not mounted");
+  return 0;
+}
+
+/* ---- device rules added to the config's -------------------------------- */
+
+static void add_rule(struct oci_device_rule **v, size_t *n, const struct oci_device_rule *r) {
+  *v = oci_xrealloc(*v, (*n + 1) * sizeof(**v));
+  (*v)[*n] = *r;
+  (*v)[*n].access = oci_xstrdup(r->access ? r->access : "rwm");
+  (*n)++;
+}
+
+/* runc's defaults, then "rwm" for every node the config creates in /dev. */
+static void set_config_rules(struct oci_cgroup *cg, const struct oci_config *cfg) {
+  rules_free(cg->extra_rules, cg->n_extra_rules);
+  oci_cg_device_defaults(&cg->extra_rules, &cg->n_extra_rules);
+  const struct oci_linux *l = cfg ? cfg->linux_ : NULL;
+  for (size_t i = 0; l && i < l->n_devices; i++) {
+    const struct oci_device *d = &l->devices[i];
+    if (d->type == 'p')
+      continue; /* fifos are not device-controlled */
+    struct oci_device_rule r = {.allow = true, .type = d->type == 'b' ? 'b' : 'c',
+                                .major = {true, d->major}, .minor = {true, d->minor},
+                                .access = (char *)"rwm"};
+    add_rule(&cg->extra_rules, &cg->n_extra_rules, &r);
+  }
+}
+
+void oci_cg_set_config_rules(struct oci_cgroup *cg, const struct oci_config *cfg) {
+  set_config_rules(cg, cfg);
+}
+
+/* ---- create / apply / enter / destroy --------------------------------- */
+
+/* Kept apart from the cgroupfs path: there is no systemd driver (yet). */
+static int systemd_create(oci_error *err) {
+  struct stat st;
+  if (stat("/run/systemd/system", &st) < 0)
+    return oci_error_set(err, ENOTSUP,
+                         "systemd cgroup driver requested but systemd is not running "
+                         "(no /run/systemd/system)");
+  return oci_error_set(err, ENOTSUP,
+                       "systemd cgroup driver is not supported by ocirun; use cgroupfs");
+}
+
+static int for_each_dir(struct oci_cgroup *cg, int (*fn)(const char *dir, void *data, oci_error *err),
+                        void *data, oci_error *err) {
+  for (size_t i = 0; i < cg->n_v1; i++)
+    if (fn(cg->v1[i].dir, data, err) < 0)
+      return -1;
+  if (cg->v2 && fn(cg->v2->dir, data, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int mkdir_one(const char *dir, void *data, oci_error *err) {
+  (void)data;
+  return oci_mkdir_p(dir, 0755, err);
+}
+
+static int rmdir_one(const char *dir, void *data, oci_error *err) {
+  int *failed = data;
+  oci_error e = {0};
+  if (oci_cg_rmdir_tree(dir, &e) < 0) {
+    if (!*failed)
+      *err = e;
+    *failed = 1;
+  }
+  return 0; /* keep going: remove as much as we can */
+}
+
+int oci_cgroup_create(const struct oci_config *cfg, const char *id, bool systemd,
+                      struct oci_cgroup **out, oci_error *err) {
+  if (systemd)
+    return systemd_create(err);
+  enum oci_cgroup_mode mode;
+  if (oci_cgroup_mode(&mode, err) < 0)
+    return -1;
+  struct oci_cgroup *cg = cgroup_new(mode);
+  const char *path = cfg && cfg->linux_ ? cfg->linux_->cgroups_path : NULL;
+  set_config_rules(cg, cfg);
+  cg->devices_pending = true;
+  if (discover(cg, path, id, err) < 0 || for_each_dir(cg, mkdir_one, NULL, err) < 0 ||
+      cg->drv->create(cg, err) < 0) {
+    int failed = 0;
+    oci_error ignored;
+    for_each_dir(cg, rmdir_one, &failed, &ignored);
+    oci_cgroup_free(cg);
+    return oci_error_wrap(err, "create cgroup for \"%s\"", id);
+  }
+  oci_debug("cgroup %s: created %s (%s)", id, main_dir(cg), mode_name(mode));
+  *out = cg;
+  return 0;
+}
+
+int oci_cgroup_apply(struct oci_cgroup *cg, const struct oci_resources *res, oci_error *err) {
+  static const struct oci_resources none = {0};
+  if (res == NULL)
+    res = &none;
+  _cleanup_free_ struct oci_device_rule *rules = NULL;
+  size_t n_rules = 0;
+  bool devices = res->n_devices > 0 || cg->devices_pending;
+  if (devices) {
+    n_rules = res->n_devices + cg->n_extra_rules;
+    rules = oci_xmalloc0((n_rules + 1) * sizeof(*rules));
+    if (res->n_devices)
+      memcpy(rules, res->devices, res->n_devices * sizeof(*rules));
+    if (cg->n_extra_rules)
+      memcpy(rules + res->n_devices, cg->extra_rules, cg->n_extra_rules * sizeof(*rules));
+  }
+  if (cg->drv->apply(cg, res, devices ? rules : NULL, n_rules, err) < 0)
+    return -1;
+  if (devices)
+    cg->devices_pending = false;
+  return 0;
+}
+
+static int enter_one(const char *dir, void *data, oci_error *err) {
+  if (oci_cg_write_fmt(dir, "cgroup.procs", "join cgroup", err, "%d", *(pid_t *)data) < 0)
+    return oci_error_wrap(err, "%s", dir);
+  return 0;
+}
+
+int oci_cgroup_enter(struct oci_cgroup *cg, pid_t pid, oci_error *err) {
+  return for_each_dir(cg, enter_one, &pid, err);
+}
+
+/* SIGKILL everything and wait, with a bounded poll, until nothing is left. */
+static int kill_and_wait(struct oci_cgroup *cg, oci_error *err) {
+  const char *dir = main_dir(cg);
+  unsigned waited = 0;
+  for (unsigned round = 0;; round++) {
+    _cleanup_free_ pid_t *pids = NULL;
+    size_t n = 0;
+    oci_error e;
+    if (oci_cg_read_pids(dir, &pids, &n, &e) < 0)
+      return e.errnum == ENOENT ? 0 : (*err = e, -1);
+    if (n == 0)
+      return 0;
+    if (round % 8 == 0 && cg->drv->kill_all(cg, err) < 0)
+      return -1;
+    if (waited > 5000)
+      return oci_error_set(err, EBUSY, "cgroup %s: %zu processes still alive after SIGKILL",
+                           dir, n);
+    unsigned ms = round < 6 ? 1u << round : 50;
+    oci_cg_sleep_ms(ms);
+    waited += ms;
+  }
+}
+
+int oci_cgroup_destroy(struct oci_cgroup *cg, oci_error *err) {
+  if (cg == NULL)
+    return 0;
+  if (kill_and_wait(cg, err) < 0)
+    return oci_error_wrap(err, "destroy cgroup");
+  int failed = 0;
+  for_each_dir(cg, rmdir_one, &failed, err);
+  return failed ? oci_error_wrap(err, "destroy cgroup") : 0;
+}
+
+/* ---- save / load -------------------------------------------------------- */
+
+static void gen_str(yajl_gen g, const char *s) {
+  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+static void gen_hier(yajl_gen g, const struct cg_hier *h) {
+  yajl_gen_map_open(g);
+  gen_str(g, "controllers");
+  gen_str(g, h->controllers);
+  gen_str(g, "mount");
+  gen_str(g, h->mount);
+  gen_str(g, "path");
+  gen_str(g, h->rel);
+  gen_str(g, "dir");
+  gen_str(g, h->dir);
+  yajl_gen_map_close(g);
 }
 
 char *oci_cgroup_save(const struct oci_cgroup *cg) {
-  return NULL;
+  if (cg == NULL)
+    return NULL;
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  gen_str(g, "mode");
+  gen_str(g, mode_name(cg->mode));
+  gen_str(g, "v1");
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < cg->n_v1; i++)
+    gen_hier(g, &cg->v1[i]);
+  yajl_gen_array_close(g);
+  if (cg->v2) {
+    gen_str(g, "v2");
+    gen_hier(g, cg->v2);
+  }
+  yajl_gen_map_close(g);
+  const unsigned char *buf;
+  size_t len;
+  yajl_gen_get_buf(g, &buf, &len);
+  char *s = oci_xmalloc0(len + 1);
+  memcpy(s, buf, len);
+  yajl_gen_free(g);
+  return s;
+}
+
+static const char *tree_str(yajl_val obj, const char *key) {
+  const char *path[] = {key, NULL};
+  yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
+  return v ? YAJL_GET_STRING(v) : NULL;
+}
+
+static int load_hier(yajl_val obj, struct cg_hier *h, oci_error *err) {
+  const char *c = tree_str(obj, "controllers"), *m = tree_str(obj, "mount"),
+             *p = tree_str(obj, "path"), *d = tree_str(obj, "dir");
+  if (!c || !m || !p || !d)
+    return oci_error_set(err, EINVAL, "saved cgroup: hierarchy needs controllers, mount, path, dir");
+  h->controllers = oci_xstrdup(c);
+  h->mount = oci_xstrdup(m);
+  h->rel = oci_xstrdup(p);
+  h->dir = oci_xstrdup(d);
+  return 0;
+}
+
+static int load_tree(yajl_val root, struct oci_cgroup **out, oci_error *err) {
+  const char *mode = tree_str(root, "mode");
+  enum oci_cgroup_mode m;
+  if (mode && strcmp(mode, "v1") == 0)
+    m = OCI_CGROUP_V1;
+  else if (mode && strcmp(mode, "v2") == 0)
+    m = OCI_CGROUP_V2;
+  else if (mode && strcmp(mode, "hybrid") == 0)
+    m = OCI_CGROUP_HYBRID;
+  else
+    return oci_error_set(err, EINVAL, "saved cgroup: bad mode \"%s\"", mode ? mode : "");
+  struct oci_cgroup *cg = cgroup_new(m);
+  const char *k1[] = {"v1", NULL}, *k2[] = {"v2", NULL};
+  yajl_val arr = yajl_tree_get(root, k1, yajl_t_array), v2 = yajl_tree_get(root, k2, yajl_t_object);
+  size_t n = arr ? YAJL_GET_ARRAY(arr)->len : 0;
+  cg->v1 = oci_xmalloc0((n + 1) * sizeof(*cg->v1));
+  for (; cg->n_v1 < n; cg->n_v1++)
+    if (load_hier(YAJL_GET_ARRAY(arr)->values[cg->n_v1], &cg->v1[cg->n_v1], err) < 0)
+      goto fail;
+  if (v2) {
+    cg->v2 = oci_xmalloc0(sizeof(*cg->v2));
+    if (load_hier(v2, cg->v2, err) < 0)
+      goto fail;
+  }
+  if (cg->n_v1 == 0 && cg->v2 == NULL) {
+    oci_error_set(err, EINVAL, "saved cgroup: no hierarchy");
+    goto fail;
+  }
+  *out = cg;
+  return 0;
+fail:
+  oci_cgroup_free(cg);
+  return -1;
 }
 
 int oci_cgroup_load(const char *saved, struct oci_cgroup **out, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_load: not implemented");
+  char ebuf[256] = "";
+  yajl_val root = saved ? yajl_tree_parse(saved, ebuf, sizeof(ebuf)) : NULL;
+  if (root == NULL || !YAJL_IS_OBJECT(root)) {
+    yajl_tree_free(root);
+    return oci_error_set(err, EINVAL, "saved cgroup: not a JSON object: %s", ebuf);
+  }
+  int r = load_tree(root, out, err);
+  yajl_tree_free(root);
+  return r;
 }
 
-int oci_cgroup_mount(const struct oci_cgroup *cg, const char *dest, bool cgroupns, unsigned long mount_flags, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_mount: not implemented");
+/* ---- the rest dispatches -------------------------------------------------- */
+
+int oci_cgroup_mount(const struct oci_cgroup *cg, const char *dest, bool cgroupns,
+                     unsigned long mount_flags, oci_error *err) {
+  if (cg->drv->mount(cg, dest, cgroupns, mount_flags, err) < 0)
+    return oci_error_wrap(err, "mount cgroups at \"%s\"", dest);
+  return 0;
 }
 
 int oci_cgroup_freeze(struct oci_cgroup *cg, bool frozen, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_freeze: not implemented");
+  return cg->drv->freeze(cg, frozen, err);
 }
 
 int oci_cgroup_is_frozen(struct oci_cgroup *cg, bool *frozen, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_is_frozen: not implemented");
+  return cg->drv->is_frozen(cg, frozen, err);
 }
 
 int oci_cgroup_pids(struct oci_cgroup *cg, pid_t **pids, size_t *n, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_pids: not implemented");
+  return oci_cg_read_pids(main_dir(cg), pids, n, err);
 }
 
 int oci_cgroup_kill(struct oci_cgroup *cg, int signum, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_kill: not implemented");
+  if (signum == SIGKILL)
+    return cg->drv->kill_all(cg, err);
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  if (oci_cgroup_pids(cg, &pids, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (kill(pids[i], signum) < 0 && errno != ESRCH)
+      return oci_error_errno(err, "kill %d with signal %d", (int)pids[i], signum);
+  return 0;
 }
 
 int oci_cgroup_stats_json(struct oci_cgroup *cg, char **json, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_stats_json: not implemented");
+  return cg->drv->stats_json(cg, json, err);
 }
 
 int oci_cgroup_oom_fd(struct oci_cgroup *cg, int *fd, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_oom_fd: not implemented");
+  return cg->drv->oom_fd(cg, fd, err);
 }
 
 int oci_cgroup_oom_happened(struct oci_cgroup *cg, int fd, bool *oom, oci_error *err) {
-  return oci_error_set(err, ENOSYS, "oci_cgroup_oom_happened: not implemented");
+  return cg->drv->oom_happened(cg, fd, oom, err);
 }
