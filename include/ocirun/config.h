@@ -1,7 +1,8 @@
 /* ocirun — the OCI runtime-spec config.json as typed C structs.
  *
  * Parsed by libcontainer/config.c with yajl. Every string is owned by the
- * config and freed by oci_config_free(). Arrays are (pointer, count) pairs.
+ * config and freed by oci_config_free(). Arrays are (pointer, count) pairs;
+ * string arrays (char **) are also NULL-terminated, ready for execve.
  * Optional scalars use the oci_opt_* wrappers so "absent" differs from 0.
  * Absent optional objects are NULL pointers.
  */
