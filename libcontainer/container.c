@@ -238,6 +238,20 @@ static int configure_init(struct creation *c, oci_error *err) {
   return oci_sync_send(c->sock, OCI_SYNC_GO, json, strlen(json) + 1, -1, err);
 }
 
+/* Socket activation (sd_listen_fds): fds 3..3+LISTEN_FDS-1 pass through and
+ * the process is told they are its own, as runc does. Returns how many. */
+static int pass_listen_fds(struct oci_process *p) {
+  const char *v = getenv("LISTEN_FDS");
+  long n;
+  if (v == NULL || oci_parse_long(v, &n) < 0 || n <= 0 || n > 1024)
+    return 0;
+  p->env = oci_xrealloc(p->env, (p->n_env + 3) * sizeof(char *));
+  p->env[p->n_env++] = oci_xasprintf("LISTEN_FDS=%ld", n);
+  p->env[p->n_env++] = oci_xstrdup("LISTEN_PID=1");
+  p->env[p->n_env] = NULL;
+  return (int)n;
+}
+
 static int spawn_init(struct creation *c, const struct oci_create_opts *o, bool relay_tty,
                       oci_error *err) {
   const struct oci_config *cfg = c->st->config;
@@ -256,7 +270,7 @@ static int spawn_init(struct creation *c, const struct oci_create_opts *o, bool 
       .cfg = cfg, .id = c->st->id, .bundle = c->st->bundle, .rootfs = c->st->rootfs,
       .sync_fd = child_sock, .fifo_fd = fifo, .console_fd = console,
       .tty_to_parent = relay_tty && cfg->process->terminal && console < 0,
-      .preserve_fds = o->preserve_fds, .no_pivot = o->no_pivot,
+      .preserve_fds = o->preserve_fds + pass_listen_fds(cfg->process), .no_pivot = o->no_pivot,
       .no_new_keyring = o->no_new_keyring, .userns = oci_ns_wants(cfg, OCI_NS_USER),
       .cgroupns = oci_ns_wants(cfg, OCI_NS_CGROUP), .cgroup = c->cg, .seccomp = c->seccomp,
   };
@@ -269,6 +283,22 @@ static int spawn_init(struct creation *c, const struct oci_create_opts *o, bool 
   int r = oci_init_spawn(&a, c->sock, &c->pid, err);
   oci_ns_close_fds(a.ns_fds);
   return r;
+}
+
+/* Rootless without a delegated cgroup: run without one, as runc does, unless
+ * the config asks for a place or for limits. */
+static int create_cgroup(const struct oci_context *ctx, struct creation *c, oci_error *err) {
+  const struct oci_config *cfg = c->st->config;
+  if (oci_cgroup_create(cfg, c->st->id, ctx->systemd_cgroup, &c->cg, err) < 0) {
+    bool asked = cfg->linux_ && (cfg->linux_->cgroups_path || cfg->linux_->resources);
+    if (geteuid() == 0 || asked || (err->errnum != EACCES && err->errnum != EPERM && err->errnum != EROFS))
+      return -1;
+    oci_debug("rootless: running without a cgroup: %s", err->msg);
+    c->cg = NULL;
+    return 0;
+  }
+  c->st->cgroup = oci_cgroup_save(c->cg);
+  return 0;
 }
 
 static int create_container(const struct oci_context *ctx, const struct oci_create_opts *o,
@@ -288,9 +318,8 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   st->created = oci_now_rfc3339();
   st->owner = oci_state_owner_name();
   st->systemd_cgroup = ctx->systemd_cgroup;
-  if (oci_cgroup_create(st->config, o->id, ctx->systemd_cgroup, &c->cg, err) < 0)
+  if (create_cgroup(ctx, c, err) < 0)
     goto fail;
-  st->cgroup = oci_cgroup_save(c->cg);
   if (st->config->linux_ && st->config->linux_->resources &&
       oci_cgroup_apply(c->cg, st->config->linux_->resources, err) < 0)
     goto fail;
