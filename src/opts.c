@@ -18,7 +18,7 @@
 #include "ocirun/utils.h"
 
 #define CLI_LONG_BASE 256     /* getopt value of table entry i: CLI_LONG_BASE + i */
-#define CLI_HELP_COLUMN 30
+#define CLI_HELP_COLUMN 34
 
 int cli_fail(const oci_error *err) {
   oci_log(OCI_LOG_ERROR, "%s", err->msg);

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "ocirun.h"
-#include "ocirun/log.h"
 
 struct spec_opts {
   const char *bundle;
@@ -20,24 +19,29 @@ static const struct cli_option spec_options[] = {
             "generate a configuration for a rootless container"),
 };
 
-/* Create DIR/config.json, indented for editing; never replace an existing
- * one (O_EXCL: no window between the check and the write). */
-static int write_new_config(const char *path, const char *json, oci_error *err) {
+/* Create DIR/config.json exclusively (O_EXCL: an existing one is never
+ * replaced, and nothing can appear between a check and the write). */
+static FILE *create_config(const char *path, oci_error *err) {
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0 && errno == EEXIST)
-    return oci_error_set(err, 0, "spec: file %s exists. Remove it first", path);
-  if (fd < 0)
-    return oci_error_errno(err, "spec: create %s", path);
-  _cleanup_fclose_ FILE *f = fdopen(fd, "w");
+  if (fd < 0 && errno == EEXIST) {
+    oci_error_set(err, 0, "spec: file %s exists. Remove it first", path);
+    return NULL;
+  }
+  FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
   if (f == NULL) {
-    close(fd);
-    return oci_error_errno(err, "spec: create %s", path);
+    oci_error_errno(err, "spec: create %s", path);
+    if (fd >= 0)
+      close(fd);
   }
-  if (cli_write_json_indented(f, json) < 0) {
-    int saved = errno;
-    unlink(path);
-    return oci_error_set(err, saved, "spec: write %s", path);
-  }
+  return f;
+}
+
+static int write_config(FILE *f, const char *path, bool rootless, oci_error *err) {
+  _cleanup_free_ char *json = oci_spec_default_json(rootless);
+  if (json == NULL)
+    return oci_error_set(err, 0, "spec: the default configuration is not available");
+  if (cli_write_json_indented(f, json) < 0)
+    return oci_error_errno(err, "spec: write %s", path);
   return 0;
 }
 
@@ -49,13 +53,16 @@ static int spec_main(struct cli_global *g, int argc, char **argv) {
     return status;
   _cleanup_free_ char *path = oci_xasprintf("%s/config.json", o.bundle ? o.bundle : ".");
   oci_error err = {0};
-  _cleanup_free_ char *json = oci_spec_default_json(o.rootless);
-  if (json == NULL) {
-    oci_log(OCI_LOG_ERROR, "spec: the default configuration is not available");
-    return 1;
-  }
-  if (write_new_config(path, json, &err) < 0)
+  FILE *f = create_config(path, &err);
+  if (f == NULL)
     return cli_fail(&err);
+  int r = write_config(f, path, o.rootless, &err);
+  if (fclose(f) != 0 && r == 0)
+    r = oci_error_errno(&err, "spec: write %s", path);
+  if (r < 0) {
+    unlink(path);   /* no half-written config.json left behind */
+    return cli_fail(&err);
+  }
   return 0;
 }
 

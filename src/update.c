@@ -24,8 +24,7 @@ struct update_args {
 
 static const struct cli_option update_options[] = {
     UPDATE_OPT("resources", 'r', resources, "FILE",
-               "read a linux.resources JSON object from FILE ('-': standard input); "
-               "other options are then ignored"),
+               "read resources JSON from FILE ('-': stdin); other options are ignored"),
     UPDATE_OPT("blkio-weight", 0, blkio_weight, "N", "block IO weight, 10 to 1000"),
     UPDATE_OPT("cpu-period", 0, cpu_period, "USECS", "CPU CFS period (0: system default)"),
     UPDATE_OPT("cpu-quota", 0, cpu_quota, "USECS", "CPU CFS quota: CPU time allowed per period"),
