@@ -175,9 +175,11 @@ static int set_process_caps(const struct cap_masks *m, int last, oci_error *err)
   return 0;
 }
 
-/* Ambient caps need the same cap in permitted and inheritable. runc only
- * warns when raising one fails (older runc never even saw the error), and
- * configs in the wild depend on that, so we warn too. Clearing must work:
+/* Ambient caps need the same cap in permitted and inheritable. runc 1.1
+ * silently ignores a failed raise (1.2 logs a warning), and configs in the
+ * wild depend on that: `runc spec` itself lists ambient caps without
+ * inheritable ones. So a failed raise is only a debug message; a warning
+ * would land on the container's stderr on every run. Clearing must work:
  * a stale ambient cap would leak privileges into the container. */
 static int set_ambient(uint64_t ambient, int last, oci_error *err) {
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) {
@@ -193,7 +195,7 @@ static int set_ambient(uint64_t ambient, int last, oci_error *err) {
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) < 0) {
       int saved = errno;
       char name[64];
-      oci_warn("cannot raise ambient capability %s (it must be permitted and inheritable): %s",
+      oci_debug("cannot raise ambient capability %s (it must be permitted and inheritable): %s",
                cap_name(v, name, sizeof(name)), strerror(saved));
     }
   }
