@@ -43,15 +43,15 @@ void oci_container_status_free(struct oci_container_status *st) {
 
 int oci_container_id_validate(const char *id, oci_error *err) {
   if (id == NULL || *id == '\0')
-    return oci_error_set(err, EINVAL, "container id cannot be empty");
+    return oci_error_setx(err, EINVAL, "container id cannot be empty");
   if (strlen(id) > OCI_CONTAINER_ID_MAX)
-    return oci_error_set(err, EINVAL, "container id \"%.32s...\" is longer than %d characters",
+    return oci_error_setx(err, EINVAL, "container id \"%.32s...\" is longer than %d characters",
                          id, OCI_CONTAINER_ID_MAX);
   if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strchr(id, '/') != NULL)
-    return oci_error_set(err, EINVAL, "invalid container id \"%s\": it must not contain '/' or be '.' or '..'", id);
+    return oci_error_setx(err, EINVAL, "invalid container id \"%s\": it must not contain '/' or be '.' or '..'", id);
   for (const char *p = id; *p; p++)
     if ((unsigned char)*p < 0x20 || *p == 0x7f)
-      return oci_error_set(err, EINVAL, "invalid container id \"%s\": control character", id);
+      return oci_error_setx(err, EINVAL, "invalid container id \"%s\": control character", id);
   return 0;
 }
 
@@ -110,7 +110,7 @@ static int load_bundle_config(const struct oci_create_opts *o, struct oci_state 
 static int resolve_rootfs(struct oci_state *st, oci_error *err) {
   const struct oci_config *cfg = st->config;
   if (cfg->root == NULL || cfg->root->path == NULL)
-    return oci_error_set(err, EINVAL, "config.json: root.path: required");
+    return oci_error_setx(err, EINVAL, "config.json: root.path: required");
   _cleanup_free_ char *p = cfg->root->path[0] == '/'
                                ? oci_xstrdup(cfg->root->path)
                                : oci_xasprintf("%s/%s", st->bundle, cfg->root->path);
@@ -119,7 +119,7 @@ static int resolve_rootfs(struct oci_state *st, oci_error *err) {
   if (realpath(p, real) == NULL || stat(real, &sb) < 0)
     return oci_error_errno(err, "root.path: rootfs \"%s\"", p);
   if (!S_ISDIR(sb.st_mode))
-    return oci_error_set(err, ENOTDIR, "root.path: rootfs \"%s\" is not a directory", p);
+    return oci_error_setx(err, ENOTDIR, "root.path: rootfs \"%s\" is not a directory", p);
   st->rootfs = oci_xstrdup(real);
   return 0;
 }
@@ -128,18 +128,18 @@ static int resolve_rootfs(struct oci_state *st, oci_error *err) {
 static int validate_config(const struct oci_config *cfg, const struct oci_create_opts *o,
                            struct creation *c, oci_error *err) {
   if (cfg->process == NULL)
-    return oci_error_set(err, EINVAL, "config.json: process: required to create a container");
+    return oci_error_setx(err, EINVAL, "config.json: process: required to create a container");
   if (cfg->process->n_args == 0)
-    return oci_error_set(err, EINVAL, "config.json: process.args: must not be empty");
+    return oci_error_setx(err, EINVAL, "config.json: process.args: must not be empty");
   if (!oci_ns_wants(cfg, OCI_NS_MOUNT))
-    return oci_error_set(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
+    return oci_error_setx(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
   if (cfg->process->terminal && o->detach && o->console_socket == NULL)
     return oci_error_set(err, EINVAL,
                          "config.json: process.terminal: a detached container with a terminal needs --console-socket");
   if (cfg->process->apparmor_profile && *cfg->process->apparmor_profile)
-    return oci_error_set(err, ENOTSUP, "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
+    return oci_error_setx(err, ENOTSUP, "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
   if (cfg->process->selinux_label && *cfg->process->selinux_label)
-    return oci_error_set(err, ENOTSUP, "config.json: process.selinuxLabel: SELinux is not enabled on this host");
+    return oci_error_setx(err, ENOTSUP, "config.json: process.selinuxLabel: SELinux is not enabled on this host");
   if (cfg->process->capabilities &&
       oci_caps_validate(cfg->process->capabilities, "process.capabilities", err) < 0)
     return oci_error_wrap(err, "config.json");
@@ -184,7 +184,7 @@ static int handle_init_message(struct creation *c, struct oci_sync_msg *m, oci_e
     return oci_seccomp_send_listener(c->st->config->linux_->seccomp, m->fd, c->pid, json, err);
   }
   default:
-    return oci_error_set(err, EPROTO, "sync: unexpected message %d", m->type);
+    return oci_error_setx(err, EPROTO, "sync: unexpected message %d", m->type);
   }
 }
 
@@ -356,7 +356,7 @@ static int release_init(const struct oci_state *st, oci_error *err) {
   _cleanup_close_ int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENXIO)
-      return oci_error_set(err, ESRCH, "container \"%s\": its init process has exited", st->id);
+      return oci_error_setx(err, ESRCH, "container \"%s\": its init process has exited", st->id);
     return oci_error_errno(err, "open \"%s\"", path);
   }
   if (oci_write_all(fd, "0", 1) < 0)
@@ -381,7 +381,7 @@ static int start_locked(const struct oci_context *ctx, const char *id, oci_error
   const char *status = oci_state_status(st);
   int r = 0;
   if (strcmp(status, "created") != 0)
-    r = oci_error_set(err, EINVAL, "container \"%s\" is %s, not created: cannot start it", id,
+    r = oci_error_setx(err, EINVAL, "container \"%s\" is %s, not created: cannot start it", id,
                       status);
   else if ((r = release_init(st, err)) == 0)
     run_poststart(st);
@@ -451,7 +451,7 @@ int oci_container_delete(const struct oci_context *ctx, const char *id, bool for
   const char *status = oci_state_status(st);
   int r;
   if (!force && strcmp(status, "stopped") != 0 && strcmp(status, "created") != 0)
-    r = oci_error_set(err, EBUSY, "cannot delete container \"%s\" that is not stopped: %s", id,
+    r = oci_error_setx(err, EBUSY, "cannot delete container \"%s\" that is not stopped: %s", id,
                       status);
   else
     r = destroy(st, err);
@@ -468,7 +468,7 @@ static int signal_init(const struct oci_state *st, int signum, oci_error *err) {
   /* The pidfd pins the process: re-check it is still ours, then signal. */
   int r = 0;
   if (!oci_state_init_alive(st))
-    r = oci_error_set(err, ESRCH, "container \"%s\" is not running", st->id);
+    r = oci_error_setx(err, ESRCH, "container \"%s\" is not running", st->id);
   else if (syscall(SYS_pidfd_send_signal, pidfd, signum, NULL, 0) < 0)
     r = oci_error_errno(err, "container \"%s\": send signal %d", st->id, signum);
   close(pidfd);
@@ -482,7 +482,7 @@ int oci_container_kill(const struct oci_context *ctx, const char *id, int signum
     return -1;
   int r;
   if (strcmp(oci_state_status(st), "stopped") == 0 && !all) {
-    r = oci_error_set(err, ESRCH, "container \"%s\" is not running", id);
+    r = oci_error_setx(err, ESRCH, "container \"%s\" is not running", id);
   } else if (all && st->cgroup) {
     struct oci_cgroup *cg = NULL;
     r = oci_cgroup_load(st->cgroup, &cg, err);
@@ -582,7 +582,7 @@ static int wait_forwarding(pid_t init, int *exit_status, oci_error *err) {
         return 0;
       }
     if (w < 0 && errno == ECHILD)
-      return oci_error_set(err, ECHILD, "lost the container's init process");
+      return oci_error_setx(err, ECHILD, "lost the container's init process");
     struct signalfd_siginfo si;
     ssize_t n = read(sfd, &si, sizeof(si));
     if (n != sizeof(si))

@@ -21,6 +21,17 @@ int oci_error_set(oci_error *err, int errnum, const char *fmt, ...) {
   return -1;
 }
 
+int oci_error_setx(oci_error *err, int errnum, const char *fmt, ...) {
+  if (err == NULL)
+    return -1;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+  va_end(ap);
+  err->errnum = errnum;
+  return -1;
+}
+
 int oci_error_wrap(oci_error *err, const char *fmt, ...) {
   if (err == NULL)
     return -1;

@@ -241,17 +241,17 @@ static int exec_prepare(const struct oci_context *ctx, struct exec_ctx *x, oci_e
     return -1;
   const char *status = oci_state_status(x->st);
   if (strcmp(status, "stopped") == 0)
-    return oci_error_set(err, EINVAL, "cannot exec in a stopped container \"%s\"", o->id);
+    return oci_error_setx(err, EINVAL, "cannot exec in a stopped container \"%s\"", o->id);
   if (strcmp(status, "paused") == 0 && !o->ignore_paused)
-    return oci_error_set(err, EINVAL, "cannot exec in a paused container \"%s\" (use --ignore-paused)", o->id);
+    return oci_error_setx(err, EINVAL, "cannot exec in a paused container \"%s\" (use --ignore-paused)", o->id);
   x->p = o->process;
   if (x->p->n_args == 0)
-    return oci_error_set(err, EINVAL, "exec: no command given");
+    return oci_error_setx(err, EINVAL, "exec: no command given");
   if (x->p->terminal && o->detach && o->console_socket == NULL)
-    return oci_error_set(err, EINVAL, "exec: a detached process with a terminal needs --console-socket");
+    return oci_error_setx(err, EINVAL, "exec: a detached process with a terminal needs --console-socket");
   if ((x->p->apparmor_profile && *x->p->apparmor_profile) ||
       (x->p->selinux_label && *x->p->selinux_label))
-    return oci_error_set(err, ENOTSUP, "exec: AppArmor/SELinux are not enabled on this host");
+    return oci_error_setx(err, ENOTSUP, "exec: AppArmor/SELinux are not enabled on this host");
   const struct oci_config *cfg = x->st->config;
   if (x->p->capabilities && oci_caps_validate(x->p->capabilities, "process.capabilities", err) < 0)
     return -1;

@@ -67,7 +67,7 @@ char *oci_find_executable(const char *name, char **env, size_t n_env) {
 int oci_check_executable(const char *exe, const char *arg0, oci_error *err) {
   /* Checked as the user who will run it, as runc does. */
   if (exe == NULL)
-    return oci_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
+    return oci_error_setx(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
   if (access(exe, X_OK) < 0)
     return oci_error_errno(err, "exec: \"%s\"", arg0);
   return 0;
@@ -130,7 +130,7 @@ static int set_hostnames(const struct oci_init_args *a, oci_error *err) {
   bool own_uts = oci_ns_wants(cfg, OCI_NS_UTS) && oci_config_namespace(cfg, OCI_NS_UTS)->path == NULL;
   if ((cfg->hostname && *cfg->hostname) || (cfg->domainname && *cfg->domainname)) {
     if (!own_uts)
-      return oci_error_set(err, EINVAL, "hostname: setting it needs a new uts namespace");
+      return oci_error_setx(err, EINVAL, "hostname: setting it needs a new uts namespace");
   }
   if (cfg->hostname && *cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
     return oci_error_errno(err, "hostname: sethostname \"%s\"", cfg->hostname);
@@ -149,7 +149,7 @@ static int set_personality(const struct oci_linux *l, oci_error *err) {
   else if (strcmp(l->personality->domain, "LINUX32") == 0)
     p = PER_LINUX32;
   else
-    return oci_error_set(err, EINVAL, "linux.personality.domain: unknown \"%s\"",
+    return oci_error_setx(err, EINVAL, "linux.personality.domain: unknown \"%s\"",
                          l->personality->domain);
   if (personality(p) < 0)
     return oci_error_errno(err, "linux.personality");

@@ -98,7 +98,7 @@ int oci_state_dir_create(const struct oci_context *ctx, const char *id, char **d
   _cleanup_free_ char *path = oci_xasprintf("%s/%s", root, id);
   if (mkdir(path, 0700) < 0) {
     if (errno == EEXIST)
-      return oci_error_set(err, EEXIST, "container \"%s\" already exists", id);
+      return oci_error_setx(err, EEXIST, "container \"%s\" already exists", id);
     return oci_error_errno(err, "mkdir \"%s\"", path);
   }
   *dir = OCI_STEAL(path);
@@ -110,7 +110,7 @@ int oci_state_lock(const struct oci_context *ctx, const char *id, oci_error *err
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == ENOENT)
-      return oci_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+      return oci_error_setx(err, ENOENT, "container \"%s\" does not exist", id);
     return oci_error_errno(err, "lock \"%s\"", path);
   }
   while (flock(fd, LOCK_EX) < 0) {
@@ -218,7 +218,7 @@ static int state_parse(struct oci_state *st, const char *json, oci_error *err) {
   char ebuf[256];
   yajl_val root = yajl_tree_parse(json, ebuf, sizeof(ebuf));
   if (root == NULL)
-    return oci_error_set(err, EINVAL, "%s/state.json: %s", st->dir, ebuf);
+    return oci_error_setx(err, EINVAL, "%s/state.json: %s", st->dir, ebuf);
   st->pid = (pid_t)tree_int(root, "pid");
   st->pid_start = (unsigned long long)tree_int(root, "pid_start");
   st->bundle = tree_str(root, "bundle");
@@ -245,7 +245,7 @@ int oci_state_load(const struct oci_context *ctx, const char *id, struct oci_sta
     int e = err->errnum;
     oci_state_free(st);
     if (e == ENOENT)
-      return oci_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+      return oci_error_setx(err, ENOENT, "container \"%s\" does not exist", id);
     return -1;
   }
   _cleanup_free_ char *cpath = oci_xasprintf("%s/config.json", st->dir);

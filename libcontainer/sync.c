@@ -45,7 +45,7 @@ int oci_sync_send(int sock, enum oci_sync_type type, const void *data, size_t le
   /* The header and the fd went in the first chunk; finish a short payload. */
   size_t sent = (size_t)n;
   if (sent < sizeof(h))
-    return oci_error_set(err, EIO, "sync: short send");
+    return oci_error_setx(err, EIO, "sync: short send");
   sent -= sizeof(h);
   if (sent < len && oci_write_all(sock, (const char *)data + sent, len - sent) < 0)
     return oci_error_errno(err, "sync: send");
@@ -78,9 +78,9 @@ int oci_sync_recv(int sock, struct oci_sync_msg *msg, oci_error *err) {
   if (n < 0)
     return oci_error_errno(err, "sync: receive");
   if (n == 0)
-    return oci_error_set(err, EPIPE, "the container's init exited unexpectedly");
+    return oci_error_setx(err, EPIPE, "the container's init exited unexpectedly");
   if ((size_t)n < sizeof(h))
-    return oci_error_set(err, EIO, "sync: short message");
+    return oci_error_setx(err, EIO, "sync: short message");
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
       memcpy(&msg->fd, CMSG_DATA(c), sizeof(int));
@@ -89,7 +89,7 @@ int oci_sync_recv(int sock, struct oci_sync_msg *msg, oci_error *err) {
   msg->data = oci_xmalloc0(h.len + 1);
   if (h.len > 0 && oci_read_all(sock, msg->data, h.len) != (ssize_t)h.len) {
     oci_sync_msg_clear(msg);
-    return oci_error_set(err, EIO, "sync: truncated message");
+    return oci_error_setx(err, EIO, "sync: truncated message");
   }
   return 0;
 }
@@ -117,7 +117,7 @@ int oci_sync_expect(int sock, enum oci_sync_type type, struct oci_sync_msg *msg,
   if (msg->type != type) {
     int got = msg->type;
     oci_sync_msg_clear(msg);
-    return oci_error_set(err, EPROTO, "sync: expected message %d, got %d", type, got);
+    return oci_error_setx(err, EPROTO, "sync: expected message %d, got %d", type, got);
   }
   return 0;
 }

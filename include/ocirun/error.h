@@ -23,7 +23,12 @@ typedef struct oci_error {
 int oci_error_set(oci_error *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Same, taking errno as the cause. */
+/* Record errnum as the cause but keep the message as written: for messages
+ * that already say what went wrong ("container \"x\" does not exist"). */
+int oci_error_setx(oci_error *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Same as oci_error_set, taking errno as the cause. */
 #define oci_error_errno(err, ...) oci_error_set((err), errno, __VA_ARGS__)
 
 /* Prepend context to an existing message: "<context>: <old message>".

@@ -1,2 +1,238 @@
-/* STUB */
-int main(void) { return 0; }
+/* Unit tests for error.c, utils.c, sync.c and state.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../libcontainer/internal.h"
+
+static char tmpdir[] = "/tmp/ocirun-test-utils-XXXXXX";
+
+static int setup_tmp(void **state) {
+  return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_tmp(void **state) {
+  oci_error e;
+  return oci_state_dir_remove(tmpdir, &e);
+}
+
+static void test_error_set_appends_strerror(void **s) {
+  oci_error e;
+  assert_int_equal(oci_error_set(&e, ENOENT, "open \"%s\"", "/x"), -1);
+  assert_string_equal(e.msg, "open \"/x\": No such file or directory");
+  assert_int_equal(e.errnum, ENOENT);
+  oci_error_set(&e, 0, "plain");
+  assert_string_equal(e.msg, "plain");
+}
+
+static void test_error_wrap_prepends_context(void **s) {
+  oci_error e;
+  oci_error_set(&e, EPERM, "mount \"/proc\"");
+  oci_error_wrap(&e, "create \"%s\"", "c1");
+  assert_string_equal(e.msg, "create \"c1\": mount \"/proc\": Operation not permitted");
+  assert_int_equal(e.errnum, EPERM);
+}
+
+static void test_error_wrap_truncates_safely(void **s) {
+  oci_error e;
+  char big[OCI_ERROR_MSG_MAX * 2];
+  memset(big, 'a', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  oci_error_set(&e, 0, "%s", big);
+  oci_error_wrap(&e, "ctx");
+  assert_int_equal(strlen(e.msg), OCI_ERROR_MSG_MAX - 1);
+  assert_memory_equal(e.msg, "ctx: aaa", 8);
+}
+
+static void test_parse_long(void **s) {
+  long v;
+  assert_int_equal(oci_parse_long("42", &v), 0);
+  assert_int_equal(v, 42);
+  assert_int_equal(oci_parse_long("-7", &v), 0);
+  assert_int_equal(v, -7);
+  assert_int_equal(oci_parse_long("4x", &v), -1);
+  assert_int_equal(oci_parse_long("", &v), -1);
+  assert_int_equal(oci_parse_long("99999999999999999999999", &v), -1);
+}
+
+static void test_files_roundtrip_and_atomic(void **s) {
+  oci_error e;
+  char *path = oci_xasprintf("%s/a/b/c", tmpdir);
+  assert_int_equal(oci_mkdir_p(path, 0700, &e), 0);
+  assert_int_equal(oci_mkdir_p(path, 0700, &e), 0); /* existing is fine */
+  char *file = oci_xasprintf("%s/f", path);
+  assert_int_equal(oci_write_file_atomic(file, "hello", 5, &e), 0);
+  char *tmp = oci_xasprintf("%s.tmp", file);
+  assert_int_equal(access(tmp, F_OK), -1); /* no temp file left */
+  char *data = NULL;
+  size_t len = 0;
+  assert_int_equal(oci_read_file(file, &data, &len, &e), 0);
+  assert_int_equal(len, 5);
+  assert_string_equal(data, "hello");
+  free(data);
+  assert_int_equal(oci_read_file("/nonexistent/x", &data, &len, &e), -1);
+  assert_non_null(strstr(e.msg, "/nonexistent/x"));
+  free(tmp);
+  free(file);
+  free(path);
+}
+
+static void test_close_fds_from_marks_cloexec(void **s) {
+  oci_error e;
+  int fd = open("/dev/null", O_RDONLY);
+  assert_true(fd >= 3);
+  int high = dup2(fd, 200);
+  assert_int_equal(high, 200);
+  assert_int_equal(oci_close_fds_from(100, true, &e), 0);
+  assert_true(fcntl(200, F_GETFD) & FD_CLOEXEC);
+  assert_false(fcntl(fd, F_GETFD) & FD_CLOEXEC); /* below the limit: untouched */
+  assert_int_equal(oci_close_fds_from(100, false, &e), 0);
+  assert_int_equal(fcntl(200, F_GETFD), -1);
+  close(fd);
+}
+
+static void test_pid_start_time_and_alive(void **s) {
+  assert_true(oci_pid_start_time(getpid()) > 0);
+  assert_true(oci_pid_alive(getpid(), oci_pid_start_time(getpid())));
+  assert_false(oci_pid_alive(getpid(), oci_pid_start_time(getpid()) + 1)); /* reused pid */
+  pid_t child = fork();
+  if (child == 0)
+    _exit(0);
+  /* A zombie is not alive. */
+  siginfo_t si;
+  waitid(P_PID, child, &si, WEXITED | WNOWAIT);
+  assert_false(oci_pid_alive(child, 0));
+  waitpid(child, NULL, 0);
+  assert_int_equal(oci_pid_start_time(child), 0);
+}
+
+static void test_sync_roundtrip_with_fd(void **s) {
+  int sv[2];
+  oci_error e;
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  char big[100000];
+  memset(big, 'x', sizeof(big));
+  pid_t child = fork();
+  if (child == 0) {
+    close(sv[0]);
+    oci_sync_send(sv[1], OCI_SYNC_TTY_FD, "abc", 4, fd, &e);
+    oci_sync_send(sv[1], OCI_SYNC_HOOKS_DONE, big, sizeof(big), -1, &e);
+    oci_error_set(&e, EACCES, "mount \"/x\"");
+    oci_sync_send_error(sv[1], &e);
+    _exit(0);
+  }
+  close(sv[1]);
+  struct oci_sync_msg m;
+  assert_int_equal(oci_sync_recv(sv[0], &m, &e), 0);
+  assert_int_equal(m.type, OCI_SYNC_TTY_FD);
+  assert_string_equal(m.data, "abc");
+  struct stat a, b;
+  fstat(fd, &a);
+  fstat(m.fd, &b);
+  assert_int_equal(a.st_ino, b.st_ino);
+  oci_sync_msg_clear(&m);
+  assert_int_equal(oci_sync_recv(sv[0], &m, &e), 0);
+  assert_int_equal(m.len, sizeof(big));
+  assert_memory_equal(m.data, big, sizeof(big));
+  oci_sync_msg_clear(&m);
+  /* The peer's error becomes ours, errno included. */
+  assert_int_equal(oci_sync_expect(sv[0], OCI_SYNC_READY, &m, &e), -1);
+  assert_string_equal(e.msg, "mount \"/x\": Permission denied");
+  assert_int_equal(e.errnum, EACCES);
+  /* EOF reads as the init having died. */
+  waitpid(child, NULL, 0);
+  assert_int_equal(oci_sync_recv(sv[0], &m, &e), -1);
+  assert_non_null(strstr(e.msg, "exited unexpectedly"));
+  close(sv[0]);
+  close(fd);
+}
+
+static void test_container_id_validate(void **s) {
+  oci_error e;
+  assert_int_equal(oci_container_id_validate("abc-1_2.x", &e), 0);
+  assert_int_equal(oci_container_id_validate("", &e), -1);
+  assert_non_null(strstr(e.msg, "empty"));
+  assert_int_equal(oci_container_id_validate("a/b", &e), -1);
+  assert_non_null(strstr(e.msg, "\"a/b\""));
+  assert_int_equal(oci_container_id_validate("..", &e), -1);
+  assert_int_equal(oci_container_id_validate("a\nb", &e), -1);
+  char *long_id = oci_xmalloc0(OCI_CONTAINER_ID_MAX + 2);
+  memset(long_id, 'a', OCI_CONTAINER_ID_MAX + 1);
+  assert_int_equal(oci_container_id_validate(long_id, &e), -1);
+  free(long_id);
+}
+
+static const char *minimal_config =
+    "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"},"
+    "\"annotations\":{\"k\":\"v\"},"
+    "\"process\":{\"cwd\":\"/\",\"args\":[\"sh\"],\"user\":{\"uid\":0,\"gid\":0}}}";
+
+static void test_state_save_load_and_status(void **s) {
+  oci_error e;
+  struct oci_context ctx = {.state_root = tmpdir};
+  char *dir = NULL;
+  assert_int_equal(oci_state_dir_create(&ctx, "c1", &dir, &e), 0);
+  assert_int_equal(oci_state_dir_create(&ctx, "c1", &dir, &e), -1);
+  assert_string_equal(e.msg, "container \"c1\" already exists");
+  struct oci_state st = {.dir = dir, .id = "c1", .bundle = "/b", .rootfs = "/b/rootfs",
+                         .pid = getpid(), .pid_start = oci_pid_start_time(getpid()),
+                         .created = "2026-01-01T00:00:00Z", .owner = "root",
+                         .config_json = (char *)minimal_config};
+  assert_int_equal(oci_state_save(&st, true, &e), 0);
+  struct oci_state *got = NULL;
+  assert_int_equal(oci_state_load(&ctx, "c1", &got, &e), 0);
+  assert_string_equal(got->bundle, "/b");
+  assert_int_equal(got->pid, getpid());
+  assert_string_equal(oci_config_annotation(got->config, "k"), "v");
+  assert_string_equal(oci_state_status(got), "running");
+  char *fifo = oci_xasprintf("%s/exec.fifo", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  assert_string_equal(oci_state_status(got), "created");
+  unlink(fifo);
+  got->pid_start++; /* the pid now belongs to someone else */
+  assert_string_equal(oci_state_status(got), "stopped");
+  char *json = oci_state_spec_json(got, "stopped", false);
+  assert_non_null(strstr(json, "\"pid\":0"));
+  assert_non_null(strstr(json, "\"annotations\":{\"k\":\"v\"}"));
+  free(json);
+  oci_state_free(got);
+  char **ids = NULL;
+  size_t n = 0;
+  assert_int_equal(oci_state_list_ids(&ctx, &ids, &n, &e), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(ids[0], "c1");
+  oci_strv_free(ids);
+  assert_int_equal(oci_state_load(&ctx, "nope", &got, &e), -1);
+  assert_string_equal(e.msg, "container \"nope\" does not exist");
+  assert_int_equal(oci_state_dir_remove(dir, &e), 0);
+  assert_int_equal(access(dir, F_OK), -1);
+  free(fifo);
+  free(dir);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_error_set_appends_strerror),
+      cmocka_unit_test(test_error_wrap_prepends_context),
+      cmocka_unit_test(test_error_wrap_truncates_safely),
+      cmocka_unit_test(test_parse_long),
+      cmocka_unit_test(test_files_roundtrip_and_atomic),
+      cmocka_unit_test(test_close_fds_from_marks_cloexec),
+      cmocka_unit_test(test_pid_start_time_and_alive),
+      cmocka_unit_test(test_sync_roundtrip_with_fd),
+      cmocka_unit_test(test_container_id_validate),
+      cmocka_unit_test(test_state_save_load_and_status),
+  };
+  return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+}
