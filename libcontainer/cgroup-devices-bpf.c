@@ -61,16 +61,17 @@ static bool wildcard(const oci_opt_i64 *v) {
 
 static int rule_check(const struct oci_device_rule *r, oci_error *err) {
   if (r->type != 'a' && r->type != 'c' && r->type != 'b' && r->type != '\0')
-    return oci_error_set(err, EINVAL, "device rule type '%c' is not a, b or c", r->type);
+    return oci_cg_error(err, EINVAL, "device rule type '%c' is not a, b or c", r->type);
   if (r->access && strspn(r->access, "rwm") != strlen(r->access))
-    return oci_error_set(err, EINVAL, "device rule access \"%s\" is not a subset of rwm",
+    return oci_cg_error(err, EINVAL, "device rule access \"%s\" is not a subset of rwm",
                          r->access);
   return 0;
 }
 
 /* One rule for one access bit: jump over the block on any mismatch, then
- * either go to "bit allowed" (recorded in *fix) or return deny. */
-static void emit_rule(struct prog *p, const struct oci_device_rule *r, size_t *fix) {
+ * either go to "bit allowed" (a jump to patch, returned in *fix: true) or
+ * return deny. */
+static bool emit_rule(struct prog *p, const struct oci_device_rule *r, size_t *fix) {
   bool typed = r->type == 'c' || r->type == 'b';
   size_t checks = typed + !wildcard(&r->major) + !wildcard(&r->minor);
   size_t tail = r->allow ? 1 : 2;
@@ -83,10 +84,11 @@ static void emit_rule(struct prog *p, const struct oci_device_rule *r, size_t *f
     JNE_K(p, R5, (int32_t)r->minor.v, (int16_t)(end - p->n - 1));
   if (r->allow) {
     *fix = JA(p, 0);
-  } else {
-    emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R0, 0, 0, 0);
-    EXIT(p);
+    return true;
   }
+  emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R0, 0, 0, 0);
+  EXIT(p);
+  return false;
 }
 
 static void emit_bit(struct prog *p, int bit, const struct oci_device_rule *rules, size_t n) {
@@ -95,11 +97,21 @@ static void emit_bit(struct prog *p, int bit, const struct oci_device_rule *rule
   MOV64_REG(p, R6, R3);
   ALU32_K(p, BPF_AND, R6, bit);
   fixes[nf++] = JEQ_K(p, R6, 0, 0); /* bit not requested */
-  for (size_t i = n; i-- > 0;)
-    if (access_bits(rules[i].access) & bit)
-      emit_rule(p, &rules[i], &fixes[nf++]);
-  emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R0, 0, 0, 0); /* no rule matched: deny */
-  EXIT(p);
+  bool always = false;
+  for (size_t i = n; i-- > 0 && !always;) {
+    const struct oci_device_rule *r = &rules[i];
+    if (!(access_bits(r->access) & bit))
+      continue;
+    if (emit_rule(p, r, &fixes[nf]))
+      nf++;
+    /* A rule that matches everything hides the earlier ones: the verifier
+     * rejects unreachable instructions, so stop here. */
+    always = r->type != 'c' && r->type != 'b' && wildcard(&r->major) && wildcard(&r->minor);
+  }
+  if (!always) {
+    emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R0, 0, 0, 0); /* no rule matched: deny */
+    EXIT(p);
+  }
   for (size_t i = 0; i < nf; i++)
     p->v[fixes[i]].off = (int16_t)(p->n - fixes[i] - 1);
   free(fixes);
@@ -111,7 +123,7 @@ int oci_cg_bpf_build(const struct oci_device_rule *rules, size_t n_rules, void *
     if (rule_check(&rules[i], err) < 0)
       return oci_error_wrap(err, "linux.resources.devices[%zu]", i);
   if (n_rules > 1000)
-    return oci_error_set(err, E2BIG, "linux.resources.devices: %zu rules is too many", n_rules);
+    return oci_cg_error(err, E2BIG, "linux.resources.devices: %zu rules is too many", n_rules);
   struct prog p = {0};
   LDX_W(&p, R2, offsetof(struct bpf_cgroup_dev_ctx, access_type));
   MOV64_REG(&p, R3, R2);
