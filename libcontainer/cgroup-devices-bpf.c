@@ -61,9 +61,9 @@ static bool wildcard(const oci_opt_i64 *v) {
 
 static int rule_check(const struct oci_device_rule *r, oci_error *err) {
   if (r->type != 'a' && r->type != 'c' && r->type != 'b' && r->type != '\0')
-    return oci_cg_error(err, EINVAL, "device rule type '%c' is not a, b or c", r->type);
+    return oci_error_setx(err, EINVAL, "device rule type '%c' is not a, b or c", r->type);
   if (r->access && strspn(r->access, "rwm") != strlen(r->access))
-    return oci_cg_error(err, EINVAL, "device rule access \"%s\" is not a subset of rwm",
+    return oci_error_setx(err, EINVAL, "device rule access \"%s\" is not a subset of rwm",
                          r->access);
   return 0;
 }
@@ -123,7 +123,7 @@ int oci_cg_bpf_build(const struct oci_device_rule *rules, size_t n_rules, void *
     if (rule_check(&rules[i], err) < 0)
       return oci_error_wrap(err, "linux.resources.devices[%zu]", i);
   if (n_rules > 1000)
-    return oci_cg_error(err, E2BIG, "linux.resources.devices: %zu rules is too many", n_rules);
+    return oci_error_setx(err, E2BIG, "linux.resources.devices: %zu rules is too many", n_rules);
   struct prog p = {0};
   LDX_W(&p, R2, offsetof(struct bpf_cgroup_dev_ctx, access_type));
   MOV64_REG(&p, R3, R2);

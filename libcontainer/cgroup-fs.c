@@ -55,7 +55,7 @@ int oci_cg_parse_proc_cgroup(const char *text, struct cg_proc_entry **out, size_
     _cleanup_free_ char *orig = oci_xstrdup(line);
     if (parse_proc_line(line, &e) < 0) {
       oci_cg_proc_entries_free(v, count);
-      return oci_cg_error(err, EINVAL, "/proc/self/cgroup: cannot parse line \"%s\"", orig);
+      return oci_error_setx(err, EINVAL, "/proc/self/cgroup: cannot parse line \"%s\"", orig);
     }
     v = oci_xrealloc(v, (count + 1) * sizeof(*v));
     v[count++] = e;
@@ -139,26 +139,15 @@ int oci_cg_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, oci_error *err)
     return 0;
   }
   if (limit <= 0)
-    return oci_cg_error(err, EINVAL,
+    return oci_error_setx(err, EINVAL,
                          "linux.resources.memory.swap: cannot set swap without a memory limit");
   if (swap < limit)
-    return oci_cg_error(err, EINVAL,
+    return oci_error_setx(err, EINVAL,
                          "linux.resources.memory.swap: %" PRId64
                          " is below memory.limit %" PRId64 " (swap counts memory+swap)",
                          swap, limit);
   *out = swap - limit;
   return 0;
-}
-
-int oci_cg_error(oci_error *err, int errnum, const char *fmt, ...) {
-  if (err == NULL)
-    return -1;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-  va_end(ap);
-  err->errnum = errnum;
-  return -1;
 }
 
 /* ---- files ------------------------------------------------------------ */

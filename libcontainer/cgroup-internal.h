@@ -97,9 +97,6 @@ int oci_cg_write(const char *dir, const char *file, const char *what, const char
                  oci_error *err);
 int oci_cg_write_fmt(const char *dir, const char *file, const char *what, oci_error *err,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Like oci_error_set but without ": strerror" (the message says it all). */
-int oci_cg_error(oci_error *err, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* Read dir/file (NUL-terminated, trailing newline stripped). */
 int oci_cg_read(const char *dir, const char *file, char **out, oci_error *err);
 /* Read a file holding one number; "max" reads as UINT64_MAX. Missing → -1. */

@@ -42,7 +42,7 @@ static int need_dir(const struct oci_cgroup *cg, const char *ctrl, const char *w
                     const char **dir, oci_error *err) {
   *dir = dir_of(cg, ctrl);
   if (*dir == NULL)
-    return oci_cg_error(err, ENOENT, "%s: the cgroup v1 \"%s\" controller is not mounted",
+    return oci_error_setx(err, ENOENT, "%s: the cgroup v1 \"%s\" controller is not mounted",
                          what, ctrl);
   return 0;
 }
@@ -101,7 +101,7 @@ static int v1_memory_limits(const char *dir, const struct oci_memory *m, oci_err
     swap = -1;
   }
   if (has_swap && !memsw)
-    return oci_cg_error(err, ENOENT,
+    return oci_error_setx(err, ENOENT,
                          R "memory.swap: memory.memsw.limit_in_bytes is missing "
                            "(swap accounting is disabled)");
   bool swap_first = false;
@@ -137,7 +137,7 @@ static int check_usage(const char *dir, const char *file, const struct oci_memor
     return 0;
   uint64_t usage;
   if (oci_cg_read_u64(dir, file, &usage) == 0 && (uint64_t)m->limit.v < usage)
-    return oci_cg_error(err, EBUSY,
+    return oci_error_setx(err, EBUSY,
                          R "memory.limit: new limit %" PRId64 " is below the current usage %"
                            PRIu64 " (checkBeforeUpdate)", m->limit.v, usage);
   return 0;
@@ -161,7 +161,7 @@ static int v1_memory(const struct oci_cgroup *cg, const struct oci_memory *m, oc
     return -1;
   if (m->swappiness.set) {
     if (m->swappiness.v > 100)
-      return oci_cg_error(err, EINVAL, R "memory.swappiness: %" PRIu64 " is above 100",
+      return oci_error_setx(err, EINVAL, R "memory.swappiness: %" PRIu64 " is above 100",
                            m->swappiness.v);
     if (write_i64(dir, "memory.swappiness", R "memory.swappiness", (int64_t)m->swappiness.v, err) < 0)
       return -1;
@@ -398,7 +398,7 @@ static int v1_devices(const struct oci_cgroup *cg, const struct oci_device_rule 
 static int v1_apply(struct oci_cgroup *cg, const struct oci_resources *res,
                     const struct oci_device_rule *rules, size_t n_rules, oci_error *err) {
   if (res->n_unified > 0)
-    return oci_cg_error(err, ENOTSUP, R "unified requires cgroup v2");
+    return oci_error_setx(err, ENOTSUP, R "unified requires cgroup v2");
   if (v1_memory(cg, res->memory, err) < 0 || v1_cpu(cg, res->cpu, err) < 0 ||
       v1_pids(cg, res, err) < 0 || v1_blkio(cg, res->block_io, err) < 0 ||
       v1_hugetlb(cg, res, err) < 0 || v1_network(cg, res->network, err) < 0 ||
@@ -501,7 +501,7 @@ static int v1_freeze(struct oci_cgroup *cg, bool frozen, oci_error *err) {
     oci_error ignored;
     oci_cg_write(dir, "freezer.state", "freezer", "THAWED", &ignored);
   }
-  return oci_cg_error(err, ETIMEDOUT, "freezer: %s did not become %s", dir, want);
+  return oci_error_setx(err, ETIMEDOUT, "freezer: %s did not become %s", dir, want);
 }
 
 static int v1_kill_all(struct oci_cgroup *cg, oci_error *err) {

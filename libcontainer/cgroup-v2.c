@@ -88,9 +88,8 @@ static int v2_write(const char *dir, const char *file, const char *what, const c
     char msg[OCI_ERROR_MSG_MAX];
     memcpy(msg, err->msg, sizeof(msg));
     msg[900] = '\0';
-    oci_error_set(err, 0, "%s (is the controller enabled in the parent's cgroup.subtree_control?)",
-                  msg);
-    err->errnum = ENOENT;
+    oci_error_setx(err, ENOENT,
+                   "%s (is the controller enabled in the parent's cgroup.subtree_control?)", msg);
   }
   return -1;
 }
@@ -130,7 +129,7 @@ static int v2_swap(const char *dir, const struct oci_memory *m, oci_error *err) 
   if (!oci_cg_file_exists(dir, "memory.swap.max")) {
     if (v2 <= 0)
       return 0; /* no swap accounting and none asked for */
-    return oci_cg_error(err, ENOENT, R "memory.swap: memory.swap.max is missing (no swap accounting)");
+    return oci_error_setx(err, ENOENT, R "memory.swap: memory.swap.max is missing (no swap accounting)");
   }
   return v2_write_i64(dir, "memory.swap.max", R "memory.swap", v2, err);
 }
@@ -141,7 +140,7 @@ static int v2_memory(const char *dir, const struct oci_memory *m, oci_error *err
   if (m->check_before_update.set && m->check_before_update.v && m->limit.set && m->limit.v >= 0) {
     uint64_t usage;
     if (oci_cg_read_u64(dir, "memory.current", &usage) == 0 && (uint64_t)m->limit.v < usage)
-      return oci_cg_error(err, EBUSY,
+      return oci_error_setx(err, EBUSY,
                            R "memory.limit: new limit %" PRId64 " is below the current usage %"
                              PRIu64 " (checkBeforeUpdate)", m->limit.v, usage);
   }
@@ -186,7 +185,7 @@ static int v2_cpu(const char *dir, const struct oci_cpu *c, oci_error *err) {
     return 0;
   if ((c->realtime_runtime.set && c->realtime_runtime.v != 0) ||
       (c->realtime_period.set && c->realtime_period.v != 0))
-    return oci_cg_error(err, ENOTSUP, R "cpu.realtimeRuntime/realtimePeriod: not supported on cgroup v2");
+    return oci_error_setx(err, ENOTSUP, R "cpu.realtimeRuntime/realtimePeriod: not supported on cgroup v2");
   if (c->shares.set && c->shares.v != 0 &&
       v2_write_i64(dir, "cpu.weight", R "cpu.shares",
                    (int64_t)oci_cg_shares_to_weight(c->shares.v), err) < 0)
@@ -263,7 +262,7 @@ static int v2_misc(const char *dir, const struct oci_resources *r, oci_error *er
       return -1;
   }
   if (r->network && (r->network->class_id.set || r->network->n_priorities))
-    return oci_cg_error(err, ENOTSUP,
+    return oci_error_setx(err, ENOTSUP,
                          R "network: net_cls/net_prio exist only in cgroup v1");
   for (size_t i = 0; i < r->n_rdma; i++) {
     const struct oci_rdma *d = &r->rdma[i];
@@ -285,7 +284,7 @@ static int v2_unified(const char *dir, const struct oci_resources *r, oci_error 
   for (size_t i = 0; i < r->n_unified; i++) {
     const struct oci_kv *kv = &r->unified[i];
     if (kv->key[0] == '\0' || kv->key[0] == '.' || strchr(kv->key, '/'))
-      return oci_cg_error(err, EINVAL, R "unified: invalid file name \"%s\"", kv->key);
+      return oci_error_setx(err, EINVAL, R "unified: invalid file name \"%s\"", kv->key);
     _cleanup_free_ char *what = oci_xasprintf(R "unified.%s", kv->key);
     if (v2_write(dir, kv->key, what, kv->value, err) < 0)
       return -1;
@@ -327,7 +326,7 @@ static int v2_mount(const struct oci_cgroup *cg, const char *dest, bool cgroupns
 static int v2_is_frozen(struct oci_cgroup *cg, bool *frozen, oci_error *err) {
   uint64_t v = 0;
   if (!oci_cg_file_exists(cg->v2->dir, "cgroup.freeze"))
-    return oci_cg_error(err, ENOTSUP, "freezer: %s/cgroup.freeze is missing", cg->v2->dir);
+    return oci_error_setx(err, ENOTSUP, "freezer: %s/cgroup.freeze is missing", cg->v2->dir);
   oci_cg_read_keyed(cg->v2->dir, "cgroup.events", "frozen", &v);
   *frozen = v == 1;
   return 0;
@@ -362,7 +361,7 @@ static int v2_freeze(struct oci_cgroup *cg, bool frozen, oci_error *err) {
     struct pollfd p = {.fd = fd, .events = POLLPRI};
     poll(&p, 1, left > 100 ? 100 : (int)left);
   }
-  return oci_cg_error(err, ETIMEDOUT, "freezer: %s did not become %s", dir,
+  return oci_error_setx(err, ETIMEDOUT, "freezer: %s did not become %s", dir,
                        frozen ? "frozen" : "thawed");
 }
 

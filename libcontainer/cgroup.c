@@ -171,7 +171,7 @@ static int discover(struct oci_cgroup *cg, const char *cgroups_path, const char 
   struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
   if (tb == NULL) {
     oci_cg_proc_entries_free(ents, n);
-    return oci_cg_error(err, EIO, "parse /proc/self/mountinfo");
+    return oci_error_setx(err, EIO, "parse /proc/self/mountinfo");
   }
   for (size_t i = 0; i < n; i++) {
     bool unified = ents[i].id == 0 && ents[i].controllers[0] == '\0';
@@ -197,10 +197,10 @@ static int discover(struct oci_cgroup *cg, const char *cgroups_path, const char 
   mnt_unref_table(tb);
   oci_cg_proc_entries_free(ents, n);
   if (cg->n_v1 == 0 && cg->v2 == NULL)
-    return oci_cg_error(err, ENOENT, "no cgroup hierarchy is mounted (mode %s)",
+    return oci_error_setx(err, ENOENT, "no cgroup hierarchy is mounted (mode %s)",
                          mode_name(cg->mode));
   if (cg->mode == OCI_CGROUP_V2 && cg->v2 == NULL)
-    return oci_cg_error(err, ENOENT, "cgroup v2 is not mounted");
+    return oci_error_setx(err, ENOENT, "cgroup v2 is not mounted");
   return 0;
 }
 
@@ -239,10 +239,10 @@ void oci_cg_set_config_rules(struct oci_cgroup *cg, const struct oci_config *cfg
 static int systemd_create(oci_error *err) {
   struct stat st;
   if (stat("/run/systemd/system", &st) < 0)
-    return oci_cg_error(err, ENOTSUP,
+    return oci_error_setx(err, ENOTSUP,
                          "systemd cgroup driver requested but systemd is not running "
                          "(no /run/systemd/system)");
-  return oci_cg_error(err, ENOTSUP,
+  return oci_error_setx(err, ENOTSUP,
                        "systemd cgroup driver is not supported by ocirun; use cgroupfs");
 }
 
@@ -343,7 +343,7 @@ static int kill_and_wait(struct oci_cgroup *cg, oci_error *err) {
     if (round % 8 == 0 && cg->drv->kill_all(cg, err) < 0)
       return -1;
     if (waited > 5000)
-      return oci_cg_error(err, EBUSY, "cgroup %s: %zu processes still alive after SIGKILL",
+      return oci_error_setx(err, EBUSY, "cgroup %s: %zu processes still alive after SIGKILL",
                            dir, n);
     unsigned ms = round < 6 ? 1u << round : 50;
     oci_cg_sleep_ms(ms);
@@ -416,7 +416,7 @@ static int load_hier(yajl_val obj, struct cg_hier *h, oci_error *err) {
   const char *c = tree_str(obj, "controllers"), *m = tree_str(obj, "mount"),
              *p = tree_str(obj, "path"), *d = tree_str(obj, "dir");
   if (!c || !m || !p || !d)
-    return oci_cg_error(err, EINVAL, "saved cgroup: hierarchy needs controllers, mount, path, dir");
+    return oci_error_setx(err, EINVAL, "saved cgroup: hierarchy needs controllers, mount, path, dir");
   h->controllers = oci_xstrdup(c);
   h->mount = oci_xstrdup(m);
   h->rel = oci_xstrdup(p);
@@ -434,7 +434,7 @@ static int load_tree(yajl_val root, struct oci_cgroup **out, oci_error *err) {
   else if (mode && strcmp(mode, "hybrid") == 0)
     m = OCI_CGROUP_HYBRID;
   else
-    return oci_cg_error(err, EINVAL, "saved cgroup: bad mode \"%s\"", mode ? mode : "");
+    return oci_error_setx(err, EINVAL, "saved cgroup: bad mode \"%s\"", mode ? mode : "");
   struct oci_cgroup *cg = cgroup_new(m);
   const char *k1[] = {"v1", NULL}, *k2[] = {"v2", NULL};
   yajl_val arr = yajl_tree_get(root, k1, yajl_t_array), v2 = yajl_tree_get(root, k2, yajl_t_object);
@@ -449,7 +449,7 @@ static int load_tree(yajl_val root, struct oci_cgroup **out, oci_error *err) {
       goto fail;
   }
   if (cg->n_v1 == 0 && cg->v2 == NULL) {
-    oci_cg_error(err, EINVAL, "saved cgroup: no hierarchy");
+    oci_error_setx(err, EINVAL, "saved cgroup: no hierarchy");
     goto fail;
   }
   *out = cg;
@@ -464,7 +464,7 @@ int oci_cgroup_load(const char *saved, struct oci_cgroup **out, oci_error *err) 
   yajl_val root = saved ? yajl_tree_parse(saved, ebuf, sizeof(ebuf)) : NULL;
   if (root == NULL || !YAJL_IS_OBJECT(root)) {
     yajl_tree_free(root);
-    return oci_cg_error(err, EINVAL, "saved cgroup: not a JSON object: %s", ebuf);
+    return oci_error_setx(err, EINVAL, "saved cgroup: not a JSON object: %s", ebuf);
   }
   int r = load_tree(root, out, err);
   yajl_tree_free(root);

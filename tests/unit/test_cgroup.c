@@ -526,10 +526,10 @@ static void test_live_destroy(void **state) {
   oci_error err = {0};
   assert_int_equal(oci_cgroup_load(saved, &copy, &err), 0);
   free(saved);
-  close(l->release);
-  l->release = -1;
   kill(l->child, SIGSTOP); /* still inside, must be killed by destroy */
   int r = oci_cgroup_destroy(copy, &err);
+  close(l->release);
+  l->release = -1;
   oci_cgroup_free(copy);
   if (r < 0)
     fail_msg("destroy: %s", err.msg);
