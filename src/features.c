@@ -4,15 +4,10 @@
 #include "ocirun.h"
 #include "ocirun/log.h"
 
-struct features_opts {
-  int unused;
-};
-
 static int features_main(struct cli_global *g, int argc, char **argv) {
-  struct features_opts o = {0};
   struct cli_args args;
   int status;
-  if (!cli_parse(&cli_features, argc, argv, &o, &args, &status))
+  if (!cli_parse(&cli_features, argc, argv, NULL, &args, &status))
     return status;
   char *json = oci_features_json();
   if (json == NULL) {

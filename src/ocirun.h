@@ -100,6 +100,12 @@ void cli_print_help(const struct cli_command *cmd);
 /* Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False. */
 int cli_parse_bool(const char *s, bool *out);
 
+/* The whole main of a command that takes only a container id and makes one
+ * library call (start, pause, resume). */
+typedef int (*cli_id_op)(const struct oci_context *ctx, const char *id, oci_error *err);
+int cli_run_id_command(const struct cli_command *cmd, struct cli_global *g, int argc,
+                       char **argv, cli_id_op op);
+
 /* A usage error: "ocirun: <cmd>: <msg>" on stderr and the log. Returns 1. */
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -251,6 +251,16 @@ void cli_opts_free(const struct cli_command *cmd, void *opts) {
   }
 }
 
+int cli_run_id_command(const struct cli_command *cmd, struct cli_global *g, int argc,
+                       char **argv, cli_id_op op) {
+  struct cli_args args;
+  int status;
+  if (!cli_parse(cmd, argc, argv, NULL, &args, &status))
+    return status;
+  oci_error err = {0};
+  return op(&g->ctx, args.v[0], &err) < 0 ? cli_fail(&err) : 0;
+}
+
 char *cli_absolute_path(const char *path) {
   if (path == NULL)
     return NULL;

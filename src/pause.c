@@ -1,20 +1,8 @@
 /* ocirun pause — freeze every process of a container (cgroup freezer). */
 #include "ocirun.h"
 
-struct pause_opts {
-  int unused;
-};
-
 static int pause_main(struct cli_global *g, int argc, char **argv) {
-  struct pause_opts o = {0};
-  struct cli_args args;
-  int status;
-  if (!cli_parse(&cli_pause, argc, argv, &o, &args, &status))
-    return status;
-  oci_error err = {0};
-  if (oci_container_pause(&g->ctx, args.v[0], &err) < 0)
-    return cli_fail(&err);
-  return 0;
+  return cli_run_id_command(&cli_pause, g, argc, argv, oci_container_pause);
 }
 
 const struct cli_command cli_pause = {

@@ -1,20 +1,8 @@
 /* ocirun start — run the user process of a created container. */
 #include "ocirun.h"
 
-struct start_opts {
-  int unused;
-};
-
 static int start_main(struct cli_global *g, int argc, char **argv) {
-  struct start_opts o = {0};
-  struct cli_args args;
-  int status;
-  if (!cli_parse(&cli_start, argc, argv, &o, &args, &status))
-    return status;
-  oci_error err = {0};
-  if (oci_container_start(&g->ctx, args.v[0], &err) < 0)
-    return cli_fail(&err);
-  return 0;
+  return cli_run_id_command(&cli_start, g, argc, argv, oci_container_start);
 }
 
 const struct cli_command cli_start = {

@@ -4,15 +4,10 @@
 #include "ocirun.h"
 #include "ocirun/log.h"
 
-struct state_opts {
-  int unused;
-};
-
 static int state_main(struct cli_global *g, int argc, char **argv) {
-  struct state_opts o = {0};
   struct cli_args args;
   int status;
-  if (!cli_parse(&cli_state, argc, argv, &o, &args, &status))
+  if (!cli_parse(&cli_state, argc, argv, NULL, &args, &status))
     return status;
   oci_error err = {0};
   char *json = NULL;
