@@ -192,6 +192,10 @@ int main(int argc, char **argv) {
     print_usage();
     return 0;
   }
+  /* Absolute, so the state dir is the same whatever directory the library
+   * works from (runc does the same). */
+  _cleanup_free_ char *root = cli_absolute_path(g.ctx.state_root);
+  g.ctx.state_root = root;
   if (oci_log_init(g.log_path, strcmp(g.log_format, "json") == 0, g.ctx.debug) < 0) {
     fprintf(stderr, "ocirun: open log file \"%s\": %s\n", g.log_path, strerror(errno));
     return 1;

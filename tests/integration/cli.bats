@@ -128,6 +128,12 @@ man_options() {
 		from_man=$(man_options "$page")
 		[ "$from_help" = "$from_man" ] ||
 			fail "$page and 'ocirun $cmd --help' differ: help: [$(echo $from_help)] man: [$(echo $from_man)]"
+		# ... and says what --help says about each of them.
+		local desc
+		while IFS= read -r desc; do
+			grep -qF -- ":   $desc" "$page" || fail "$page lacks the --help text: $desc"
+		done < <("$OCIRUN" "$cmd" --help | sed -n '/^Options:/,$p' | grep -E '^ +-' |
+			sed -E 's/^ +(-[a-z], )?--[a-z0-9-]+( [^ ]+)? +//')
 		for section in NAME SYNOPSIS DESCRIPTION OPTIONS 'EXIT STATUS' EXAMPLES; do
 			grep -q "^# $section\$" "$page" || fail "$page has no $section section"
 		done
