@@ -107,20 +107,13 @@ static int parse_u64(const char *s, uint64_t *out) {
 #define BAD_VALUE(opt, val, what) \
   cli_usage_error(&cli_update, "invalid --%s \"%s\": expected %s", opt, val, what)
 
-static int set_size(const char *opt, const char *val, oci_opt_i64 *dst) {
+/* An int64 option: a size ("512m", "-1") or a plain integer. */
+static int set_i64(const char *opt, const char *val, bool is_size, oci_opt_i64 *dst) {
   if (val == NULL)
     return 0;
-  if (parse_size(val, &dst->v) < 0)
-    return BAD_VALUE(opt, val, "a size like 512m or 1g, or -1");
-  dst->set = true;
-  return 0;
-}
-
-static int set_i64(const char *opt, const char *val, oci_opt_i64 *dst) {
-  if (val == NULL)
-    return 0;
-  if (parse_i64(val, &dst->v) < 0)
-    return BAD_VALUE(opt, val, "an integer");
+  int r = is_size ? parse_size(val, &dst->v) : parse_i64(val, &dst->v);
+  if (r < 0)
+    return BAD_VALUE(opt, val, is_size ? "a size like 512m or 1g, or -1" : "an integer");
   dst->set = true;
   return 0;
 }
@@ -139,10 +132,11 @@ static int fill_memory(const struct update_args *a, struct oci_resources *r) {
       !a->kernel_memory_tcp)
     return 0;
   struct oci_memory *m = r->memory = oci_xmalloc0(sizeof(*m));
-  if (set_size("memory", a->memory, &m->limit) || set_size("memory-swap", a->memory_swap, &m->swap) ||
-      set_size("memory-reservation", a->memory_reservation, &m->reservation) ||
-      set_size("kernel-memory", a->kernel_memory, &m->kernel) ||
-      set_size("kernel-memory-tcp", a->kernel_memory_tcp, &m->kernel_tcp))
+  if (set_i64("memory", a->memory, true, &m->limit) ||
+      set_i64("memory-swap", a->memory_swap, true, &m->swap) ||
+      set_i64("memory-reservation", a->memory_reservation, true, &m->reservation) ||
+      set_i64("kernel-memory", a->kernel_memory, true, &m->kernel) ||
+      set_i64("kernel-memory-tcp", a->kernel_memory_tcp, true, &m->kernel_tcp))
     return 1;
   return 0;
 }
@@ -153,10 +147,10 @@ static int fill_cpu(const struct update_args *a, struct oci_resources *r) {
     return 0;
   struct oci_cpu *c = r->cpu = oci_xmalloc0(sizeof(*c));
   if (set_u64("cpu-period", a->cpu_period, &c->period) ||
-      set_i64("cpu-quota", a->cpu_quota, &c->quota) ||
+      set_i64("cpu-quota", a->cpu_quota, false, &c->quota) ||
       set_u64("cpu-share", a->cpu_shares, &c->shares) ||
       set_u64("cpu-rt-period", a->cpu_rt_period, &c->realtime_period) ||
-      set_i64("cpu-rt-runtime", a->cpu_rt_runtime, &c->realtime_runtime))
+      set_i64("cpu-rt-runtime", a->cpu_rt_runtime, false, &c->realtime_runtime))
     return 1;
   c->cpus = a->cpuset_cpus ? oci_xstrdup(a->cpuset_cpus) : NULL;
   c->mems = a->cpuset_mems ? oci_xstrdup(a->cpuset_mems) : NULL;
@@ -183,7 +177,7 @@ static int resources_from_options(const struct update_args *a, struct oci_resour
                            a->l3_cache_schema ? "l3-cache-schema" : "mem-bw-schema");
   struct oci_resources *r = *out = oci_xmalloc0(sizeof(*r));
   if (fill_memory(a, r) || fill_cpu(a, r) || fill_blkio(a, r) ||
-      set_i64("pids-limit", a->pids_limit, &r->pids_limit))
+      set_i64("pids-limit", a->pids_limit, false, &r->pids_limit))
     return 1;
   return 0;
 }
