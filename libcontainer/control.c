@@ -161,14 +161,17 @@ static int events_loop(struct control *c, unsigned interval_ms, oci_event_cb emi
   if (interval_ms == 0)
     interval_ms = 5000;
   long long next = now_ms();
-  while (oci_state_init_alive(c->st)) {
-    if (now_ms() >= next) {
+  for (bool alive = true; alive;) {
+    /* Check liveness before the OOM fd, so an OOM kill that stopped the
+     * container is still reported on the last round. */
+    alive = oci_state_init_alive(c->st);
+    if (alive && now_ms() >= next) {
       int r = emit_stats(c, emit, data, err);
       if (r != 0)
         return r < 0 ? -1 : 0;
       next = now_ms() + interval_ms;
     }
-    long long wait = next - now_ms();
+    long long wait = alive ? next - now_ms() : 0;
     struct pollfd p = {.fd = oom_fd, .events = POLLIN};
     int n = poll(&p, oom_fd >= 0 ? 1 : 0, wait > 1000 ? 1000 : wait < 0 ? 0 : (int)wait);
     if (n < 0 && errno != EINTR)

@@ -1,0 +1,268 @@
+#!/usr/bin/env bats
+# cgroups: placement, resources, pause/resume, ps, update, events, devices,
+# and removal. Each check looks from the host (cgroup files, /proc/PID/cgroup)
+# and, where it matters, from inside the container. Runs on the hybrid host
+# and in the cgroup v2 VM (tests/cgroupv2.sh); v1-only and v2-only checks
+# branch on is_cgroup_v2. Also runs against runc as a control, except the
+# checks of ocirun's own messages and naming.
+
+load helpers
+
+setup() {
+	setup_bundle
+	update_config '.root.readonly = false'
+}
+
+# run_detached ARGS...: `ocirun run -d` with stdio away from bats' pipes.
+run_detached() {
+	ocirun run -d "$@" </dev/null >"$TEST_TMP/detach.out" 2>&1 3>&-
+}
+
+# start_sleeper: a container running `sleep 600`, its pid in $PID.
+start_sleeper() {
+	set_args sleep 600
+	run_detached "$CID" || { cat "$TEST_TMP/detach.out" >&2; return 1; }
+	PID=$(container_pid "$CID")
+	[ -n "$PID" ]
+}
+
+# cg_file CONTROLLER V1FILE V2FILE: the file of the container's cgroup on the host.
+cg_file() {
+	local dir
+	if is_cgroup_v2; then
+		dir=$(cgroup_dir_of "$PID" "") && echo "$dir/$3"
+	else
+		dir=$(cgroup_dir_of "$PID" "$1") && echo "$dir/$2"
+	fi
+}
+
+# set_resources JSON: linux.resources (devices kept: deny all).
+set_resources() {
+	update_config '.linux.resources = ($r + {devices: [{allow: false, access: "rwm"}]})' --argjson r "$1"
+}
+
+# With cgroup v2 the runtime's own group holds processes, so controllers can
+# only be enabled for groups hung from elsewhere: use an absolute path there.
+use_cgroup_path() {
+	if is_cgroup_v2; then
+		update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	else
+		update_config '.linux.cgroupsPath = $p' --arg p "$CID"
+	fi
+}
+
+@test "the cgroup is named after the id, joined in every hierarchy, removed by delete" {
+	start_sleeper
+	run cgroup_path_of "$PID" ""
+	assert_success
+	if is_runtime ocirun; then
+		assert_output --regexp "/ocirun-$CID\$"
+	else
+		assert_output --partial "$CID"
+	fi
+	if ! is_cgroup_v2; then
+		local c
+		for c in memory pids cpu devices freezer; do
+			run cgroup_path_of "$PID" "$c"
+			assert_success
+			assert_output --partial "$CID"
+		done
+	fi
+	run ocirun delete --force "$CID"
+	assert_success
+	assert_no_leftovers
+}
+
+@test "relative cgroupsPath lands below the caller's cgroup, absolute as given" {
+	is_cgroup_v2 && skip "v2: the caller's cgroup holds processes (relative paths under it need no controllers only)"
+	update_config '.linux.cgroupsPath = $p' --arg p "$CID-rel"
+	start_sleeper
+	local own
+	own=$(cgroup_path_of $$ memory)
+	run cgroup_path_of "$PID" memory
+	assert_output "${own%/}/$CID-rel"
+	ocirun delete --force "$CID"
+
+	update_config '.linux.cgroupsPath = $p' --arg p "/ocitest-abs/$CID"
+	start_sleeper
+	run cgroup_path_of "$PID" memory
+	assert_output "/ocitest-abs/$CID"
+	run cgroup_path_of "$PID" pids
+	assert_output "/ocitest-abs/$CID"
+	ocirun delete --force "$CID"
+	rmdir /sys/fs/cgroup/*/ocitest-abs 2>/dev/null || true
+}
+
+@test "memory, pids and cpu limits are written and seen inside" {
+	use_cgroup_path
+	set_resources '{"memory":{"limit":67108864},"pids":{"limit":42},"cpu":{"shares":512,"quota":20000,"period":100000}}'
+	start_sleeper
+	run cat "$(cg_file memory memory.limit_in_bytes memory.max)"
+	assert_output 67108864
+	run cat "$(cg_file pids pids.max pids.max)"
+	assert_output 42
+	if is_cgroup_v2; then
+		run cat "$(cg_file cpu - cpu.weight)"
+		assert_output 20 # 1 + (512-2)*9999/262142
+		run cat "$(cg_file cpu - cpu.max)"
+		assert_output "20000 100000"
+		run ocirun exec "$CID" cat /sys/fs/cgroup/memory.max
+	else
+		run cat "$(cg_file cpu cpu.shares -)"
+		assert_output 512
+		run cat "$(cg_file cpu cpu.cfs_quota_us -)"
+		assert_output 20000
+		run ocirun exec "$CID" cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+	fi
+	assert_success
+	assert_output 67108864
+}
+
+@test "pids.limit stops forks inside the container" {
+	use_cgroup_path
+	set_resources '{"pids":{"limit":5}}'
+	set_args sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; echo launched'
+	run ocirun run "$CID"
+	assert_output --partial "can't fork"
+}
+
+@test "pause and resume freeze and thaw, and refuse the wrong status" {
+	start_sleeper
+	run ocirun resume "$CID"
+	assert_failure
+	assert_ocirun_output "container \"$CID\" is running, not paused"
+	run ocirun pause "$CID"
+	assert_success
+	[ "$(container_status "$CID")" = paused ]
+	grep -q 'State:.*T\|State:.*S\|State:.*D' "/proc/$PID/status"
+	run ocirun pause "$CID"
+	assert_failure
+	assert_ocirun_output "container \"$CID\" is paused, not running"
+	run ocirun resume "$CID"
+	assert_success
+	[ "$(container_status "$CID")" = running ]
+	# A paused container can still be deleted by force.
+	ocirun pause "$CID"
+	run ocirun delete --force "$CID"
+	assert_success
+	assert_no_leftovers
+}
+
+@test "ps lists the container's processes" {
+	start_sleeper
+	run ocirun ps --format json "$CID"
+	assert_success
+	assert_output --partial "$PID"
+}
+
+@test "update writes only the given resources" {
+	use_cgroup_path
+	set_resources '{"memory":{"limit":67108864},"pids":{"limit":42}}'
+	start_sleeper
+	run ocirun update --pids-limit 17 "$CID"
+	assert_success
+	run cat "$(cg_file pids pids.max pids.max)"
+	assert_output 17
+	run cat "$(cg_file memory memory.limit_in_bytes memory.max)"
+	assert_output 67108864 # untouched
+	echo '{"memory":{"limit":134217728}}' >"$TEST_TMP/res.json"
+	run ocirun update -r "$TEST_TMP/res.json" "$CID"
+	assert_success
+	run cat "$(cg_file memory memory.limit_in_bytes memory.max)"
+	assert_output 134217728
+	run cat "$(cg_file pids pids.max pids.max)"
+	assert_output 17
+}
+
+@test "events --stats prints one stats object" {
+	use_cgroup_path
+	set_resources '{"pids":{"limit":42}}'
+	start_sleeper
+	run ocirun events --stats "$CID"
+	assert_success
+	run jq -e --arg id "$CID" '.type == "stats" and .id == $id and .data.pids.current >= 1 and .data.pids.limit == 42 and .data.memory.usage.usage > 0 and .data.cpu.usage.total > 0' <<<"$output"
+	assert_success
+}
+
+@test "events reports an OOM kill, then ends when the container stops" {
+	use_cgroup_path
+	set_resources '{"memory":{"limit":33554432,"swap":33554432}}'
+	# Wait for the go file, then grow a shell string until the OOM killer acts.
+	set_args sh -c 'while [ ! -e /tmp/go ]; do sleep 0.1; done; x=a; while :; do x=$x$x; done'
+	run_detached "$CID"
+	ocirun events --interval 200ms "$CID" >"$TEST_TMP/events.out" 2>&1 &
+	local ev=$! i
+	for ((i = 0; i < 200; i++)); do
+		[ -s "$TEST_TMP/events.out" ] && break
+		sleep 0.1
+	done
+	touch "$BUNDLE/rootfs/tmp/go"
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$ev" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$ev" 2>/dev/null && { echo "events did not stop" >&2; cat "$TEST_TMP/events.out" >&2; return 1; }
+	wait "$ev" || true
+	run grep -c '"type":"stats"' "$TEST_TMP/events.out"
+	[ "$output" -ge 1 ]
+	run grep -F "{\"type\":\"oom\",\"id\":\"$CID\"}" "$TEST_TMP/events.out"
+	assert_success
+}
+
+@test "devices: a node without an allow rule cannot be opened" {
+	update_config '.mounts += [{destination: "/dev/kmsg", type: "bind", source: "/dev/kmsg", options: ["bind"]}]'
+	set_args sh -c ': > /dev/kmsg && echo opened'
+	run ocirun run "$CID"
+	assert_output --partial "Operation not permitted"
+	refute_output --partial opened
+	# /dev/null is among the defaults every container gets.
+	set_args sh -c 'echo x > /dev/null && echo null-ok'
+	run ocirun run "$CID"
+	assert_success
+	assert_output null-ok
+}
+
+@test "devices: an allow rule opens the node" {
+	update_config '.mounts += [{destination: "/dev/kmsg", type: "bind", source: "/dev/kmsg", options: ["bind"]}]'
+	update_config '.linux.resources.devices += [{allow: true, type: "c", major: 1, minor: 11, access: "w"}]'
+	set_args sh -c ': > /dev/kmsg && echo opened'
+	run ocirun run "$CID"
+	assert_success
+	assert_output opened
+}
+
+@test "linux.resources.unified: v2 writes the file, v1 refuses with a clear error" {
+	use_cgroup_path
+	update_config '.linux.resources.unified = {"pids.max": "9"}'
+	set_args sh -c 'cat /sys/fs/cgroup/pids.max'
+	run ocirun run "$CID"
+	if is_cgroup_v2; then
+		assert_success
+		assert_output 9
+	else
+		assert_failure
+		assert_ocirun_output "linux.resources.unified requires cgroup v2"
+		assert_no_leftovers
+	fi
+}
+
+@test "a refused limit names the resource and the file, and leaves nothing" {
+	skip_unless_ocirun "message wording"
+	use_cgroup_path
+	update_config '.linux.resources.cpu = {cpus: "99999"}'
+	set_args true
+	run ocirun run "$CID"
+	assert_failure
+	assert_output --partial 'linux.resources.cpu.cpus: write "99999" to cpuset.cpus'
+	assert_no_leftovers
+}
+
+@test "the systemd cgroup driver is refused when systemd is not running" {
+	skip_unless_ocirun "message wording"
+	[ -d /run/systemd/system ] && skip "systemd is running here"
+	set_args true
+	run ocirun --systemd-cgroup run "$CID"
+	assert_failure
+	assert_output --partial "systemd cgroup driver requested but systemd is not running (no /run/systemd/system)"
+	assert_no_leftovers
+}
