@@ -44,15 +44,28 @@ static char *missing_controllers(const char *dir) {
   return out;
 }
 
-static void enable_in(const char *dir) {
+static bool has_processes(const char *dir) {
+  _cleanup_free_ char *procs = NULL;
+  return oci_cg_read(dir, "cgroup.procs", &procs, NULL) == 0 && procs[0] != '\0';
+}
+
+static void enable_in(const char *dir, bool is_root) {
   _cleanup_free_ char *want = missing_controllers(dir);
   if (want == NULL || want[0] == '\0')
     return;
+  /* A non-root group with processes refuses domain controllers ("no
+   * internal processes") but takes threaded ones (cpu, cpuset, pids); that
+   * would make it a thread root where no child can host a process
+   * (EOPNOTSUPP on join). Leave such a group alone: the container then
+   * gets no controllers, and writing a limit says which one is missing. */
+  if (!is_root && has_processes(dir)) {
+    oci_debug("cgroup v2: %s holds processes; not enabling %s", dir, want);
+    return;
+  }
   oci_error e;
   if (oci_cg_write(dir, "cgroup.subtree_control", "enable controllers", want, &e) == 0)
     return;
-  /* One at a time, so one refused controller does not block the others
-   * (a group with processes refuses all: "no internal processes"). */
+  /* One at a time, so one refused controller does not block the others. */
   char *save = NULL;
   for (char *c = strtok_r(want, " ", &save); c; c = strtok_r(NULL, " ", &save))
     if (oci_cg_write(dir, "cgroup.subtree_control", "enable controllers", c, &e) < 0)
@@ -62,12 +75,12 @@ static void enable_in(const char *dir) {
 int oci_cg_v2_enable_controllers(const struct cg_hier *h, oci_error *err) {
   (void)err;
   size_t mlen = strlen(h->mount);
-  enable_in(h->mount);
+  enable_in(h->mount, true);
   for (const char *p = h->dir + mlen + 1; p < h->dir + strlen(h->dir); p++) {
     if (*p != '/')
       continue;
     _cleanup_free_ char *level = oci_xasprintf("%.*s", (int)(p - h->dir), h->dir);
-    enable_in(level);
+    enable_in(level, false);
   }
   return 0;
 }

@@ -22,11 +22,15 @@ int oci_cgroup_mode(enum oci_cgroup_mode *out, oci_error *err);
 /* Resolve linux.cgroupsPath (absolute as given; relative under the caller's
  * own cgroup per hierarchy; unset: "<caller>/ocirun-<id>") and create the
  * directories. With systemd == true this fails with a clear error (no
- * systemd driver on this host). Does not apply resources. */
+ * systemd driver on this host). Does not apply resources, but prepares the
+ * device allow-list (runc's defaults + one rule per linux.devices node) that
+ * the first oci_cgroup_apply() writes, so call apply once after create even
+ * when the config has no linux.resources (res may be NULL). */
 int oci_cgroup_create(const struct oci_config *cfg, const char *id, bool systemd,
                       struct oci_cgroup **out, oci_error *err);
-/* Write linux.resources (create, and `update`). Errors name the resource
- * and the file: `memory.limit_in_bytes: write "1": device or resource busy`. */
+/* Write linux.resources (create, and `update`): only the fields present.
+ * res may be NULL. Errors name the resource and the file:
+ * `linux.resources.memory.limit: write "1" to memory.limit_in_bytes: ...`. */
 int oci_cgroup_apply(struct oci_cgroup *cg, const struct oci_resources *res, oci_error *err);
 /* Move pid into the container's cgroup(s). */
 int oci_cgroup_enter(struct oci_cgroup *cg, pid_t pid, oci_error *err);
@@ -41,7 +45,9 @@ int oci_cgroup_load(const char *saved, struct oci_cgroup **out, oci_error *err);
 /* Mount the container's cgroups at `dest` (an absolute path in the new
  * mount namespace, before pivot_root), as runc does for a "cgroup" mount:
  * v1 a tmpfs with one bind per controller, v2 a cgroup2 mount (cgroupns) or
- * a bind of the container's group. */
+ * a bind of the container's group. With cgroupns the calling process must
+ * have joined the container's cgroup BEFORE unsharing CLONE_NEWCGROUP: the
+ * namespace root is fixed at unshare time and the new mount shows it. */
 int oci_cgroup_mount(const struct oci_cgroup *cg, const char *dest, bool cgroupns,
                      unsigned long mount_flags, oci_error *err);
 
