@@ -442,12 +442,14 @@ int oci_container_delete(const struct oci_context *ctx, const char *id, bool for
                          oci_error *err) {
   if (oci_container_id_validate(id, err) < 0)
     return -1;
+  /* delete --force of a container that is already gone succeeds, as with
+   * runc: engines call it blindly while cleaning up. */
   _cleanup_close_ int lock = oci_state_lock(ctx, id, err);
   if (lock < 0)
-    return -1;
+    return force && err->errnum == ENOENT ? 0 : -1;
   struct oci_state *st = NULL;
   if (oci_state_load(ctx, id, &st, err) < 0)
-    return -1;
+    return force && err->errnum == ENOENT ? 0 : -1;
   const char *status = oci_state_status(st);
   int r;
   if (!force && strcmp(status, "stopped") != 0 && strcmp(status, "created") != 0)
