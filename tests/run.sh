@@ -1,0 +1,231 @@
+#!/bin/bash
+# tests/run.sh — the whole test suite, as CI runs it. Run as root from anywhere.
+#
+#   tests/run.sh [--no-build] [BATS_FILE...]
+#
+# 1. installs missing Debian packages (tests/deps.sh);
+# 2. builds ocirun out of tree with --enable-werror;
+# 3. runs the C unit tests (make check) and counts cmocka's per-test results;
+# 4. runs every tests/integration/*.bats (and tests/engines/*.bats when
+#    OCIRUN_TEST_ENGINES=1) with bats --tap against $OCIRUN, counting
+#    ok / not ok / skip;
+# 5. checks nothing was left behind (mounts, temp dirs, state in /run/ocirun);
+# 6. prints the failing tests, then a last line "N passed, N failed, N skipped".
+# Exit status: 0 only when nothing failed.
+#
+# Environment:
+#   OCIRUN=PATH            runtime for the bats tests (default: the built
+#                          ocirun); OCIRUN=/usr/sbin/runc runs them against runc
+#   OCIRUN_BUILD_DIR=DIR   build there and keep it (default: a temp dir,
+#                          removed at exit)
+#   OCIRUN_TEST_ENGINES=1  also run tests/engines/*.bats (podman, containerd)
+#   OCIRUN_BATS_TIMEOUT=S  time limit for one .bats file (default 600)
+# Options:
+#   --no-build             skip deps, build and unit tests (needs OCIRUN)
+#   BATS_FILE...           run only these .bats files
+set -uo pipefail
+
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+BATS_TIMEOUT=${OCIRUN_BATS_TIMEOUT:-600}
+
+passed=0 failed=0 skipped=0
+failures=()
+
+say() { printf '==> %s\n' "$*"; }
+fail_item() { failures+=("$1"); failed=$((failed + 1)); }
+
+summary_and_exit() {
+	echo
+	if [ ${#failures[@]} -gt 0 ]; then
+		echo "Failed:"
+		printf '  %s\n' "${failures[@]}"
+		echo
+	fi
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "tests/run.sh: must run as root (containers need namespaces, mounts and cgroups)" >&2
+	exit 1
+fi
+
+no_build=0
+bats_files=()
+for arg in "$@"; do
+	case "$arg" in
+	--no-build) no_build=1 ;;
+	-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-*) echo "tests/run.sh: unknown option $arg" >&2; exit 2 ;;
+	*) bats_files+=("$(realpath "$arg")") ;;
+	esac
+done
+
+# --- clean-up ---------------------------------------------------------------
+BUILD_DIR=${OCIRUN_BUILD_DIR:-}
+remove_build=0
+cleanup() {
+	[ "$remove_build" = 1 ] && [ -n "$BUILD_DIR" ] && rm -rf "$BUILD_DIR"
+}
+trap cleanup EXIT
+
+# Things that belong to earlier runs are not ours to judge; remember them.
+leftover_snapshot() {
+	{
+		ls -d /tmp/ocitest.* 2>/dev/null
+		awk '$5 ~ /^\/tmp\/ocitest\./ { print "mount " $5 }' /proc/self/mountinfo
+		ls -d /run/ocirun/ocitest-* 2>/dev/null
+		find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -name 'ocitest-*' 2>/dev/null
+	} | sort
+}
+before=$(leftover_snapshot)
+
+# --- build and unit tests ----------------------------------------------------
+# cmocka prints "[       OK ] name", "[  FAILED  ] name", "[  SKIPPED ] name"
+# per test (failed and skipped names again in its summary). Count names, not
+# cmocka's "N test(s)" summaries: stdout and stderr share the log, so a
+# summary line can be glued to another one, and a crash leaves no summary.
+cmocka_names() { # LOG TAG
+	grep -aoE "\[ *$2 *\] [A-Za-z_][A-Za-z0-9_]*" "$1" | sed -E 's/^\[[^]]*\] //' | sort -u
+}
+count_cmocka_log() { # LOG PROGRAM
+	local log=$1 prog=$2 p f s n
+	p=$(grep -aoE '\[       OK \] [A-Za-z_][A-Za-z0-9_]*' "$log" | wc -l)
+	f=$(cmocka_names "$log" FAILED | grep -c . || true)
+	s=$(cmocka_names "$log" SKIPPED | grep -c . || true)
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	while IFS= read -r n; do
+		[ -n "$n" ] && failures+=("unit $prog: $n")
+	done < <(cmocka_names "$log" FAILED)
+	# A program that crashed or failed without a failing test still fails.
+	if [ "$f" -eq 0 ] && grep -qE '^:test-result: (FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
+		fail_item "unit $prog: failed without a cmocka failure (crash?), see its log"
+	fi
+	echo "    $prog: $p passed, $f failed, $s skipped"
+}
+
+build_and_unit_test() {
+	say "dependencies"
+	if ! "$SRCDIR/tests/deps.sh"; then
+		fail_item "tests/deps.sh"
+		return 1
+	fi
+	if [ ! -x "$SRCDIR/configure" ] || [ "$SRCDIR/configure.ac" -nt "$SRCDIR/configure" ] ||
+		[ "$SRCDIR/Makefile.am" -nt "$SRCDIR/Makefile.in" ]; then
+		say "autogen.sh"
+		if ! "$SRCDIR/autogen.sh" >/dev/null 2>&1; then
+			"$SRCDIR/autogen.sh"
+			fail_item "autogen.sh"
+			return 1
+		fi
+	fi
+	if [ -z "$BUILD_DIR" ]; then
+		BUILD_DIR=$(mktemp -d /tmp/ocirun-build.XXXXXX)
+		remove_build=1
+	fi
+	mkdir -p "$BUILD_DIR"
+	say "build in $BUILD_DIR (--enable-werror)"
+	local log="$BUILD_DIR/build.log"
+	if ! (cd "$BUILD_DIR" && "$SRCDIR/configure" --enable-werror >"$log" 2>&1 && make -j2 >>"$log" 2>&1); then
+		grep -E 'error|Error' "$log" | head -n 40
+		echo "    (last lines of the build log:)"
+		tail -n 15 "$log"
+		fail_item "build (configure --enable-werror && make)"
+		return 1
+	fi
+
+	say "unit tests (make check)"
+	(cd "$BUILD_DIR" && make -j2 check >"$BUILD_DIR/check.log" 2>&1)
+	local rc=$? logs=() l
+	shopt -s nullglob
+	logs=("$BUILD_DIR"/tests/unit/*.log)
+	shopt -u nullglob
+	for l in "${logs[@]}"; do
+		count_cmocka_log "$l" "$(basename "${l%.log}")"
+	done
+	if [ ${#logs[@]} -eq 0 ]; then
+		tail -n 30 "$BUILD_DIR/check.log"
+		fail_item "make check: no unit test ran (exit status $rc)"
+	elif [ $rc -ne 0 ] && ! grep -qE '^(FAIL|ERROR):' "$BUILD_DIR/check.log"; then
+		# make check failed without a failing test: a test did not build.
+		tail -n 30 "$BUILD_DIR/check.log"
+		fail_item "make check (exit status $rc, see above)"
+	fi
+	for l in "${logs[@]}"; do
+		if grep -qE '^\[  (FAILED|ERROR)   ?\]' "$l"; then
+			echo "--- $l"
+			grep -E '^\[  (FAILED|ERROR|LINE)' "$l" | head -n 40
+		fi
+	done
+	return 0
+}
+
+built_ok=0
+if [ "$no_build" = 0 ]; then
+	build_and_unit_test && [ -x "$BUILD_DIR/ocirun" ] && built_ok=1
+fi
+
+# --- integration tests -------------------------------------------------------
+if [ -z "${OCIRUN:-}" ] && [ "$built_ok" = 1 ]; then
+	OCIRUN="$BUILD_DIR/ocirun"
+fi
+
+run_bats_file() { # FILE
+	local file=$1 name out rc line p=0 f=0 s=0
+	name=${file#"$SRCDIR"/}
+	out=$(mktemp /tmp/ocirun-bats.XXXXXX)
+	say "$name"
+	timeout --kill-after=10 "$BATS_TIMEOUT" bats --tap "$file" </dev/null 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	while IFS= read -r line; do
+		case "$line" in
+		"not ok "*)
+			f=$((f + 1))
+			failures+=("$name: $(sed -E 's/^not ok [0-9]+ //' <<<"$line")")
+			;;
+		"ok "*"# skip"* | "ok "*"# SKIP"*) s=$((s + 1)) ;;
+		"ok "*) p=$((p + 1)) ;;
+		esac
+	done <"$out"
+	rm -f "$out"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		[ "$rc" -eq 124 ] && fail_item "$name: timed out after ${BATS_TIMEOUT}s" ||
+			fail_item "$name: bats exited $rc without a failing test"
+	fi
+}
+
+if [ ${#bats_files[@]} -eq 0 ]; then
+	shopt -s nullglob
+	bats_files=("$SRCDIR"/tests/integration/*.bats)
+	[ "${OCIRUN_TEST_ENGINES:-0}" = 1 ] && bats_files+=("$SRCDIR"/tests/engines/*.bats)
+	shopt -u nullglob
+fi
+
+if [ ${#bats_files[@]} -eq 0 ]; then
+	say "no .bats files: no integration tests"
+elif [ -z "${OCIRUN:-}" ] || [ ! -x "${OCIRUN:-}" ]; then
+	fail_item "integration tests not run: no runtime to test (build failed and OCIRUN not set)"
+else
+	export OCIRUN
+	say "integration tests against $OCIRUN ($("$OCIRUN" --version 2>/dev/null | head -n1))"
+	for f in "${bats_files[@]}"; do
+		run_bats_file "$f"
+	done
+fi
+
+# --- nothing left behind -------------------------------------------------------
+after=$(leftover_snapshot)
+new=$(comm -13 <(echo "$before") <(echo "$after") | sed '/^$/d')
+if [ -n "$new" ]; then
+	say "left behind by this run:"
+	sed 's/^/    /' <<<"$new"
+	fail_item "leftovers after the run: $(wc -l <<<"$new") item(s) listed above"
+fi
+
+summary_and_exit
