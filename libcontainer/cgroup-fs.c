@@ -113,24 +113,21 @@ char *oci_cg_resolve_path(const char *own, const char *cgroups_path, const char 
 
 /* ---- conversions (runc's documented formulas) ----------------------- */
 
-uint64_t oci_cg_shares_to_weight(uint64_t shares) {
-  if (shares == 0)
+/* Map v in [lo, hi] (clamped) linearly onto the v2 weight range [1, 10000];
+ * 0 stays 0 ("not set"). */
+static uint64_t to_v2_weight(uint64_t v, uint64_t lo, uint64_t hi) {
+  if (v == 0)
     return 0;
-  if (shares < 2)
-    shares = 2;
-  if (shares > 262144)
-    shares = 262144;
-  return 1 + ((shares - 2) * 9999) / 262142;
+  v = v < lo ? lo : v > hi ? hi : v;
+  return 1 + (v - lo) * 9999 / (hi - lo);
+}
+
+uint64_t oci_cg_shares_to_weight(uint64_t shares) {
+  return to_v2_weight(shares, 2, 262144);
 }
 
 uint64_t oci_cg_blkio_to_io_weight(uint64_t weight) {
-  if (weight == 0)
-    return 0;
-  if (weight < 10)
-    weight = 10;
-  if (weight > 1000)
-    weight = 1000;
-  return 1 + (weight - 10) * 9999 / 990;
+  return to_v2_weight(weight, 10, 1000);
 }
 
 int oci_cg_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, oci_error *err) {

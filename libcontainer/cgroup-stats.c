@@ -183,6 +183,10 @@ char *oci_cg_stats_json(const struct cg_stats *s) {
   yajl_gen_map_close(g);
   gen_hugetlb(g, s);
   yajl_gen_map_close(g);
+  return oci_cg_gen_finish(g);
+}
+
+char *oci_cg_gen_finish(yajl_gen g) {
   const unsigned char *buf;
   size_t len;
   yajl_gen_get_buf(g, &buf, &len);

@@ -397,13 +397,7 @@ char *oci_cgroup_save(const struct oci_cgroup *cg) {
     gen_hier(g, cg->v2);
   }
   yajl_gen_map_close(g);
-  const unsigned char *buf;
-  size_t len;
-  yajl_gen_get_buf(g, &buf, &len);
-  char *s = oci_xmalloc0(len + 1);
-  memcpy(s, buf, len);
-  yajl_gen_free(g);
-  return s;
+  return oci_cg_gen_finish(g);
 }
 
 static const char *tree_str(yajl_val obj, const char *key) {

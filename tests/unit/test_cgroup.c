@@ -392,8 +392,10 @@ static void test_live_enter_pids_freeze(void **state) {
   l->child = -1;
 }
 
-/* Run fn in a forked child placed in the cgroup; return its exit status. */
-static int run_in_cgroup(struct live *l, int (*fn)(void *), void *arg) {
+/* Fork a child, let join() place it, then let it run fn(arg); return its
+ * exit status (128+N when killed by N), or -1 when join failed. */
+static int run_placed(int (*join)(pid_t, void *, oci_error *), void *jarg, int (*fn)(void *),
+                      void *arg, oci_error *err) {
   int p[2];
   assert_int_equal(pipe2(p, O_CLOEXEC), 0);
   pid_t pid = fork();
@@ -405,15 +407,30 @@ static int run_in_cgroup(struct live *l, int (*fn)(void *), void *arg) {
     _exit(fn(arg));
   }
   close(p[0]);
-  oci_error err = {0};
-  int r = oci_cgroup_enter(l->cg, pid, &err);
+  int r = join(pid, jarg, err);
   assert_int_equal(write(p[1], "x", 1), 1);
   close(p[1]);
   int st = 0;
   waitpid(pid, &st, 0);
   if (r < 0)
-    fail_msg("enter: %s", err.msg);
+    return -1;
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int join_cgroup(pid_t pid, void *cg, oci_error *err) {
+  return oci_cgroup_enter(cg, pid, err);
+}
+
+static int join_dir(pid_t pid, void *dir, oci_error *err) {
+  return oci_cg_write_fmt(dir, "cgroup.procs", "join", err, "%d", (int)pid);
+}
+
+static int run_in_cgroup(struct live *l, int (*fn)(void *), void *arg) {
+  oci_error err = {0};
+  int st = run_placed(join_cgroup, l->cg, fn, arg, &err);
+  if (st < 0)
+    fail_msg("enter: %s", err.msg);
+  return st;
 }
 
 static int open_devices(void *arg) {
@@ -582,26 +599,8 @@ static int probe_all_allowed(void *arg) {
 }
 
 static int run_in_dir(const char *dir, int (*fn)(void *)) {
-  int p[2];
-  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    char c;
-    close(p[1]);
-    if (read(p[0], &c, 1) != 1)
-      _exit(99);
-    _exit(fn(NULL));
-  }
-  close(p[0]);
   oci_error err = {0};
-  int r = oci_cg_write_fmt(dir, "cgroup.procs", "join", &err, "%d", (int)pid);
-  assert_int_equal(write(p[1], "x", 1), 1);
-  close(p[1]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  if (r < 0)
-    return -1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return run_placed(join_dir, (void *)dir, fn, NULL, &err);
 }
 
 static void test_bpf_semantics(void **state) {
