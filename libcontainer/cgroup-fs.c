@@ -248,45 +248,66 @@ static void append_pids(const char *text, pid_t **pids, size_t *n) {
   }
 }
 
-static int read_pids_rec(const char *dir, pid_t **pids, size_t *n, int depth, oci_error *err) {
-  _cleanup_free_ char *text = NULL;
-  if (oci_cg_read(dir, "cgroup.procs", &text, err) < 0)
+typedef int (*cg_visit_fn)(const char *dir, void *data, oci_error *err);
+
+/* Visit dir and every sub-cgroup below it, parents first or children first
+ * (rmdir needs the latter). A directory that vanished meanwhile is skipped. */
+static int walk_tree(const char *dir, bool children_first, cg_visit_fn visit, void *data,
+                     int depth, oci_error *err) {
+  if (!children_first && visit(dir, data, err) < 0)
     return -1;
-  append_pids(text, pids, n);
-  if (depth > 64)
-    return 0;
   DIR *d = opendir(dir);
   if (d == NULL)
-    return 0; /* removed meanwhile */
+    return errno == ENOENT ? 0 : oci_error_errno(err, "open \"%s\"", dir);
   struct dirent *de;
   int ret = 0;
-  while (ret == 0 && (de = readdir(d)) != NULL) {
+  while (ret == 0 && depth < 64 && (de = readdir(d)) != NULL) {
     if (de->d_type != DT_DIR || de->d_name[0] == '.')
       continue;
     _cleanup_free_ char *sub = oci_xasprintf("%s/%s", dir, de->d_name);
-    ret = read_pids_rec(sub, pids, n, depth + 1, err);
-    if (ret < 0 && err && err->errnum == ENOENT) {
-      ret = 0; /* a sub-cgroup went away while we looked */
-    }
+    ret = walk_tree(sub, children_first, visit, data, depth + 1, err);
   }
   closedir(d);
+  if (ret == 0 && children_first)
+    ret = visit(dir, data, err);
   return ret;
 }
 
-int oci_cg_read_pids(const char *dir, pid_t **pids, size_t *n, oci_error *err) {
-  *pids = NULL;
-  *n = 0;
-  if (read_pids_rec(dir, pids, n, 0, err) < 0) {
-    free(*pids);
-    *pids = NULL;
-    *n = 0;
+struct pid_list {
+  const char *top;
+  pid_t *v;
+  size_t n;
+};
+
+static int collect_pids(const char *dir, void *data, oci_error *err) {
+  struct pid_list *l = data;
+  _cleanup_free_ char *text = NULL;
+  oci_error e;
+  if (oci_cg_read(dir, "cgroup.procs", &text, &e) < 0) {
+    if (e.errnum == ENOENT && dir != l->top)
+      return 0; /* a sub-cgroup went away while we looked */
+    *err = e;
     return -1;
   }
+  append_pids(text, &l->v, &l->n);
   return 0;
 }
 
-static int rmdir_retry(const char *dir, oci_error *err) {
-  for (unsigned i = 0, ms = 1; ; i++, ms = ms < 64 ? ms * 2 : ms) {
+int oci_cg_read_pids(const char *dir, pid_t **pids, size_t *n, oci_error *err) {
+  struct pid_list l = {.top = dir};
+  if (walk_tree(dir, false, collect_pids, &l, 0, err) < 0) {
+    free(l.v);
+    return -1;
+  }
+  *pids = l.v;
+  *n = l.n;
+  return 0;
+}
+
+/* Retries EBUSY: a task that just exited can hold the group for a moment. */
+static int rmdir_retry(const char *dir, void *data, oci_error *err) {
+  (void)data;
+  for (unsigned i = 0, ms = 1;; i++, ms = ms < 64 ? ms * 2 : ms) {
     if (rmdir(dir) == 0 || errno == ENOENT)
       return 0;
     if (errno != EBUSY || i >= 40)
@@ -296,24 +317,7 @@ static int rmdir_retry(const char *dir, oci_error *err) {
 }
 
 int oci_cg_rmdir_tree(const char *dir, oci_error *err) {
-  DIR *d = opendir(dir);
-  if (d == NULL) {
-    if (errno == ENOENT)
-      return 0;
-    return oci_error_errno(err, "open \"%s\"", dir);
-  }
-  struct dirent *de;
-  int ret = 0;
-  while (ret == 0 && (de = readdir(d)) != NULL) {
-    if (de->d_type != DT_DIR || de->d_name[0] == '.')
-      continue;
-    _cleanup_free_ char *sub = oci_xasprintf("%s/%s", dir, de->d_name);
-    ret = oci_cg_rmdir_tree(sub, err);
-  }
-  closedir(d);
-  if (ret < 0)
-    return ret;
-  return rmdir_retry(dir, err);
+  return walk_tree(dir, true, rmdir_retry, NULL, 0, err);
 }
 
 /* ---- device rules ----------------------------------------------------- */

@@ -537,10 +537,34 @@ static void test_live_mount(void **state) {
 static void test_live_destroy(void **state) {
   struct live *l = *state;
   start_child(l);
+  /* Move it one level down, as a nested container manager would. */
+  oci_error err = {0};
+  for (size_t i = 0; i < l->n_dirs; i++) {
+    char *nested = oci_xasprintf("%s/nested", l->dirs[i]);
+    assert_int_equal(mkdir(nested, 0755), 0);
+    if (oci_cg_file_exists(nested, "cpuset.cpus") && strstr(l->dirs[i], "/cpuset")) {
+      char *cpus = NULL, *mems = NULL; /* v1 cpuset starts empty */
+      assert_int_equal(oci_cg_read(l->dirs[i], "cpuset.cpus", &cpus, &err), 0);
+      assert_int_equal(oci_cg_read(l->dirs[i], "cpuset.mems", &mems, &err), 0);
+      assert_int_equal(oci_cg_write(nested, "cpuset.cpus", "cpus", cpus, &err), 0);
+      assert_int_equal(oci_cg_write(nested, "cpuset.mems", "mems", mems, &err), 0);
+      free(cpus);
+      free(mems);
+    }
+    int r = oci_cg_write_fmt(nested, "cgroup.procs", "join", &err, "%d", (int)l->child);
+    free(nested);
+    if (r < 0)
+      fail_msg("%s", err.msg);
+  }
+  pid_t *pids = NULL;
+  size_t n = 0;
+  assert_int_equal(oci_cgroup_pids(l->cg, &pids, &n, &err), 0);
+  assert_int_equal(n, 1); /* found below the top directory */
+  assert_int_equal(pids[0], l->child);
+  free(pids);
   /* Save and load: destroy works from the state's copy. */
   char *saved = oci_cgroup_save(l->cg);
   struct oci_cgroup *copy = NULL;
-  oci_error err = {0};
   assert_int_equal(oci_cgroup_load(saved, &copy, &err), 0);
   free(saved);
   kill(l->child, SIGSTOP); /* still inside, must be killed by destroy */
