@@ -201,6 +201,33 @@ deny_mkdir() {
 	assert_no_leftovers
 }
 
+@test "the containers-common default profile: a shell works, sethostname is refused" {
+	local prof=/usr/share/containers/seccomp.json
+	[ -r "$prof" ] || skip "no $prof (golang-github-containers-common)"
+	# That file is in moby's format; keep what applies to amd64 without
+	# extra capabilities, which is what podman would hand the runtime.
+	jq '{defaultAction, defaultErrnoRet,
+	     architectures: [.archMap[] | select(.architecture == "SCMP_ARCH_X86_64")
+	                     | .architecture, .subArchitectures[]],
+	     syscalls: [.syscalls[]
+	                | select((.includes.caps // []) | length == 0)
+	                | select((.includes.arches // []) as $a
+	                         | ($a | length == 0) or ($a | index("amd64")))
+	                | select((.excludes.arches // []) | index("amd64") | not)
+	                | del(.includes, .excludes, .comment)]}' "$prof" >"$TEST_TMP/profile.json"
+	update_config '.linux.seccomp = $p[0]' --slurpfile p "$TEST_TMP/profile.json"
+	# The rules kept are those for a container without CAP_SYS_ADMIN, which
+	# refuse sethostname; granting the capability anyway means only the
+	# filter can refuse it.
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN"])'
+	set_args sh -c 'grep Seccomp: /proc/self/status; mkdir /tmp/x && rmdir /tmp/x && echo mkdir ok; hostname other || echo sethostname refused'
+	run -0 ocirun run "$CID"
+	assert_line --regexp '^Seccomp:[[:space:]]+2$'
+	assert_line "mkdir ok"
+	assert_line --partial "Operation not permitted"
+	assert_line "sethostname refused"
+}
+
 # The agent is built with ocirun (tests/helpers/seccomp-agent in the build
 # dir); SECCOMP_AGENT overrides, e.g. when $OCIRUN is runc.
 _seccomp_agent() {
