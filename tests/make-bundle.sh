@@ -4,7 +4,8 @@
 # Usage:
 #   tests/make-bundle.sh [OPTIONS] DIR [CONFIG] [-- ARG...]
 #
-#   DIR      the bundle directory (created; must not hold a rootfs yet)
+#   DIR      the bundle directory (created; a rootfs this script made
+#            there before is replaced)
 #   CONFIG   config.json to copy (default: the repo's config.json.example;
 #            if that does not exist: `runc spec`, made non-terminal)
 #   ARG...   replace process.args in the copied config
@@ -105,7 +106,14 @@ default_config() {
 
 mkdir -p "$dir"
 if [ -z "$shared_rootfs" ]; then
-	[ ! -e "$dir/rootfs" ] || die "$dir/rootfs already exists"
+	if [ -e "$dir/rootfs" ]; then
+		# Re-running replaces a rootfs this script made; anything else stays.
+		[ -x "$dir/rootfs/bin/busybox" ] || die "$dir/rootfs exists and was not made by make-bundle.sh"
+		if awk -v d="$(realpath "$dir/rootfs")" 'index($5, d) == 1 { f = 1 } END { exit !f }' /proc/self/mountinfo; then
+			die "$dir/rootfs has mounts (a container still running?)"
+		fi
+		rm -rf --one-file-system "$dir/rootfs"
+	fi
 	if [ -n "$copy_from" ]; then
 		[ -x "$copy_from/bin/busybox" ] || die "--from $copy_from: not a rootfs made by make-bundle.sh"
 		cp -a "$copy_from" "$dir/rootfs"

@@ -6,9 +6,9 @@
 # 1. installs missing Debian packages (tests/deps.sh);
 # 2. builds ocirun out of tree with --enable-werror;
 # 3. runs the C unit tests (make check) and counts cmocka's per-test results;
-# 4. runs every tests/integration/*.bats (and tests/engines/*.bats when
-#    OCIRUN_TEST_ENGINES=1) with bats --tap against $OCIRUN, counting
-#    ok / not ok / skip;
+# 4. runs every tests/integration/*.bats (and the engine scripts in
+#    tests/engines when OCIRUN_TEST_ENGINES=1) with bats --tap against
+#    $OCIRUN, counting ok / not ok / skip;
 # 5. checks nothing was left behind (mounts, temp dirs, state in /run/ocirun);
 # 6. prints the failing tests, then a last line "N passed, N failed, N skipped".
 # Exit status: 0 only when nothing failed.
@@ -18,7 +18,8 @@
 #                          ocirun); OCIRUN=/usr/sbin/runc runs them against runc
 #   OCIRUN_BUILD_DIR=DIR   build there and keep it (default: a temp dir,
 #                          removed at exit)
-#   OCIRUN_TEST_ENGINES=1  also run tests/engines/*.bats (podman, containerd)
+#   OCIRUN_TEST_ENGINES=1  also run tests/engines/*.sh and *.bats (podman,
+#                          containerd; they print TAP; need podman/containerd)
 #   OCIRUN_BATS_TIMEOUT=S  time limit for one .bats file (default 600)
 # Options:
 #   --no-build             skip deps, build and unit tests (needs OCIRUN)
@@ -173,12 +174,18 @@ if [ -z "${OCIRUN:-}" ] && [ "$built_ok" = 1 ]; then
 	OCIRUN="$BUILD_DIR/ocirun"
 fi
 
-run_bats_file() { # FILE
-	local file=$1 name out rc line p=0 f=0 s=0
+# run_tap_file FILE: run a .bats file with bats --tap, or an engine script
+# (tests/engines/*.sh print TAP themselves), and count its TAP lines.
+run_tap_file() { # FILE
+	local file=$1 name out rc line p=0 f=0 s=0 cmd
 	name=${file#"$SRCDIR"/}
+	case "$file" in
+	*.bats) cmd=(bats --tap "$file") ;;
+	*) cmd=(bash "$file") ;;
+	esac
 	out=$(mktemp /tmp/ocirun-bats.XXXXXX)
 	say "$name"
-	timeout --kill-after=10 "$BATS_TIMEOUT" bats --tap "$file" </dev/null 2>&1 | tee "$out"
+	timeout --kill-after=10 "$BATS_TIMEOUT" "${cmd[@]}" </dev/null 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	while IFS= read -r line; do
 		case "$line" in
@@ -196,14 +203,18 @@ run_bats_file() { # FILE
 	skipped=$((skipped + s))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		[ "$rc" -eq 124 ] && fail_item "$name: timed out after ${BATS_TIMEOUT}s" ||
-			fail_item "$name: bats exited $rc without a failing test"
+			fail_item "$name: exited $rc without a failing test"
 	fi
 }
 
 if [ ${#bats_files[@]} -eq 0 ]; then
 	shopt -s nullglob
 	bats_files=("$SRCDIR"/tests/integration/*.bats)
-	[ "${OCIRUN_TEST_ENGINES:-0}" = 1 ] && bats_files+=("$SRCDIR"/tests/engines/*.bats)
+	if [ "${OCIRUN_TEST_ENGINES:-0}" = 1 ]; then
+		for f in "$SRCDIR"/tests/engines/*.bats "$SRCDIR"/tests/engines/*.sh; do
+			[ "$(basename "$f")" = lib.sh ] || bats_files+=("$f")
+		done
+	fi
 	shopt -u nullglob
 fi
 
@@ -215,7 +226,7 @@ else
 	export OCIRUN
 	say "integration tests against $OCIRUN ($("$OCIRUN" --version 2>/dev/null | head -n1))"
 	for f in "${bats_files[@]}"; do
-		run_bats_file "$f"
+		run_tap_file "$f"
 	done
 fi
 
