@@ -43,7 +43,7 @@ struct oci_seccomp_filter {
 
 struct action_name {
   const char *name;
-  uint32_t action;
+  uint32_t action = 0;
   bool takes_errno;     /* ERRNO and TRACE carry a 16-bit value */
 };
 
@@ -249,7 +249,7 @@ static int add_syscall_entry(struct oci_seccomp_filter *f, const struct oci_secc
   snprintf(afield, sizeof(afield), "%s.action", field);
   snprintf(efield, sizeof(efield), "%s.errnoRet", field);
 
-  uint32_t action;
+  uint32_t action = 0;
   if (parse_action(s->action, &s->errno_ret, afield, efield, &action, err) < 0)
     return -1;
   if (s->n_args > MAX_SYSCALL_ARGS * 8)
@@ -301,7 +301,7 @@ static int check_listener_fields(const struct oci_seccomp *sc, oci_error *err) {
 
 int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter **out,
                         oci_error *err) {
-  uint32_t default_action;
+  uint32_t default_action = 0;
   *out = NULL;
   if (parse_action(sc->default_action, &sc->default_errno_ret, "linux.seccomp.defaultAction",
                    "linux.seccomp.defaultErrnoRet", &default_action, err) < 0)
