@@ -43,7 +43,7 @@ struct oci_seccomp_filter {
 
 struct action_name {
   const char *name;
-  uint32_t action = 0;
+  uint32_t action;
   bool takes_errno;     /* ERRNO and TRACE carry a 16-bit value */
 };
 
