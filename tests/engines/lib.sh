@@ -53,6 +53,8 @@ run_test() {
 	[ "$took" -lt 5 ] || echo "# check $_tap_n took ${took}s"
 	if [ "$rc" -eq 0 ]; then
 		echo "ok $_tap_n - $desc"
+		# lines a check wants shown even when it passes
+		grep '^NOTE: ' "$log" | sed 's/^NOTE: /#   /'
 		return 0
 	fi
 	_tap_failed=$((_tap_failed + 1))
@@ -98,6 +100,12 @@ fail() {
 	return 1
 }
 
+# qgrep ARGS: grep -q that reads all its input, so the writer of a pipe
+# never dies of SIGPIPE (a failure under pipefail).
+qgrep() {
+	grep "$@" >/dev/null
+}
+
 # assert_eq GOT WANT WHAT
 assert_eq() {
 	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
@@ -105,14 +113,19 @@ assert_eq() {
 
 # assert_match GOT ERE WHAT (case-insensitive extended regex)
 assert_match() {
-	printf '%s\n' "$1" | grep -qiE -- "$2" || fail "$3: '$1' does not match /$2/"
+	printf '%s\n' "$1" | qgrep -iE -- "$2" || fail "$3: '$1' does not match /$2/"
 }
 
 # assert_no_match GOT ERE WHAT
 assert_no_match() {
-	if printf '%s\n' "$1" | grep -qiE -- "$2"; then
+	if printf '%s\n' "$1" | qgrep -iE -- "$2"; then
 		fail "$3: '$1' matches /$2/"
 	fi
+}
+
+# note TEXT: a line printed under the check's TAP line even if it passes.
+note() {
+	echo "NOTE: $*"
 }
 
 # retry SECS CMD...: run CMD every 0.2 s until it succeeds or SECS pass.

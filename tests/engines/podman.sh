@@ -127,6 +127,7 @@ status_of() { pm inspect -f '{{.State.Status}}' "$1"; }
 pid_of() { pm inspect -f '{{.State.Pid}}' "$1"; }
 exit_code_of() { pm inspect -f '{{.State.ExitCode}}' "$1"; }
 is_status() { [ "$(status_of "$1")" = "$2" ]; }
+logs_have() { pm logs "$1" 2>&1 | qgrep -- "$2"; }
 
 # cg_file NAME CTRL FILE: a v1 controller file of a running container, read
 # from the host through the cgroup of its init process.
@@ -166,10 +167,10 @@ t_detach_ps_logs() {
 	local id
 	id=$(prun -d --name d1 "$IMG" sh -c 'echo started; exec sleep 1000')
 	retry 10 is_status d1 running
-	pm ps --format '{{.Names}} {{.Status}}' | tee /dev/stderr | grep -q '^d1 Up' ||
+	pm ps --format '{{.Names}} {{.Status}}' | tee /dev/stderr | qgrep '^d1 Up' ||
 		fail "ps does not show d1 Up"
 	assert_eq "$(cid d1)" "$id" "id printed by run -d"
-	retry 10 sh -c "podman --root '$P/root' --runroot '$P/runroot' logs d1 2>&1 | grep -q started" ||
+	retry 10 logs_have d1 started ||
 		fail "logs lack 'started': $(pm logs d1 2>&1)"
 }
 
@@ -234,7 +235,7 @@ t_pause_unpause() {
 	out=$(cg_file d1 freezer freezer.state)
 	assert_eq "$out" FROZEN "freezer.state"
 	# (plain `podman ps` leaves paused containers out)
-	pm ps -a --format '{{.Names}} {{.Status}}' | grep -qi '^d1 paused' || fail "ps -a does not show d1 paused"
+	pm ps -a --format '{{.Names}} {{.Status}}' | qgrep -i '^d1 paused' || fail "ps -a does not show d1 paused"
 	pm unpause d1
 	assert_eq "$(status_of d1)" running "status after unpause"
 	assert_eq "$(cg_file d1 freezer freezer.state)" THAWED "freezer.state after unpause"
@@ -251,21 +252,21 @@ t_update() {
 t_stop_graceful() {
 	local start elapsed
 	prun -d --name g1 "$IMG" sh -c 'trap "echo got-term; exit 0" TERM; echo ready; while :; do sleep 0.1; done'
-	retry 10 sh -c "podman --root '$P/root' --runroot '$P/runroot' logs g1 2>&1 | grep -q ready"
+	retry 10 logs_have g1 ready
 	start=$SECONDS
 	pm stop -t 20 g1
 	elapsed=$((SECONDS - start))
 	[ "$elapsed" -lt 10 ] || fail "stop took ${elapsed}s: SIGTERM not delivered?"
 	assert_eq "$(status_of g1)" exited "status after stop"
 	assert_eq "$(exit_code_of g1)" 0 "exit code after SIGTERM handler"
-	pm logs g1 | grep -q got-term || fail "the TERM handler did not run: $(pm logs g1 2>&1)"
+	pm logs g1 | qgrep got-term || fail "the TERM handler did not run: $(pm logs g1 2>&1)"
 	pm rm g1
 }
 
 t_stop_kill_after_timeout() {
 	local start elapsed
 	prun -d --name g2 "$IMG" sh -c 'trap "" TERM; echo ready; while :; do sleep 0.1; done'
-	retry 10 sh -c "podman --root '$P/root' --runroot '$P/runroot' logs g2 2>&1 | grep -q ready"
+	retry 10 logs_have g2 ready
 	start=$SECONDS
 	pm stop -t 1 g2
 	elapsed=$((SECONDS - start))
@@ -278,9 +279,9 @@ t_stop_kill_after_timeout() {
 
 t_kill() {
 	prun -d --name k1 "$IMG" sh -c 'trap "echo got-usr1" USR1; echo ready; while :; do sleep 0.1; done'
-	retry 10 sh -c "podman --root '$P/root' --runroot '$P/runroot' logs k1 2>&1 | grep -q ready"
+	retry 10 logs_have k1 ready
 	pm kill -s USR1 k1
-	retry 10 sh -c "podman --root '$P/root' --runroot '$P/runroot' logs k1 2>&1 | grep -q got-usr1" ||
+	retry 10 logs_have k1 got-usr1 ||
 		fail "USR1 not delivered: $(pm logs k1 2>&1)"
 	assert_eq "$(status_of k1)" running "status after USR1"
 	pm kill k1
@@ -364,7 +365,7 @@ t_rm_force() {
 	local pid
 	pid=$(pid_of d1)
 	pm rm -f -t 0 d1
-	pm ps -a --format '{{.Names}}' | grep -qx d1 && fail "d1 still listed"
+	pm ps -a --format '{{.Names}}' | qgrep -x d1 && fail "d1 still listed"
 	retry 5 sh -c "! kill -0 $pid 2>/dev/null" || fail "pid $pid of d1 still alive"
 }
 
@@ -397,7 +398,7 @@ run_must_fail() {
 	local what=$1 re=$2 out rc=0
 	shift 2
 	out=$(prun --rm "$@" 2>&1) || rc=$?
-	echo "podman run $* -> $rc: $out"
+	note "podman run $* -> $rc: $out"
 	[ "$rc" -ne 0 ] || fail "$what: podman run succeeded"
 	assert_match "$out" "$re" "$what: podman's error output"
 }
