@@ -238,7 +238,12 @@ int oci_mnt_legacy(const struct oci_mnt_req *r, int target_fd, oci_error *err) {
   }
   char t[32], s[32];
   int ret;
-  if (r->fstype == NULL) {
+  if (r->flags & MS_REMOUNT) {
+    /* "remount": change the mount already at the target (which the
+     * in-root resolution walked into), do not stack a new one. */
+    unsigned long flags = r->flags | (r->fstype == NULL ? MS_BIND : 0);
+    ret = mount(r->source, oci_fd_path(target_fd, t), r->fstype, flags & ~MS_REC, r->data);
+  } else if (r->fstype == NULL) {
     const char *src = r->source_fd >= 0 ? oci_fd_path(r->source_fd, s) : r->source;
     ret = mount(src, oci_fd_path(target_fd, t), NULL, MS_BIND | (r->recursive ? MS_REC : 0),
                 NULL);

@@ -73,7 +73,7 @@ static int mount_job_legacy(const struct mount_job *j, oci_error *err) {
   _cleanup_close_ int fd = oci_safe_open(j->root_fd, j->dest, O_PATH, 0, err);
   if (fd < 0)
     return -1;
-  bool bind = j->req.fstype == NULL;
+  bool bind = j->req.fstype == NULL && !(j->req.flags & MS_REMOUNT);
   if (bind && (j->req.flags & ~(MS_BIND | MS_REC) || j->req.cleared) &&
       oci_mnt_setflags(fd, j->req.flags & ~(MS_BIND | MS_REC), j->req.cleared, false, err) < 0)
     return -1;
@@ -141,6 +141,22 @@ static int mount_sysfs_fallback(struct mount_job *j, oci_error *err) {
   return mount_job_run(j, err);
 }
 
+/* The mount's own mappings, else (spec) the container's user namespace,
+ * which this process is already in. */
+static int idmap_userns(const struct oci_rootfs_ctx *ctx, const struct oci_mount *m,
+                        oci_error *err) {
+  if (m->n_uid_mappings > 0 && m->n_gid_mappings > 0)
+    return oci_mnt_userns_fd(m, err);
+  if (m->n_uid_mappings > 0 || m->n_gid_mappings > 0)
+    return oci_error_set(err, EINVAL, "idmap: uidMappings and gidMappings go together");
+  if (!ctx->userns)
+    return oci_error_set(err, EINVAL, "idmap: no uidMappings/gidMappings and no user namespace");
+  int fd = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return oci_error_errno(err, "open /proc/self/ns/user");
+  return fd;
+}
+
 static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct oci_mount *m,
                      oci_error *err) {
   struct oci_mount_opts o;
@@ -164,7 +180,7 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
     is_dir = S_ISDIR(st.st_mode);
   }
   if (o.idmap) {
-    userns_fd = oci_mnt_userns_fd(m, err);
+    userns_fd = idmap_userns(ctx, m, err);
     if (userns_fd < 0)
       return -1;
   }

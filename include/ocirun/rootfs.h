@@ -29,9 +29,10 @@ struct oci_rootfs_ctx {
 };
 
 /* Propagation, rootfs bind, config mounts in order, /dev (default devices,
- * config devices, symlinks, /dev/pts, /dev/shm when not mounted by config),
- * pivot_root (or move+chroot). On return the process's root and cwd are the
- * container's "/". */
+ * config devices, symlinks; nothing when config bind-mounts /dev; no
+ * /dev/pts or /dev/shm of our own, as runc), pivot_root (or move+chroot).
+ * On return the process's root and cwd are the container's "/" and no fd
+ * of the host's root is left open. */
 int oci_rootfs_setup(const struct oci_rootfs_ctx *ctx, oci_error *err);
 
 /* After sysctl and hostname: readonlyPaths, maskedPaths, root.readonly.
@@ -39,8 +40,10 @@ int oci_rootfs_setup(const struct oci_rootfs_ctx *ctx, oci_error *err);
  * goes over it. */
 int oci_rootfs_finalize(const struct oci_rootfs_ctx *ctx, oci_error *err);
 
-/* Mount option string -> flags (libmount / table). Exposed for tests.
- * Returns 0 and fills flags, propagation and data (fs-specific options). */
+/* Mount option string -> flags (a table). Exposed for tests.
+ * Returns 0 and fills flags (MS_*, incl. MS_BIND|MS_REC for rbind),
+ * propagation (MS_SHARED... | MS_REC for r-variants), recursive (rbind) and
+ * data (fs-specific options joined with ",", malloc'd, NULL when none). */
 int oci_mount_parse_options(char **options, size_t n, unsigned long *flags,
                             unsigned long *propagation, bool *recursive,
                             char **data, oci_error *err);

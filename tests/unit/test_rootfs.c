@@ -9,6 +9,7 @@
 #include <linux/magic.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -302,7 +304,7 @@ static int e2e_setup(void **state) {
   const char *r = e->rootfs;
   mkdirf("%s", r);
   for (const char *const *d = (const char *const[]){"bin", "etc", "etc/secretdir", "etc/ro",
-                                                     "proc", "dev", "opt", "srv", NULL};
+                                                     "proc", "dev", "opt", "srv", "sys", NULL};
        *d; d++) {
     _cleanup_free_ char *p = pathf("%s/%s", r, *d);
     assert_int_equal(mkdir(p, 0755), 0);
@@ -357,6 +359,11 @@ static bool is_fs(const char *path, long type) {
   return statfs(path, &s) == 0 && s.f_type == type;
 }
 
+static bool is_ro(const char *path) {
+  struct statvfs sv;
+  return statvfs(path, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
 static bool link_is(const char *path, const char *want) {
   char buf[256];
   ssize_t n = readlink(path, buf, sizeof(buf) - 1);
@@ -405,13 +412,26 @@ static int inside_checks(const struct e2e *e, char *msg) {
   CHECK(!exists("/etc/secretdir/inner") && is_fs("/etc/secretdir", TMPFS_MAGIC),
         "masked dir is an empty tmpfs");
   CHECK(access("/proc/keys", F_OK) != 0 || reads_as("/proc/keys", ""), "/proc/keys masked");
-  CHECK(open("/proc/sys/kernel/hostname", O_WRONLY) < 0 && errno == EROFS, "/proc/sys ro");
+  CHECK(is_ro("/proc/sys") && is_ro("/proc/sys/kernel"), "/proc/sys ro");
   CHECK(open("/etc/ro/file", O_WRONLY) < 0 && errno == EROFS, "readonlyPaths /etc/ro");
   CHECK(open("/newfile", O_CREAT | O_WRONLY, 0644) < 0 && errno == EROFS, "root read-only");
   /* And a real program sees the same. */
   CHECK(run_busybox("test -c /dev/null && test -z \"$(/bin/busybox cat /etc/secret)\" && "
                     "! /bin/busybox touch /etc/y 2>/dev/null") == 0,
         "busybox checks");
+  return 0;
+}
+
+static int inside_idmap_checks(char *msg) {
+  struct stat st;
+  CHECK(stat("/idm/hello", &st) == 0 && st.st_uid == 1000 && st.st_gid == 1000,
+        "idmapped mount shows uid 0 as 1000");
+  return 0;
+}
+
+static int inside_userns_checks(char *msg) {
+  CHECK(is_fs("/sys", SYSFS_MAGIC) && is_ro("/sys"), "sysfs (or the host's, bound) ro");
+  CHECK(!exists("/sys/firmware/acpi") && !exists("/sys/firmware/memmap"), "/sys/firmware masked");
   return 0;
 }
 
@@ -432,12 +452,19 @@ struct e2e_cfg {
   char *dest_x;
 };
 
-static void build_config(struct e2e_cfg *c, const struct e2e *e) {
+struct e2e_mode {
+  bool legacy;
+  bool userns;  /* devices bound from the host instead of mknod; sysfs */
+  bool no_pivot;
+  bool idmap;
+};
+
+static void build_config(struct e2e_cfg *c, const struct e2e *e, const struct e2e_mode *mode) {
   static const char *devopts[] = {"nosuid", "strictatime", "mode=755", "size=65536k", NULL};
   static const char *bindopts[] = {"rbind", "ro", NULL};
   static const char *copyup[] = {"tmpcopyup", "nodev", NULL};
   static const char *masked[] = {"/etc/secret", "/etc/secretdir", "/proc/kcore",
-                                 "/proc/keys", "/proc/acpi", "/nonexistent"};
+                                 "/proc/keys", "/proc/acpi", "/nonexistent", "/sys/firmware"};
   static const char *ro[] = {"/etc/ro", "/proc/sys", "/nonexistent2"};
   memset(c, 0, sizeof(*c));
   c->dest_x = pathf("/mnt/%s", e->unique);
@@ -447,6 +474,17 @@ static void build_config(struct e2e_cfg *c, const struct e2e *e) {
   c->mounts[n++] = mnt("/srv/bind", "bind", e->hostsrc, bindopts);
   c->mounts[n++] = mnt(c->dest_x, "tmpfs", "tmpfs", NULL);
   c->mounts[n++] = mnt("/opt", "tmpfs", "tmpfs", copyup);
+  if (mode->idmap) {
+    static const char *idopts[] = {"rbind", "idmap", NULL};
+    static struct oci_id_mapping map = {.container_id = 0, .host_id = 1000, .size = 1};
+    struct oci_mount *m = &c->mounts[n++];
+    *m = mnt("/idm", "bind", e->hostsrc, idopts);
+    m->uid_mappings = m->gid_mappings = &map;
+    m->n_uid_mappings = m->n_gid_mappings = 1;
+  }
+  static const char *sysopts[] = {"ro", "nosuid", NULL};
+  if (mode->userns)
+    c->mounts[n++] = mnt("/sys", "sysfs", "sysfs", sysopts);
   c->cfg.mounts = c->mounts;
   c->cfg.n_mounts = n;
   c->root = (struct oci_root){.path = (char *)"rootfs", .readonly = true};
@@ -458,12 +496,22 @@ static void build_config(struct e2e_cfg *c, const struct e2e *e) {
   c->cfg.linux_ = &c->lx;
 }
 
+/* cmocka catches crashes and carries on with the next test: in a forked
+ * child that would run the rest of the suite twice. Die plainly instead. */
+static void child_signals(void) {
+  signal(SIGSEGV, SIG_DFL);
+  signal(SIGBUS, SIG_DFL);
+  signal(SIGILL, SIG_DFL);
+  signal(SIGFPE, SIG_DFL);
+}
+
 /* Run fn in a child with its own mount namespace; its exit status back. */
 static int in_child(int (*fn)(struct e2e *, void *), struct e2e *e, void *arg) {
   e->msg[0] = '\0';
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
+    child_signals();
     if (unshare(CLONE_NEWNS) < 0) {
       snprintf(e->msg, 4096, "unshare: %s", strerror(errno));
       _exit(100);
@@ -476,18 +524,55 @@ static int in_child(int (*fn)(struct e2e *, void *), struct e2e *e, void *arg) {
   return WEXITSTATUS(status);
 }
 
-struct e2e_mode {
-  bool legacy;
-  bool userns; /* devices bound from the host instead of mknod */
-  bool no_pivot;
-};
+/* Like in_child, but the child is pid 1 of new user, mount and pid
+ * namespaces (root mapped to root): mknod and a new sysfs are refused
+ * there, so the userns code paths run for real. */
+static int in_userns_child(int (*fn)(struct e2e *, void *), struct e2e *e, void *arg) {
+  int ready[2], go[2];
+  assert_int_equal(pipe(ready), 0);
+  assert_int_equal(pipe(go), 0);
+  e->msg[0] = '\0';
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    char c = 0;
+    child_signals();
+    close(ready[0]), close(go[1]);
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) < 0)
+      _exit(100);
+    if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+      _exit(101);
+    pid_t init = fork();
+    if (init == 0)
+      _exit(fn(e, arg));
+    int st;
+    if (init < 0 || waitpid(init, &st, 0) != init || !WIFEXITED(st))
+      _exit(102);
+    _exit(WEXITSTATUS(st));
+  }
+  close(ready[1]), close(go[0]);
+  char c;
+  assert_int_equal(read(ready[0], &c, 1), 1);
+  static const char map[] = "0 0 4294967295\n";
+  oci_error err;
+  _cleanup_free_ char *uid_map = pathf("/proc/%d/uid_map", pid);
+  _cleanup_free_ char *gid_map = pathf("/proc/%d/gid_map", pid);
+  assert_int_equal(oci_write_file(uid_map, map, strlen(map), &err), 0);
+  assert_int_equal(oci_write_file(gid_map, map, strlen(map), &err), 0);
+  assert_int_equal(write(go[1], &c, 1), 1);
+  close(ready[0]), close(go[1]);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
 
 static int child_full(struct e2e *e, void *arg) {
   const struct e2e_mode *mode = arg;
   oci_mnt_force_legacy(mode->legacy);
   oci_safepath_force_fallback(mode->legacy);
   struct e2e_cfg c;
-  build_config(&c, e);
+  build_config(&c, e, mode);
   struct oci_rootfs_ctx ctx = {.cfg = &c.cfg, .bundle = e->dir, .rootfs = e->rootfs,
                                .userns = mode->userns, .no_pivot = mode->no_pivot};
   oci_error err = {0};
@@ -495,7 +580,13 @@ static int child_full(struct e2e *e, void *arg) {
     snprintf(e->msg, 4096, "%s", err.msg);
     return 2;
   }
-  return inside_checks(e, e->msg) ? 3 : 0;
+  if (inside_checks(e, e->msg) != 0)
+    return 3;
+  if (mode->idmap && inside_idmap_checks(e->msg) != 0)
+    return 4;
+  if (mode->userns && inside_userns_checks(e->msg) != 0)
+    return 5;
+  return 0;
 }
 
 static char *read_mountinfo(void) {
@@ -508,7 +599,7 @@ static char *read_mountinfo(void) {
 
 static void run_full(struct e2e *e, struct e2e_mode mode) {
   _cleanup_free_ char *before = read_mountinfo();
-  int rc = in_child(child_full, e, &mode);
+  int rc = mode.userns ? in_userns_child(child_full, e, &mode) : in_child(child_full, e, &mode);
   if (rc != 0)
     fail_msg("child %d: %s", rc, e->msg);
   _cleanup_free_ char *after = read_mountinfo();
@@ -527,11 +618,19 @@ static void run_full(struct e2e *e, struct e2e_mode mode) {
 }
 
 static void test_e2e_new_api(void **state) {
-  run_full(*state, (struct e2e_mode){0});
+  run_full(*state, (struct e2e_mode){.idmap = true});
 }
 
-static void test_e2e_legacy_userns_nopivot(void **state) {
-  run_full(*state, (struct e2e_mode){.legacy = true, .userns = true, .no_pivot = true});
+static void test_e2e_legacy_nopivot(void **state) {
+  run_full(*state, (struct e2e_mode){.legacy = true, .no_pivot = true});
+}
+
+static void test_e2e_userns(void **state) {
+  run_full(*state, (struct e2e_mode){.userns = true});
+}
+
+static void test_e2e_userns_legacy(void **state) {
+  run_full(*state, (struct e2e_mode){.userns = true, .legacy = true});
 }
 
 /* ---- error paths and attacks ------------------------------------------ */
@@ -632,7 +731,9 @@ int main(void) {
       cmocka_unit_test(test_mount_options),
       cmocka_unit_test(test_mount_options_extensions),
       cmocka_unit_test_setup_teardown(test_e2e_new_api, e2e_setup, e2e_teardown),
-      cmocka_unit_test_setup_teardown(test_e2e_legacy_userns_nopivot, e2e_setup, e2e_teardown),
+      cmocka_unit_test_setup_teardown(test_e2e_legacy_nopivot, e2e_setup, e2e_teardown),
+      cmocka_unit_test_setup_teardown(test_e2e_userns, e2e_setup, e2e_teardown),
+      cmocka_unit_test_setup_teardown(test_e2e_userns_legacy, e2e_setup, e2e_teardown),
       cmocka_unit_test_setup_teardown(test_error_names_mount, e2e_setup, e2e_teardown),
       cmocka_unit_test_setup_teardown(test_proc_target_symlink_refused, e2e_setup, e2e_teardown),
       cmocka_unit_test_setup_teardown(test_dev_null_swap_refused, e2e_setup, e2e_teardown),
