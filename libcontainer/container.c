@@ -320,8 +320,9 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   st->systemd_cgroup = ctx->systemd_cgroup;
   if (create_cgroup(ctx, c, err) < 0)
     goto fail;
-  if (st->config->linux_ && st->config->linux_->resources &&
-      oci_cgroup_apply(c->cg, st->config->linux_->resources, err) < 0)
+  /* Applied even without linux.resources: it writes the device allow-list. */
+  if (c->cg && oci_cgroup_apply(c->cg, st->config->linux_ ? st->config->linux_->resources : NULL,
+                                err) < 0)
     goto fail;
   if (spawn_init(c, o, relay_tty, err) < 0 || configure_init(c, err) < 0 ||
       recv_until_ready(c, err) < 0)

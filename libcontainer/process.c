@@ -281,6 +281,11 @@ static void reset_signals(void) {
       signal(s, SIG_DFL);
 }
 
+static bool new_cgroupns(const struct oci_config *cfg) {
+  const struct oci_namespace *ns = oci_config_namespace(cfg, OCI_NS_CGROUP);
+  return ns != NULL && ns->path == NULL;
+}
+
 static __attribute__((noreturn)) void init_fail(struct oci_init_args *a, oci_error *err) {
   oci_sync_send_error(a->sync_fd, err);
   _exit(1);
@@ -302,6 +307,12 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   hc.state_json = OCI_STEAL(m.data);
   oci_sync_msg_clear(&m);
   reset_signals();
+  /* Only now are we in our cgroup: a cgroup namespace made here has it as
+   * its root, so the container sees itself at "/". */
+  if (new_cgroupns(a->cfg) && unshare(CLONE_NEWCGROUP) < 0) {
+    oci_error_errno(&err, "create cgroup namespace");
+    init_fail(a, &err);
+  }
 
   if (init_setup(a, &hc, &err) < 0)
     init_fail(a, &err);
@@ -382,7 +393,9 @@ static int spawn_through_intermediate(struct oci_init_args *a, int parent_sock, 
 }
 
 int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_error *err) {
-  int flags = oci_ns_new_flags(a->cfg);
+  /* The cgroup namespace is made by the init itself, once it is in its
+   * cgroup (see init_main). */
+  int flags = oci_ns_new_flags(a->cfg) & ~CLONE_NEWCGROUP;
   bool joins = false;
   for (int t = 0; t < OCI_NS_COUNT; t++)
     joins |= a->ns_fds[t] >= 0;
