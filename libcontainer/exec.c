@@ -182,9 +182,21 @@ static int exec_child_setup(struct exec_ctx *x, char **exe, oci_error *err) {
   return oci_check_executable(*exe, x->p->args[0], err);
 }
 
+/* The process starts like any freshly exec'd one: a foreground exec blocks
+ * the signals it forwards, and that mask must not leak in. */
+static void reset_signals(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP)
+      signal(s, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
   oci_error err = {0};
   char *exe = NULL;
+  reset_signals();
   prctl(PR_SET_DUMPABLE, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (exec_child_setup(x, &exe, &err) < 0)
@@ -348,7 +360,7 @@ int oci_container_exec(const struct oci_context *ctx, const struct oci_exec_opts
     kill(x.pid, SIGKILL);
     waitpid(x.pid, NULL, 0);
   }
-  if (opts->process_from_cli)
+  if (opts->process_from_cli && x.p != NULL)
     x.p->capabilities = cli_caps;
   exec_ctx_free(&x, caps);
   if (r < 0)

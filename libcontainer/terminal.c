@@ -237,12 +237,15 @@ int oci_terminal_setup(const struct oci_process *p, oci_error *err) {
 
 struct relay {
   int master;
+  bool master_open;     /* false once every slave fd is closed */
   int sigfd;            /* SIGWINCH signalfd, -1 when stdio is no tty */
   int tty;              /* our terminal (stdin or stdout), -1 when none */
   bool stdin_open;
   bool stdout_ok;       /* false after a write error: drain, don't print */
   char in[4096];        /* stdin bytes not yet written to the master */
   size_t in_len, in_off;
+  const struct oci_relay_watch *watches;
+  size_t n_watches;
 };
 
 static void copy_winsize(const struct relay *r) {
@@ -271,7 +274,8 @@ static int write_out(int fd, const char *buf, size_t len) {
   return 0;
 }
 
-/* Returns 1 when the container side hung up, 0 to go on, -1 on error. */
+/* Returns 1 when the container side hung up, 0 to go on (or nothing to read
+ * now), -1 on error. */
 static int relay_master_out(struct relay *r, oci_error *err) {
   char buf[16384];
   ssize_t n = read(r->master, buf, sizeof(buf));
@@ -284,6 +288,23 @@ static int relay_master_out(struct relay *r, oci_error *err) {
   if (r->stdout_ok && write_out(STDOUT_FILENO, buf, (size_t)n) < 0)
     r->stdout_ok = false; /* keep draining so the container never blocks */
   return 0;
+}
+
+/* Copy what the container wrote and the master holds now (the master is
+ * non-blocking; a read also flushes bytes the kernel still queues between
+ * slave and master). Bounded: a process left behind that writes without end
+ * must not keep us here. */
+static void relay_drain(struct relay *r) {
+  char buf[16384];
+  for (int i = 0; r->master_open && i < 256; i++) {
+    ssize_t n = read(r->master, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return;
+    if (r->stdout_ok && write_out(STDOUT_FILENO, buf, (size_t)n) < 0)
+      r->stdout_ok = false;
+  }
 }
 
 static void relay_stdin_in(struct relay *r) {
@@ -312,26 +333,59 @@ static int relay_master_in(struct relay *r, oci_error *err) {
   return 0;
 }
 
+enum { P_MASTER, P_STDIN, P_SIG, P_WATCH };
+
+/* The master side: 1 when it hung up or failed (the relay of data is over),
+ * 0 to go on. */
+static int relay_master_events(struct relay *r, short revents, oci_error *err) {
+  int ret = 0;
+  if (revents & (POLLIN | POLLHUP | POLLERR))
+    ret = relay_master_out(r, err);
+  if (ret == 0 && (revents & POLLOUT))
+    ret = relay_master_in(r, err);
+  return ret;
+}
+
+/* Each watch that polled readable: its ready() result (1 = stop). */
+static int relay_watch_events(struct relay *r, const struct pollfd *fds, oci_error *err) {
+  for (size_t i = 0; i < r->n_watches; i++) {
+    if (fds[i].revents == 0)
+      continue;
+    int w = r->watches[i].ready(r->watches[i].data, err);
+    if (w != 0)
+      return w;
+  }
+  return 0;
+}
+
 static int relay_loop(struct relay *r, oci_error *err) {
+  size_t nfds = P_WATCH + r->n_watches;
+  _cleanup_free_ struct pollfd *fds = oci_xmalloc0(nfds * sizeof(*fds));
   for (;;) {
-    enum { P_MASTER, P_STDIN, P_SIG };
-    struct pollfd fds[3] = {
-        {.fd = r->master, .events = POLLIN | (r->in_len > 0 ? POLLOUT : 0)},
-        {.fd = r->stdin_open && r->in_len == 0 ? STDIN_FILENO : -1, .events = POLLIN},
-        {.fd = r->sigfd, .events = POLLIN},
-    };
-    if (poll(fds, 3, -1) < 0) {
+    bool master_out = r->master_open && r->in_len > 0;
+    fds[P_MASTER] = (struct pollfd){.fd = r->master_open ? r->master : -1,
+                                    .events = POLLIN | (master_out ? POLLOUT : 0)};
+    fds[P_STDIN] = (struct pollfd){
+        .fd = r->stdin_open && r->in_len == 0 && r->master_open ? STDIN_FILENO : -1,
+        .events = POLLIN};
+    fds[P_SIG] = (struct pollfd){.fd = r->sigfd, .events = POLLIN};
+    for (size_t i = 0; i < r->n_watches; i++)
+      fds[P_WATCH + i] = (struct pollfd){.fd = r->watches[i].fd, .events = POLLIN};
+    if (poll(fds, nfds, -1) < 0) {
       if (errno == EINTR)
         continue;
       return oci_error_errno(err, "terminal relay: poll");
     }
-    int ret = 0;
-    if (fds[P_MASTER].revents & (POLLIN | POLLHUP | POLLERR))
-      ret = relay_master_out(r, err);
-    if (ret == 0 && (fds[P_MASTER].revents & POLLOUT))
-      ret = relay_master_in(r, err);
-    if (ret != 0)
-      return ret < 0 ? -1 : 0;
+    /* Output first, so what the container wrote before it exited is out
+     * before a watch ends the relay. */
+    int ret = relay_master_events(r, fds[P_MASTER].revents, err);
+    if (ret < 0)
+      return -1;
+    if (ret > 0) {
+      r->master_open = false;
+      if (r->n_watches == 0)
+        return 0; /* plain relay: done when the container side hangs up */
+    }
     if (fds[P_STDIN].revents)
       relay_stdin_in(r);
     if (fds[P_SIG].revents & POLLIN) {
@@ -340,12 +394,19 @@ static int relay_loop(struct relay *r, oci_error *err) {
         ;
       copy_winsize(r);
     }
+    ret = relay_watch_events(r, fds + P_WATCH, err);
+    if (ret != 0) {
+      relay_drain(r);
+      return ret < 0 ? -1 : 0;
+    }
   }
 }
 
-int oci_terminal_relay(int master, oci_error *err) {
-  struct relay r = {.master = master, .sigfd = -1, .tty = -1, .stdin_open = true,
-                    .stdout_ok = true};
+int oci_terminal_relay_watching(int master, const struct oci_relay_watch *watches,
+                                size_t n_watches, oci_error *err) {
+  struct relay r = {.master = master, .master_open = true, .sigfd = -1, .tty = -1,
+                    .stdin_open = true, .stdout_ok = true, .watches = watches,
+                    .n_watches = n_watches};
   struct termios saved;
   bool raw = false;
   sigset_t winch, old_mask;
@@ -384,4 +445,8 @@ int oci_terminal_relay(int master, oci_error *err) {
   if (raw)
     tcsetattr(STDIN_FILENO, TCSANOW, &saved);
   return ret;
+}
+
+int oci_terminal_relay(int master, oci_error *err) {
+  return oci_terminal_relay_watching(master, NULL, 0, err);
 }

@@ -26,4 +26,19 @@ int oci_recv_fd(int sock, oci_error *err);
  * hangs up. Restores the terminal. */
 int oci_terminal_relay(int master, oci_error *err);
 
+/* An fd the relay also polls: ready() runs when it is readable and returns
+ * 0 to go on, 1 to end the relay, -1 (err set) to fail it. */
+struct oci_relay_watch {
+  int fd;
+  int (*ready)(void *data, oci_error *err);
+  void *data;
+};
+
+/* oci_terminal_relay, but it ends when a watch says so, not when the master
+ * hangs up (a process left in the container may keep the slave open): then
+ * it copies out what the master holds and returns. The foreground wait
+ * watches the init's pidfd and a signalfd this way. */
+int oci_terminal_relay_watching(int master, const struct oci_relay_watch *watches,
+                                size_t n_watches, oci_error *err);
+
 #endif

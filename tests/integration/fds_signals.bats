@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# File descriptors and signals: --preserve-fds, LISTEN_FDS, no runtime fd
+# leaks (CVE-2024-21626), signal forwarding and exit statuses of a
+# foreground run/exec, stdio inheritance of a detached container, and
+# NOTIFY_SOCKET passthrough.
+
+load helpers
+load plumbing_helpers
+
+setup() {
+	setup_bundle
+	update_config '.root.readonly = false'
+}
+
+teardown() { teardown_plumbing; }
+
+@test "run --preserve-fds 2: fds 3 and 4 reach the container, nothing else" {
+	echo three >"$TEST_TMP/f3"
+	echo four >"$TEST_TMP/f4"
+	set_args sh -c 'cat <&3; cat <&4; ls /proc/self/fd | sort -n | tr "\n" " "'
+	run -0 ocirun run --preserve-fds 2 "$CID" 3<"$TEST_TMP/f3" 4<"$TEST_TMP/f4" 5<"$TEST_TMP/f4"
+	assert_line --index 0 three
+	assert_line --index 1 four
+	# 0-2, 3-4 preserved, and 5 is the directory ls reads; fd 5 of the
+	# caller (not preserved) must not be there as a 6th.
+	assert_line --index 2 "0 1 2 3 4 5 "
+}
+
+@test "run without --preserve-fds: only stdio (and ls's own dir fd)" {
+	set_args sh -c 'ls /proc/self/fd | sort -n | tr "\n" " "'
+	run -0 ocirun run "$CID" 3<"$BUNDLE/config.json" 4<"$BUNDLE/config.json"
+	assert_output "0 1 2 3 "
+}
+
+@test "no runtime fd leaks into the container: every fd and cwd point inside it" {
+	# CVE-2024-21626: a leaked fd of the host (e.g. a cgroup dir) lets the
+	# process escape through /proc/self/fd/N or a cwd outside the root.
+	set_args sh -c 'for f in /proc/self/fd/*; do echo "$f -> $(readlink $f)"; done; echo "cwd $(readlink /proc/self/cwd)"; echo "root $(readlink /proc/1/root)"'
+	update_config '.process.cwd = "/tmp"'
+	run -0 ocirun run "$CID" </dev/null
+	assert_line "cwd /tmp"
+	refute_output --partial "/sys/fs/cgroup"
+	refute_output --partial "$ROOT"
+	refute_output --partial "$BUNDLE"
+	refute_output --partial "socket:"
+}
+
+@test "LISTEN_FDS=1: fd 3 passes and the process is told LISTEN_FDS=1 LISTEN_PID=1" {
+	echo socket-activated >"$TEST_TMP/f3"
+	set_args sh -c 'cat <&3; echo "LISTEN_FDS=$LISTEN_FDS LISTEN_PID=$LISTEN_PID"; ls /proc/self/fd | sort -n | tr "\n" " "'
+	LISTEN_FDS=1 run -0 ocirun run "$CID" 3<"$TEST_TMP/f3" 4<"$TEST_TMP/f3"
+	assert_line --index 0 socket-activated
+	assert_line --index 1 "LISTEN_FDS=1 LISTEN_PID=1"
+	assert_line --index 2 "0 1 2 3 4 "
+}
+
+@test "exec --preserve-fds 1: fd 3 reaches the exec'd process" {
+	set_args sleep 100
+	start_detached
+	echo via-exec >"$TEST_TMP/f3"
+	run -0 ocirun exec --preserve-fds 1 "$CID" sh -c 'cat <&3; ls /proc/self/fd | sort -n | tr "\n" " "' 3<"$TEST_TMP/f3" 4<"$TEST_TMP/f3"
+	assert_line --index 0 via-exec
+	assert_line --index 1 "0 1 2 3 4 "
+}
+
+# A container whose init records every signal it gets in /tmp/sigs (inside
+# its rootfs) and exits 40+N on SIGTERM.
+trap_script='for s in HUP INT USR1 USR2 QUIT WINCH; do trap "echo $s >> /tmp/sigs" $s; done; trap "echo TERM >> /tmp/sigs; exit 43" TERM; echo > /tmp/ready; while true; do sleep 0.05; done'
+
+@test "foreground run forwards HUP INT USR1 USR2 QUIT WINCH TERM to the container" {
+	set_args sh -c "$trap_script"
+	run_bg runner timeout 20 "$OCIRUN" --root "$ROOT" run "$CID"
+	local runner
+	runner=$(cat "$TEST_TMP/runner.pid")
+	wait_for_file "$BUNDLE/rootfs/tmp/ready"
+	# The runner is `timeout`; its child is ocirun.
+	local oci
+	oci=$(pgrep -P "$runner")
+	[ -n "$oci" ]
+	for s in HUP INT USR1 USR2 QUIT WINCH; do
+		kill -s "$s" "$oci"
+		wait_for_text "$BUNDLE/rootfs/tmp/sigs" "$s"
+	done
+	kill -s TERM "$oci"
+	local status=0
+	wait "$runner" || status=$?
+	[ "$status" -eq 43 ]
+	run cat "$BUNDLE/rootfs/tmp/sigs"
+	assert_output "$(printf 'HUP\nINT\nUSR1\nUSR2\nQUIT\nWINCH\nTERM')"
+	assert_no_leftovers
+}
+
+@test "foreground exec forwards signals to the exec'd process and returns its status" {
+	set_args sleep 100
+	start_detached
+	run_bg execer timeout 20 "$OCIRUN" --root "$ROOT" exec "$CID" sh -c "$trap_script"
+	local runner oci
+	runner=$(cat "$TEST_TMP/execer.pid")
+	wait_for_file "$BUNDLE/rootfs/tmp/ready"
+	oci=$(pgrep -P "$runner")
+	kill -s USR1 "$oci"
+	wait_for_text "$BUNDLE/rootfs/tmp/sigs" USR1
+	kill -s TERM "$oci"
+	local status=0
+	wait "$runner" || status=$?
+	[ "$status" -eq 43 ]
+	run cat "$BUNDLE/rootfs/tmp/sigs"
+	assert_output "$(printf 'USR1\nTERM')"
+}
+
+@test "run returns 128+N when the process dies of signal N, exit code otherwise" {
+	# Not pid 1 of a pid namespace: that one cannot kill itself this way.
+	update_config 'del(.linux.namespaces[] | select(.type == "pid"))'
+	set_args sh -c 'kill -SEGV $$'
+	run -139 ocirun run "$CID"
+	set_args sh -c 'exit 5'
+	run -5 ocirun run "$CID"
+	set_args sh -c 'kill -USR2 $$'
+	run -$((128 + 12)) ocirun run "$CID"
+}
+
+@test "foreground run reaps orphans left in the container (subreaper)" {
+	# Without a pid namespace the orphans of the container are reparented to
+	# ocirun run (a subreaper), which must reap them: no zombie remains.
+	update_config 'del(.linux.namespaces[] | select(.type == "pid"))'
+	set_args sh -c '(sleep 0.1 &) ; (sleep 0.2 & echo $! > /tmp/orphan); while [ ! -e /tmp/done ]; do sleep 0.05; done; exit 4'
+	run_bg runner timeout 20 "$OCIRUN" --root "$ROOT" run "$CID"
+	local runner oci orphan status=0
+	runner=$(cat "$TEST_TMP/runner.pid")
+	wait_for_file "$BUNDLE/rootfs/tmp/orphan"
+	oci=$(pgrep -P "$runner")
+	orphan=$(cat "$BUNDLE/rootfs/tmp/orphan")
+	sleep 0.5
+	# The orphans were ocirun's children and exited: reaped, no zombie.
+	run ps -o pid=,stat= --ppid "$oci"
+	refute_output --partial Z
+	[ ! -e "/proc/$orphan" ]
+	touch "$BUNDLE/rootfs/tmp/done"
+	wait "$runner" || status=$?
+	[ "$status" -eq 4 ]
+}
+
+@test "detached run without a terminal: the container writes to the caller's stdio" {
+	set_args sh -c 'echo to-stdout; echo to-stderr >&2; read line; echo "read $line"'
+	mkfifo "$TEST_TMP/in"
+	# Hold the fifo open for writing so the open below does not block.
+	exec 7<>"$TEST_TMP/in"
+	ocirun run -d "$CID" <"$TEST_TMP/in" >"$TEST_TMP/out" 2>"$TEST_TMP/err" 3>&-
+	echo hello-through-pipe >&7
+	exec 7>&-
+	wait_for_text "$TEST_TMP/out" "read hello-through-pipe"
+	run cat "$TEST_TMP/out"
+	assert_line --index 0 to-stdout
+	run cat "$TEST_TMP/err"
+	assert_output to-stderr
+}
+
+@test "run with a pipe as stdout: output arrives through the pipe" {
+	set_args sh -c 'echo line1; echo line2'
+	run -0 bash -c "'$OCIRUN' --root '$ROOT' run '$CID' | tr a-z A-Z"
+	assert_output "$(printf 'LINE1\nLINE2')"
+}
