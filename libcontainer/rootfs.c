@@ -329,6 +329,14 @@ int oci_rootfs_setup(const struct oci_rootfs_ctx *ctx, oci_error *err) {
       return wrap_mount_error(&cfg->mounts[i], err);
   if (oci_devices_setup(ctx, root_fd, err) < 0)
     return -1;
+  if (ctx->before_pivot != NULL) {
+    /* createRuntime/createContainer hooks: the spec runs them here, with
+     * every mount in place and the cwd at the rootfs. */
+    if (fchdir(root_fd) < 0)
+      return oci_error_errno(err, "chdir to rootfs");
+    if (ctx->before_pivot(ctx->before_pivot_data, err) < 0)
+      return -1;
+  }
   if ((ctx->no_pivot ? move_and_chroot(root_fd, err) : pivot(root_fd, err)) < 0)
     return -1;
   if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
