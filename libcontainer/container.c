@@ -223,6 +223,8 @@ static int write_pid_file(const char *path, pid_t pid, oci_error *err) {
 static int configure_init(struct creation *c, oci_error *err) {
   const struct oci_config *cfg = c->st->config;
   const struct oci_namespace *userns = oci_config_namespace(cfg, OCI_NS_USER);
+  /* Hooks and the seccomp agent see the init's pid from here on. */
+  c->st->pid = c->pid;
   if (userns && userns->path == NULL && oci_ns_write_id_maps(cfg, c->pid, err) < 0)
     return -1;
   if (cfg->process->oom_score_adj.set) {

@@ -318,6 +318,9 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
     init_fail(a, &err);
   _cleanup_free_ char *exe = oci_find_executable(p->args[0], p->env, p->n_env);
   int notify_fd = -1;
+  /* From the seccomp filter on, make as few syscalls as possible: a
+   * default-deny profile only has to allow what execve needs. */
+  prctl(PR_SET_PDEATHSIG, 0);
   if (oci_process_drop_privileges(p, a->seccomp, &notify_fd, &err) < 0)
     init_fail(a, &err);
   if (oci_check_executable(exe, p->args[0], &err) < 0)
@@ -327,7 +330,6 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
     _exit(1);
   if (notify_fd >= 0)
     close(notify_fd);
-  prctl(PR_SET_PDEATHSIG, 0);
   if (oci_sync_send(a->sync_fd, OCI_SYNC_READY, NULL, 0, -1, &err) < 0)
     _exit(1);
   close(a->sync_fd);
