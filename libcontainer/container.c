@@ -293,8 +293,12 @@ static int create_cgroup(const struct oci_context *ctx, struct creation *c, oci_
   const struct oci_config *cfg = c->st->config;
   if (oci_cgroup_create(cfg, c->st->id, ctx->systemd_cgroup, &c->cg, err) < 0) {
     bool asked = cfg->linux_ && (cfg->linux_->cgroups_path || cfg->linux_->resources);
-    if (geteuid() == 0 || asked || (err->errnum != EACCES && err->errnum != EPERM && err->errnum != EROFS))
+    bool denied = err->errnum == EACCES || err->errnum == EPERM || err->errnum == EROFS;
+    if (geteuid() == 0 || !denied)
       return -1;
+    if (asked)
+      return oci_error_wrap(err, "%s: a rootless container needs a delegated cgroup for it",
+                            cfg->linux_->resources ? "linux.resources" : "linux.cgroupsPath");
     oci_debug("rootless: running without a cgroup: %s", err->msg);
     c->cg = NULL;
     return 0;

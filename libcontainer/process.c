@@ -297,13 +297,16 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   struct oci_sync_msg m;
   const struct oci_process *p = a->cfg->process;
 
-  /* Die with the parent while it still owns us (create aborted), and stay
-   * non-dumpable until execve so nothing in the container can open our
-   * /proc/PID/exe (the runtime binary) or memory. */
+  /* Die with the parent while it still owns us (create aborted). */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  prctl(PR_SET_DUMPABLE, 0);
   if (oci_sync_expect(a->sync_fd, OCI_SYNC_GO, &m, &err) < 0)
     _exit(1);
+  /* Non-dumpable from here to execve, so nothing in the container can open
+   * our /proc/PID/exe or memory. Not before GO: a non-dumpable process's
+   * /proc/PID files belong to root, and a rootless parent could no longer
+   * write our uid_map/gid_map/setgroups. Nothing else runs in our new
+   * namespaces before GO. */
+  prctl(PR_SET_DUMPABLE, 0);
   hc.state_json = OCI_STEAL(m.data);
   oci_sync_msg_clear(&m);
   reset_signals();
