@@ -35,7 +35,7 @@ die() {
 diag() {
 	local file=$1 lines=${2:-40}
 	[ -s "$file" ] || return 0
-	tail -n "$lines" "$file" | sed 's/^/#   /'
+	tail -n "$lines" "$file" | tr -d '\000' | sed 's/^/#   /'
 }
 
 # run_test DESC FUNC [ARGS...]: run one check and print its TAP line.
