@@ -66,16 +66,25 @@ done
 # --- clean-up ---------------------------------------------------------------
 BUILD_DIR=${OCIRUN_BUILD_DIR:-}
 remove_build=0
+# The tests' temp dirs go in one dir of this run, so leftovers are told
+# apart from those of other runs on the same machine.
+OCIRUN_TEST_TMPDIR=$(mktemp -d /tmp/ocirun-tests.XXXXXX)
+chmod 755 "$OCIRUN_TEST_TMPDIR"
+export OCIRUN_TEST_TMPDIR
 cleanup() {
 	[ "$remove_build" = 1 ] && [ -n "$BUILD_DIR" ] && rm -rf "$BUILD_DIR"
+	# Never recurse through a mount a test left behind.
+	if ! awk -v d="$OCIRUN_TEST_TMPDIR" 'index($5, d) == 1 { f = 1 } END { exit !f }' /proc/self/mountinfo; then
+		rm -rf --one-file-system "$OCIRUN_TEST_TMPDIR"
+	fi
 }
 trap cleanup EXIT
 
 # Things that belong to earlier runs are not ours to judge; remember them.
 leftover_snapshot() {
 	{
-		ls -d /tmp/ocitest.* 2>/dev/null
-		awk '$5 ~ /^\/tmp\/ocitest\./ { print "mount " $5 }' /proc/self/mountinfo
+		ls -d "$OCIRUN_TEST_TMPDIR"/* 2>/dev/null
+		awk -v d="$OCIRUN_TEST_TMPDIR" 'index($5, d) == 1 { print "mount " $5 }' /proc/self/mountinfo
 		ls -d /run/ocirun/ocitest-* 2>/dev/null
 		find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -name 'ocitest-*' 2>/dev/null
 	} | sort

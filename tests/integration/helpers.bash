@@ -22,7 +22,8 @@
 #   $ROOT      a --root state dir private to this test (never /run/ocirun)
 #   $CID       a container id unique on this machine (cgroup names use it)
 #   $TEST_TMP  the test's own temp dir (holds BUNDLE and ROOT); put extra
-#              files here, it is removed by teardown_bundle
+#              files here, it is removed by teardown_bundle. It is made in
+#              $OCIRUN_TEST_TMPDIR (tests/run.sh sets one per run), else /tmp
 #   $OCIRUN_IMPL  "ocirun", "runc" or "crun": which runtime $OCIRUN is
 #
 # Functions (details at each definition below):
@@ -129,7 +130,7 @@ setup_bundle() {
 	fi
 	local cache
 	cache=$(_rootfs_cache)
-	TEST_TMP=$(mktemp -d /tmp/ocitest.XXXXXX)
+	TEST_TMP=$(mktemp -d "${OCIRUN_TEST_TMPDIR:-/tmp}/ocitest.XXXXXX")
 	# Traversable by a container's mapped root (user namespaces).
 	chmod 755 "$TEST_TMP"
 	BUNDLE="$TEST_TMP/bundle"
