@@ -90,7 +90,7 @@ measure() {
 	case "$op" in
 	run)
 		"$bin" --root "$root" run --bundle "$bundle" "$id" </dev/null >/dev/null 2>"$err" ||
-			{ echo "fail: $(tail -n1 "$err")"; return; }
+			{ echo "fail: exit status $?: $(tail -n1 "$err")"; return; }
 		;;
 	csd)
 		"$bin" --root "$root" create --bundle "$bundle" "$id" </dev/null >/dev/null 2>"$err" &&
@@ -245,7 +245,8 @@ for rt in ocirun crun runc floor; do
 	echo "| $label | $rmed | $rmin–$rmax ($rp25–$rp75) | $csd | $rss | $sl |"
 done
 echo
-echo "$RUNS runs each for the times, $RSS_RUNS for RSS; $(nproc) CPUs, kernel $(uname -r), cgroups: hybrid v1 (crun: v1 only, see above)."
+echo "$RUNS runs each for the times, $RSS_RUNS for RSS; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), cgroups: hybrid v1 (crun: v1 only)."
+echo "Times in ms; p25–p75 is the middle half of the runs; peak RSS is the median over the RSS runs."
 echo "Config: \`runc spec\` (pid, net, ipc, uts, mount namespaces), terminal false, args [\"/bin/true\"], read-only busybox rootfs."
 if [ -s "$DATA/failures" ]; then
 	echo
