@@ -45,16 +45,30 @@ lists_fresh() {
 	newest=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -n1)
 	[ -n "$newest" ]
 }
-if ! lists_fresh; then
+apt_update() {
 	echo "deps.sh: apt-get update" >&2
 	if ! apt-get update -qq >"$log" 2>&1; then
 		cat "$log" >&2
 		die "apt-get update failed (no network to the Debian mirror?)"
 	fi
-fi
+}
+apt_install() {
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1
+}
 
+updated=0
+if ! lists_fresh; then
+	apt_update
+	updated=1
+fi
 echo "deps.sh: installing ${missing[*]}" >&2
-if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+if ! apt_install; then
+	# Fresh-looking lists can still be out of date (a package moved on the
+	# mirror): refresh once and retry before giving up.
+	if [ "$updated" = 0 ]; then
+		apt_update
+		apt_install && exit 0
+	fi
 	tail -n 30 "$log" >&2
 	die "apt-get install failed for: ${missing[*]}"
 fi
