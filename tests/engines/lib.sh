@@ -125,7 +125,7 @@ assert_no_match() {
 
 # note TEXT: a line printed under the check's TAP line even if it passes.
 note() {
-	echo "NOTE: $*"
+	printf '%s\n' "$*" | sed 's/^/NOTE: /'
 }
 
 # retry SECS CMD...: run CMD every 0.2 s until it succeeds or SECS pass.

@@ -401,6 +401,11 @@ run_must_fail() {
 	note "podman run $* -> $rc: $out"
 	[ "$rc" -ne 0 ] || fail "$what: podman run succeeded"
 	assert_match "$out" "$re" "$what: podman's error output"
+	# podman then runs `delete --force ID` for a container the runtime never
+	# recorded; that must succeed quietly (runc exits 0), else podman adds
+	# "Removing container ... after creation failed" and the runtime's text
+	assert_no_match "$out" 'after creation failed' \
+		"$what: runtime delete --force of a never-created container failed"
 }
 
 no_containers() { [ "$(pm ps -a -q | wc -l)" = 0 ]; }
