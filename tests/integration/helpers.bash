@@ -31,6 +31,9 @@
 #   update_config JQ [JQARGS] edit $BUNDLE/config.json in place
 #   set_args ARG...           process.args = ARGS
 #   container_status ID, container_pid ID, wait_for_status ID STATUS [SECS]
+#   run_detached ARGS...      ocirun run -d ARGS, stdio away from bats
+#   create_container ARGS...  ocirun create --bundle $BUNDLE ARGS, likewise
+#   wait_for_file PATH [SECS] poll until PATH exists
 #   cgroup_path_of PID CTRL   the PID's cgroup path for a controller
 #   cgroup_dir_of PID CTRL    the same as a /sys/fs/cgroup/... directory
 #   assert_no_leftovers [ID]  no state dir, mount, cgroup or process left
@@ -179,6 +182,30 @@ wait_for_status() {
 		sleep 0.05
 	done
 	echo "container $id: status '$got' after ${timeout}s, want '$want'" >&2
+	return 1
+}
+
+# run_detached ARGS...: `ocirun run -d ARGS` with stdio away from bats' pipes
+# (a container that outlives the command must not hold the test's output
+# open, or bats waits for it). Its output goes to $TEST_TMP/detach.out.
+run_detached() {
+	ocirun run -d "$@" </dev/null >"$TEST_TMP/detach.out" 2>&1 3>&-
+}
+
+# create_container [OPTIONS] ID: `ocirun create --bundle $BUNDLE`, stdio
+# likewise away from bats; output in $TEST_TMP/create.out.
+create_container() {
+	ocirun create --bundle "$BUNDLE" "$@" </dev/null >"$TEST_TMP/create.out" 2>&1 3>&-
+}
+
+# wait_for_file PATH [TIMEOUT_SECONDS=5]: poll until PATH exists.
+wait_for_file() {
+	local i
+	for ((i = 0; i < ${2:-5} * 20; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "$1 did not appear" >&2
 	return 1
 }
 

@@ -12,29 +12,6 @@ setup() {
 	update_config '.root.readonly = false'
 }
 
-# start_detached ARGS...: `ocirun run -d` with stdio away from bats' pipes,
-# so a container that outlives the command cannot hold the test's output
-# open. Output goes to $TEST_TMP/detach.out.
-run_detached() {
-	ocirun run -d "$@" </dev/null >"$TEST_TMP/detach.out" 2>&1 3>&-
-}
-
-# create_container ID: `ocirun create` the bundle as ID, stdio away from bats.
-create_container() {
-	ocirun create --bundle "$BUNDLE" "$@" </dev/null >"$TEST_TMP/create.out" 2>&1 3>&-
-}
-
-# wait_for_file PATH [TIMEOUT]: poll until PATH exists.
-wait_for_file() {
-	local i
-	for ((i = 0; i < ${2:-5} * 20; i++)); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	echo "$1 did not appear" >&2
-	return 1
-}
-
 @test "run prints from inside the container and returns its exit code" {
 	set_args sh -c 'echo hello from inside; exit 3'
 	run -3 ocirun run "$CID"
