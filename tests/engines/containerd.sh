@@ -171,7 +171,7 @@ blob() {
 # make_oci_archive OUT ROOTFS: an OCI image layout tar holding two images of
 # the same one-layer rootfs: $IMG (user root) and $IMG_USER (user 1000:1000).
 make_oci_archive() {
-	local out=$1 rootfs=$2 lay=$WORK/oci layer ldig lsize manifests="" user name cfg mdig msize
+	local out=$1 rootfs=$2 lay=$WORK/oci ldig lsize manifests="" user name cfg mdig msize
 	mkdir -p "$lay"
 	tar -C "$rootfs" -cf "$lay/layer.tar" .
 	read -r ldig lsize < <(blob "$lay" "$lay/layer.tar")
@@ -264,7 +264,7 @@ t_detach() {
 	retry 10 is_status c1 RUNNING || fail "c1 status: $(task_status c1)"
 	[ -d "$RSTATE/c1" ] || fail "no runtime state dir $RSTATE/c1"
 	retry 5 cexec --exec-id chk c1 test -f /tmp/started || fail "c1 did not run its command"
-	assert_match "$(cat "/proc/$(task_pid c1)/cmdline" | tr '\0' ' ')" '^sleep 1000' "c1's init on the host"
+	assert_match "$(tr '\0' ' ' <"/proc/$(task_pid c1)/cmdline")" '^sleep 1000' "c1's init on the host"
 }
 
 t_tty() {
@@ -326,7 +326,7 @@ t_pause_resume() {
 }
 
 t_kill() {
-	local pid= p
+	local pid="" p
 	crun_ -d "$IMG" k1 sh -c 'trap "echo usr1 > /tmp/got" USR1; while :; do sleep 0.1; done'
 	retry 10 is_status k1 RUNNING
 	ctrc task kill -s SIGUSR1 k1
@@ -430,10 +430,7 @@ run_must_fail() {
 
 t_runtime_errors() {
 	local sec=$WORK/seccomp-bad-action.json
-	cat >"$sec" <<'JSON'
-{"defaultAction": "SCMP_ACT_ALLOW",
- "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_OCIRUN_BOGUS"}]}
-JSON
+	write_bad_seccomp_profile "$sec"
 	run_must_fail x1 "missing executable" 'no_such_binary.*(no such file|not found)' \
 		"$IMG" x1 /bin/no_such_binary
 	run_must_fail x2 "seccomp action unknown" 'SCMP_ACT_OCIRUN_BOGUS' \

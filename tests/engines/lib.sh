@@ -16,8 +16,6 @@
 
 set -uo pipefail
 
-ENGINES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-
 # Seconds one engine command may take.
 ENGINE_TIMEOUT=${ENGINE_TIMEOUT:-30}
 
@@ -221,6 +219,16 @@ remove_cgroups() {
 	cgroup_dirs_under "$1" | while read -r d; do
 		rmdir "$d" 2>/dev/null || echo "# could not remove cgroup $d" >&2
 	done
+}
+
+# write_bad_seccomp_profile FILE: a seccomp profile that engines pass on
+# as is but whose action no runtime knows: the error must come from the
+# runtime, naming SCMP_ACT_OCIRUN_BOGUS.
+write_bad_seccomp_profile() {
+	cat >"$1" <<'EOF'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_OCIRUN_BOGUS"}]}
+EOF
 }
 
 # --- image ----------------------------------------------------------------

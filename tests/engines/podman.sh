@@ -96,9 +96,6 @@ cleanup() {
 	local rc=$? id d p
 	trap - EXIT INT TERM
 	if [ -d "$P/root" ]; then
-		for id in $(all_ids); do
-			echo "$id" >>"$WORK/ids"
-		done
 		pm rm -a -f -t 0 >/dev/null 2>&1
 		pm system reset -f >/dev/null 2>&1
 	fi
@@ -249,13 +246,24 @@ t_update() {
 	assert_eq "$(cg_file d1 cpu cpu.cfs_quota_us)" 20000 "cpu.cfs_quota_us after update"
 }
 
+# run_trapping NAME TRAP-ARGS: a container whose shell sets `trap TRAP-ARGS`
+# then loops; returns once it has said "ready" (the trap is in place).
+run_trapping() {
+	prun -d --name "$1" "$IMG" sh -c "trap $2; echo ready; while :; do sleep 0.1; done"
+	retry 10 logs_have "$1" ready || fail "$1 never got ready: $(pm logs "$1" 2>&1)"
+}
+
+# timed_stop NAME SECS: podman stop -t SECS; prints the seconds it took.
+timed_stop() {
+	local start=$SECONDS
+	pm stop -t "$2" "$1" >/dev/null
+	echo $((SECONDS - start))
+}
+
 t_stop_graceful() {
-	local start elapsed
-	prun -d --name g1 "$IMG" sh -c 'trap "echo got-term; exit 0" TERM; echo ready; while :; do sleep 0.1; done'
-	retry 10 logs_have g1 ready
-	start=$SECONDS
-	pm stop -t 20 g1
-	elapsed=$((SECONDS - start))
+	local elapsed
+	run_trapping g1 "'echo got-term; exit 0' TERM"
+	elapsed=$(timed_stop g1 20)
 	[ "$elapsed" -lt 10 ] || fail "stop took ${elapsed}s: SIGTERM not delivered?"
 	assert_eq "$(status_of g1)" exited "status after stop"
 	assert_eq "$(exit_code_of g1)" 0 "exit code after SIGTERM handler"
@@ -264,12 +272,9 @@ t_stop_graceful() {
 }
 
 t_stop_kill_after_timeout() {
-	local start elapsed
-	prun -d --name g2 "$IMG" sh -c 'trap "" TERM; echo ready; while :; do sleep 0.1; done'
-	retry 10 logs_have g2 ready
-	start=$SECONDS
-	pm stop -t 1 g2
-	elapsed=$((SECONDS - start))
+	local elapsed
+	run_trapping g2 "'' TERM"
+	elapsed=$(timed_stop g2 1)
 	[ "$elapsed" -ge 1 ] || fail "stop returned before the 1 s grace period"
 	[ "$elapsed" -lt 10 ] || fail "stop took ${elapsed}s"
 	assert_eq "$(status_of g2)" exited "status after stop"
@@ -278,8 +283,7 @@ t_stop_kill_after_timeout() {
 }
 
 t_kill() {
-	prun -d --name k1 "$IMG" sh -c 'trap "echo got-usr1" USR1; echo ready; while :; do sleep 0.1; done'
-	retry 10 logs_have k1 ready
+	run_trapping k1 "'echo got-usr1' USR1"
 	pm kill -s USR1 k1
 	retry 10 logs_have k1 got-usr1 ||
 		fail "USR1 not delivered: $(pm logs k1 2>&1)"
@@ -412,10 +416,7 @@ no_containers() { [ "$(pm ps -a -q | wc -l)" = 0 ]; }
 
 t_runtime_errors() {
 	local sec=$WORK/seccomp-bad-action.json
-	cat >"$sec" <<'JSON'
-{"defaultAction": "SCMP_ACT_ALLOW",
- "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_OCIRUN_BOGUS"}]}
-JSON
+	write_bad_seccomp_profile "$sec"
 	run_must_fail "missing executable" 'no_such_binary.*(no such file|not found)' \
 		"$IMG" /bin/no_such_binary
 	run_must_fail "unknown sysctl" 'ocirun_no_such_key' \
@@ -431,8 +432,7 @@ JSON
 
 # After every container is gone: nothing of theirs remains.
 t_leftovers() {
-	local ids id d
-	ids=$(cat "$WORK/ids" 2>/dev/null; all_ids)
+	local id d
 	pm rm -a -f -t 0 >/dev/null
 	assert_eq "$(all_ids | wc -l)" 0 "containers left"
 	d=$(cgroup_dirs_under "$CGPARENT" | grep '/libpod-' || true)
