@@ -201,9 +201,18 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (exec_child_setup(x, &exe, &err) < 0)
     exec_child_fail(x, &err);
+  /* Ready; the parent now moves us into the container's cgroup, which may
+   * be frozen (exec --ignore-paused): then we stop here, after every step
+   * that needed the parent, and exec once the container is resumed. A
+   * detached exec's parent exits right after its GO: no death signal now
+   * (EOF on the socket before GO still stops us). */
   prctl(PR_SET_PDEATHSIG, 0);
   if (oci_sync_send(x->child_sock, OCI_SYNC_READY, NULL, 0, -1, &err) < 0)
     _exit(1);
+  struct oci_sync_msg m;
+  if (oci_sync_expect(x->child_sock, OCI_SYNC_GO, &m, &err) < 0)
+    _exit(1);
+  oci_sync_msg_clear(&m);
   oci_close_fds_from(3 + x->o->preserve_fds, true, &err);
   execve(exe, x->p->args, x->p->env);
   dprintf(STDERR_FILENO, "ocirun: exec \"%s\": %s\n", exe, strerror(errno));
@@ -278,6 +287,11 @@ static int exec_prepare(const struct oci_context *ctx, struct exec_ctx *x, oci_e
   return 0;
 }
 
+static int exec_wait_ready(struct exec_ctx *x, oci_error *err);
+
+/* Protocol: GO -> the child joins the namespaces and applies the process
+ * spec -> READY -> we place it in the cgroup -> GO -> it execs. The cgroup
+ * comes last so a frozen one cannot stop the child before it reported. */
 static int exec_spawn(struct exec_ctx *x, oci_error *err) {
   int pidns_fd;
   if (open_container_namespaces(x, &pidns_fd, err) < 0)
@@ -296,10 +310,15 @@ static int exec_spawn(struct exec_ctx *x, oci_error *err) {
   }
   close(x->child_sock);
   x->child_sock = -1;
+  if (oci_sync_send(x->sock, OCI_SYNC_GO, NULL, 0, -1, err) < 0 || exec_wait_ready(x, err) < 0)
+    return -1;
   if (x->cg && oci_cgroup_enter(x->cg, x->pid, err) < 0)
     return -1;
-  if (oci_sync_send(x->sock, OCI_SYNC_GO, NULL, 0, -1, err) < 0)
-    return -1;
+  return oci_sync_send(x->sock, OCI_SYNC_GO, NULL, 0, -1, err);
+}
+
+/* Serve the child (a pty master it hands over) until it is ready to exec. */
+static int exec_wait_ready(struct exec_ctx *x, oci_error *err) {
   for (;;) {
     struct oci_sync_msg m;
     if (oci_sync_recv(x->sock, &m, err) < 0)
@@ -340,7 +359,10 @@ int oci_container_exec(const struct oci_context *ctx, const struct oci_exec_opts
     x.ns_fds[t] = -1;
   struct oci_capabilities *caps = NULL, *cli_caps = opts->process->capabilities;
   *exit_status = 0;
-  int r = exec_prepare(ctx, &x, err);
+  /* The exec'd child is a fork of us: run from a binary it can't write. */
+  int r = oci_selfexe_protect(err);
+  if (r == 0)
+    r = exec_prepare(ctx, &x, err);
   if (r == 0 && opts->process_from_cli) {
     complete_process(x.p, x.st->config->process, opts, &caps);
     x.p->capabilities = caps;
@@ -356,7 +378,7 @@ int oci_container_exec(const struct oci_context *ctx, const struct oci_exec_opts
   }
   if (r == 0 && !opts->detach)
     r = oci_wait_foreground(x.pid, x.tty_master, exit_status, err);
-  if (r < 0 && x.pid > 0 && !opts->detach) {
+  if (r < 0 && x.pid > 0) {
     kill(x.pid, SIGKILL);
     waitpid(x.pid, NULL, 0);
   }
