@@ -165,6 +165,9 @@ static char *hook_state_json(const struct oci_state *st, const char *status) {
 }
 
 static int run_runtime_hooks(struct creation *c, oci_error *err) {
+  /* The spec's state for these hooks carries the pid (network hooks find
+   * the container's namespaces through it). */
+  c->st->pid = c->pid;
   _cleanup_free_ char *json = hook_state_json(c->st, "creating");
   if (oci_hooks_run(&c->st->config->hooks.prestart, "prestart", json, err) < 0 ||
       oci_hooks_run(&c->st->config->hooks.create_runtime, "createRuntime", json, err) < 0)
@@ -312,6 +315,9 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   c->st = oci_xmalloc0(sizeof(*c->st));
   c->sock = c->tty_master = -1;
   struct oci_state *st = c->st;
+  /* First, before the host is touched: a re-exec starts the command over. */
+  if (oci_selfexe_protect(err) < 0)
+    return -1;
   if (oci_container_id_validate(o->id, err) < 0)
     return -1;
   st->id = oci_xstrdup(o->id);

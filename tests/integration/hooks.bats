@@ -1,0 +1,192 @@
+#!/usr/bin/env bats
+# Hooks (config.md "POSIX-platform Hooks"): each stage at its moment, in its
+# namespaces, with the state on stdin, args/env/timeout honoured; a failing
+# hook before start rolls back, poststart/poststop failures only warn.
+
+load helpers
+load plumbing_helpers
+
+# The recording hook: one line per call in LOG (its 2nd argument):
+#   STAGE status=S pid=P alive=yes|no own_mnt=... pid_mnt=... var=$HOOKVAR argv0=$0
+# Busybox and dash both run it; it is copied into the rootfs for the hooks
+# that run inside the container.
+write_hook() {
+	cat >"$1" <<'HOOK'
+#!/bin/sh
+state=$(cat)
+pid=$(echo "$state" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+status=$(echo "$state" | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')
+id=$(echo "$state" | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p')
+alive=no
+[ -n "$pid" ] && [ -e "/proc/$pid/ns" ] && alive=yes
+echo "$1 status=$status id=$id pid=$pid alive=$alive own_mnt=$(readlink /proc/self/ns/mnt) own_uts=$(readlink /proc/self/ns/uts) pid_mnt=$(readlink /proc/$pid/ns/mnt 2>/dev/null) host=$(hostname) var=$HOOKVAR argv0=$0" >>"$2"
+exit ${HOOK_EXIT:-0}
+HOOK
+	chmod 755 "$1"
+}
+
+setup() {
+	setup_bundle
+	update_config '.root.readonly = false'
+	HOOK="$TEST_TMP/hook.sh"
+	LOG="$TEST_TMP/hooks.log"
+	write_hook "$HOOK"
+	write_hook "$BUNDLE/rootfs/hook.sh"
+}
+
+teardown() { teardown_plumbing; }
+
+# add_hook STAGE PATH [EXTRA_JSON]: append a recording hook to STAGE that
+# logs to $LOG (or /tmp/in.log for startContainer, inside the container).
+add_hook() {
+	local stage=$1 path=$2 log=$LOG extra=${3:-{\}}
+	[ "$stage" = startContainer ] && log=/tmp/in.log
+	update_config ".hooks.$stage += [{\"path\": \$p, \"args\": [\"myhook\", \$s, \$l], \"env\": [\"HOOKVAR=v-$stage\"]} + $extra]" \
+		--arg p "$path" --arg s "$stage" --arg l "$log"
+}
+
+field() { # field LINE NAME
+	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+@test "every hook stage runs once, in order, in the right namespaces, with the state on stdin" {
+	for s in prestart createRuntime createContainer poststart poststop; do add_hook $s "$HOOK"; done
+	add_hook startContainer /hook.sh
+	set_args sh -c 'echo main >> /tmp/in.log'
+	run -0 ocirun run "$CID"
+	run cat "$LOG"
+	echo "$output"
+	[ "${#lines[@]}" -eq 5 ]
+	local host_mnt host_uts
+	host_mnt=$(readlink /proc/self/ns/mnt)
+	host_uts=$(readlink /proc/self/ns/uts)
+	local want=(prestart createRuntime createContainer poststart poststop) i line
+	for i in 0 1 2 3 4; do
+		line=${lines[$i]}
+		[ "$(echo "$line" | cut -d' ' -f1)" = "${want[$i]}" ]
+		[ "$(field "$line" id)" = "$CID" ]
+		[ "$(field "$line" var)" = "v-${want[$i]}" ]
+		[ -n "$(field "$line" pid)" ]
+	done
+	# prestart, createRuntime: runtime namespace, the init exists already in
+	# its own mount namespace.
+	for i in 0 1; do
+		line=${lines[$i]}
+		[ "$(field "$line" own_mnt)" = "$host_mnt" ]
+		[ "$(field "$line" own_uts)" = "$host_uts" ]
+		[ "$(field "$line" alive)" = yes ]
+		[ "$(field "$line" pid_mnt)" != "$host_mnt" ]
+		[ "$(field "$line" status)" = creating ]
+	done
+	# createContainer: in the container's namespaces (mount, uts: hostname).
+	line=${lines[2]}
+	[ "$(field "$line" own_mnt)" != "$host_mnt" ]
+	[ "$(field "$line" own_mnt)" = "$(field "${lines[0]}" pid_mnt)" ]
+	[ "$(field "$line" host)" = "$(jq -r .hostname "$BUNDLE/config.json")" ]
+	# poststart: runtime namespace, container running.
+	line=${lines[3]}
+	[ "$(field "$line" own_mnt)" = "$host_mnt" ]
+	[ "$(field "$line" status)" = running ]
+	# poststop: runtime namespace, the process is gone.
+	line=${lines[4]}
+	[ "$(field "$line" own_mnt)" = "$host_mnt" ]
+	[ "$(field "$line" status)" = stopped ]
+	[ "$(field "$line" alive)" = no ]
+	# startContainer: inside the container (after pivot_root: /hook.sh is
+	# the rootfs's), before the process runs.
+	run cat "$BUNDLE/rootfs/tmp/in.log"
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(echo "${lines[0]}" | cut -d' ' -f1)" = startContainer ]
+	[ "$(field "${lines[0]}" var)" = v-startContainer ]
+	[ "$(field "${lines[0]}" own_mnt)" != "$host_mnt" ]
+	[ "${lines[1]}" = main ]
+	assert_no_leftovers
+}
+
+@test "create/start split: createRuntime at create, startContainer and poststart at start, poststop at delete" {
+	for s in createRuntime poststart poststop; do add_hook $s "$HOOK"; done
+	add_hook startContainer /hook.sh
+	set_args sleep 100
+	ocirun create "$CID" </dev/null >/dev/null 2>&1 3>&-
+	run cat "$LOG"
+	assert_output --regexp '^createRuntime '
+	[ ! -e "$BUNDLE/rootfs/tmp/in.log" ]
+	ocirun start "$CID"
+	wait_for_file "$BUNDLE/rootfs/tmp/in.log"
+	run cat "$LOG"
+	[ "${#lines[@]}" -eq 2 ]
+	assert_line --index 1 --regexp '^poststart status=running'
+	ocirun delete --force "$CID"
+	run cat "$LOG"
+	[ "${#lines[@]}" -eq 3 ]
+	assert_line --index 2 --regexp '^poststop status=stopped'
+}
+
+# A failing hook before start: create fails naming stage and path, nothing
+# of the container remains, the process never ran.
+assert_create_fails_with_hook() {
+	local stage=$1 path=$2
+	add_hook "$stage" "$path" '{"env": ["HOOK_EXIT=3"]}'
+	set_args touch /tmp/ran
+	run ocirun run "$CID"
+	assert_failure
+	assert_output --partial "$stage"
+	assert_output --partial "$path"
+	assert_output --partial "status 3"
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
+	assert_no_leftovers
+}
+
+@test "a failing prestart hook aborts create and rolls back" {
+	assert_create_fails_with_hook prestart "$HOOK"
+}
+
+@test "a failing createRuntime hook aborts create and rolls back" {
+	assert_create_fails_with_hook createRuntime "$HOOK"
+}
+
+@test "a failing createContainer hook aborts create and rolls back" {
+	assert_create_fails_with_hook createContainer "$HOOK"
+}
+
+@test "a missing hook binary aborts create naming it" {
+	add_hook createRuntime /no/such/hook
+	run ocirun create "$CID" </dev/null 3>&-
+	assert_failure
+	assert_output --partial /no/such/hook
+	assert_output --partial createRuntime
+	assert_no_leftovers
+}
+
+@test "a failing startContainer hook stops the container before its process runs" {
+	add_hook startContainer /hook.sh '{"env": ["HOOK_EXIT=4"]}'
+	set_args touch /tmp/ran
+	run ocirun run "$CID"
+	assert_failure
+	assert_output --partial startContainer
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
+	assert_no_leftovers
+}
+
+@test "a hook that runs past its timeout is killed and create fails" {
+	update_config '.hooks.createRuntime = [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]'
+	local t0=$SECONDS
+	run ocirun run "$CID"
+	assert_failure
+	assert_output --partial "timed out"
+	assert_output --partial createRuntime
+	[ $((SECONDS - t0)) -lt 10 ]
+	assert_no_leftovers
+}
+
+@test "failing poststart and poststop hooks only warn" {
+	add_hook poststart "$HOOK" '{"env": ["HOOK_EXIT=5"]}'
+	add_hook poststop "$HOOK" '{"env": ["HOOK_EXIT=6"]}'
+	set_args sh -c 'exit 7'
+	run -7 ocirun run "$CID"
+	assert_output --partial poststart
+	assert_output --partial poststop
+	run cat "$LOG"
+	[ "${#lines[@]}" -eq 2 ]
+	assert_no_leftovers
+}
