@@ -86,7 +86,7 @@ leftover_snapshot() {
 		ls -d "$OCIRUN_TEST_TMPDIR"/* 2>/dev/null
 		awk -v d="$OCIRUN_TEST_TMPDIR" 'index($5, d) == 1 { print "mount " $5 }' /proc/self/mountinfo
 		ls -d /run/ocirun/ocitest-* 2>/dev/null
-		find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -name 'ocitest-*' 2>/dev/null
+		find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -name '*ocitest-*' 2>/dev/null
 	} | sort
 }
 before=$(leftover_snapshot)
@@ -243,7 +243,7 @@ fi
 after=$(leftover_snapshot)
 new=$(comm -13 <(echo "$before") <(echo "$after") | sed '/^$/d')
 if [ -n "$new" ]; then
-	say "left behind by this run:"
+	say "left behind by this run (on a shared machine, possibly by a concurrent run):"
 	sed 's/^/    /' <<<"$new"
 	fail_item "leftovers after the run: $(wc -l <<<"$new") item(s) listed above"
 fi
