@@ -141,6 +141,8 @@ setup_bundle() {
 	# Short and unique: tests of different runs may share the host's cgroups.
 	CID="ocitest-$(basename "$TEST_TMP" | cut -d. -f2 | tr 'A-Z' 'a-z')-${BATS_TEST_NUMBER:-0}"
 	export TEST_TMP BUNDLE ROOT CID
+	# tests/run.sh looks for cgroups and state of these ids after the run.
+	[ -n "${OCIRUN_TEST_TMPDIR:-}" ] && echo "$CID" >>"$OCIRUN_TEST_TMPDIR/.ids"
 	"$REPO_ROOT/tests/make-bundle.sh" --from "$cache" "$BUNDLE" ${1:+"$1"} >&2
 	update_config '.process.terminal = false | del(.linux.cgroupsPath)'
 	cd "$BUNDLE"
