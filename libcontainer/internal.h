@@ -123,6 +123,15 @@ int oci_ns_open_paths(const struct oci_config *cfg, int fds[OCI_NS_COUNT], oci_e
 int oci_ns_join_fds(int fds[OCI_NS_COUNT], const char *what, oci_error *err);
 void oci_ns_close_fds(int fds[OCI_NS_COUNT]);
 
+/* ---- selfexe.c: the runtime binary out of the container's reach ------- */
+
+/* Re-execute the runtime from a read-only clone mount of its binary (or a
+ * sealed memfd copy) unless it already runs from one; returns 0 when it
+ * does, else only on failure. Call before anything that changes the host. */
+int oci_selfexe_protect(oci_error *err);
+/* Does /proc/self/exe refuse writes (sealed memfd or read-only mount)? */
+bool oci_selfexe_is_protected(void);
+
 /* ---- process.c: the container's init ---------------------------------- */
 
 struct oci_cgroup;
