@@ -325,8 +325,18 @@ t_pause_resume() {
 	called "resume c1 => 0"
 }
 
+# exec_pid_of ID CMDLINE: the pid in `task ps ID` whose command line (NULs
+# as spaces) is CMDLINE.
+exec_pid_of() {
+	local p
+	for p in $(ctrc task ps "$1" | awk 'NR > 1 { print $1 }'); do
+		[ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "$2" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
 t_kill() {
-	local pid="" p
+	local pid
 	crun_ -d "$IMG" k1 sh -c 'trap "echo usr1 > /tmp/got" USR1; while :; do sleep 0.1; done'
 	retry 10 is_status k1 RUNNING
 	ctrc task kill -s SIGUSR1 k1
@@ -334,10 +344,9 @@ t_kill() {
 	assert_eq "$(task_status k1)" RUNNING "status after USR1"
 	# a second process, which only `kill --all` reaches
 	cexec -d --exec-id bg2 k1 sleep 999
-	for p in $(ctrc task ps k1 | awk 'NR > 1 { print $1 }'); do
-		[ "$(tr '\0' ' ' <"/proc/$p/cmdline")" = "sleep 999 " ] && pid=$p
-	done
-	[ -n "$pid" ] || fail "the exec'd sleep 999 is not in task ps"
+	# (a detached exec may return before its process has exec'd)
+	retry 5 exec_pid_of k1 "sleep 999 " >/dev/null || fail "the exec'd sleep 999 is not in task ps"
+	pid=$(exec_pid_of k1 "sleep 999 ")
 	ctrc task kill -a -s SIGKILL k1
 	retry 10 is_status k1 STOPPED || fail "status after kill --all: $(task_status k1)"
 	retry 5 sh -c "! kill -0 $pid 2>/dev/null" || fail "exec'd process $pid survived kill --all"
