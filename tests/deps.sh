@@ -19,6 +19,10 @@ PACKAGES=(
 	# reference runtimes: the tests' control and the benchmark's peers
 	runc crun
 )
+# The engine suites (tests/engines, run when OCIRUN_TEST_ENGINES=1, as CI does).
+if [ "${OCIRUN_TEST_ENGINES:-0}" = 1 ]; then
+	PACKAGES+=(podman conmon containerd uidmap fuse-overlayfs catatonit)
+fi
 
 die() { echo "deps.sh: $*" >&2; exit 1; }
 
