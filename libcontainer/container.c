@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "notify.h"
 #include "ocirun/caps.h"
 #include "ocirun/cgroup.h"
 #include "ocirun/hooks.h"
@@ -327,6 +328,8 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   if (oci_state_dir_create(ctx, o->id, &st->dir, err) < 0)
     return -1;
   c->dir_made = true;
+  if (oci_notify_prepare(st, err) < 0)
+    goto fail;
   st->created = oci_now_rfc3339();
   st->owner = oci_state_owner_name();
   st->systemd_cgroup = ctx->systemd_cgroup;
@@ -387,6 +390,17 @@ static void run_poststart(const struct oci_state *st) {
     oci_warn("%s", e.msg);
 }
 
+/* Let the init go; poststart; with NOTIFY_SOCKET, relay its READY=1. */
+static int release_and_notify(const struct oci_state *st, oci_error *err) {
+  _cleanup_close_ int notify = oci_notify_listen(st, err);
+  if (notify < 0 && err->errnum != 0)
+    return -1;
+  if (release_init(st, err) < 0)
+    return -1;
+  run_poststart(st);
+  return notify >= 0 ? oci_notify_wait_ready(notify, st->pid, err) : 0;
+}
+
 static int start_locked(const struct oci_context *ctx, const char *id, oci_error *err) {
   struct oci_state *st = NULL;
   if (oci_state_load(ctx, id, &st, err) < 0)
@@ -396,8 +410,8 @@ static int start_locked(const struct oci_context *ctx, const char *id, oci_error
   if (strcmp(status, "created") != 0)
     r = oci_error_setx(err, EINVAL, "container \"%s\" is %s, not created: cannot start it", id,
                       status);
-  else if ((r = release_init(st, err)) == 0)
-    run_poststart(st);
+  else
+    r = release_and_notify(st, err);
   oci_state_free(st);
   return r;
 }

@@ -160,3 +160,50 @@ trap_script='for s in HUP INT USR1 USR2 QUIT WINCH; do trap "echo $s >> /tmp/sig
 	run -0 bash -c "'$OCIRUN' --root '$ROOT' run '$CID' | tr a-z A-Z"
 	assert_output "$(printf 'LINE1\nLINE2')"
 }
+
+# notify_bundle ARGS...: give the container the host's socat (its libraries
+# bind-mounted read-only) to talk to $NOTIFY_SOCKET, and run ARGS.
+notify_bundle() {
+	command -v socat >/dev/null || skip "socat not installed (apt-get install socat)"
+	ln -sfn usr/lib "$BUNDLE/rootfs/lib"
+	ln -sfn usr/lib64 "$BUNDLE/rootfs/lib64"
+	cp "$(command -v socat)" "$BUNDLE/rootfs/socat"
+	update_config '.mounts += [{"destination": "/usr/lib", "type": "bind", "source": "/usr/lib", "options": ["rbind", "ro"]}]'
+	[ -d /usr/lib64 ] && update_config '.mounts += [{"destination": "/usr/lib64", "type": "bind", "source": "/usr/lib64", "options": ["rbind", "ro"]}]'
+	set_args "$@"
+	run_bg listener socat -u UNIX-RECV:"$TEST_TMP/host.sock" -
+	wait_for_file "$TEST_TMP/host.sock"
+}
+
+@test "NOTIFY_SOCKET: run relays READY=1 from the container with MAINPID" {
+	notify_bundle sh -c 'echo "in=$NOTIFY_SOCKET"; echo -n READY=1 | /socat - UNIX-SENDTO:$NOTIFY_SOCKET && echo sent'
+	NOTIFY_SOCKET="$TEST_TMP/host.sock" run -0 ocirun run "$CID"
+	assert_line "in=/run/notify/notify.sock"
+	assert_line sent
+	wait_for_text "$TEST_TMP/listener.out" "MAINPID="
+	run cat "$TEST_TMP/listener.out"
+	assert_line READY=1
+	assert_line --regexp '^MAINPID=[0-9]+$'
+}
+
+@test "NOTIFY_SOCKET: start returns once the container said READY=1" {
+	notify_bundle sh -c 'sleep 1; echo -n READY=1 | /socat - UNIX-SENDTO:$NOTIFY_SOCKET; sleep 100'
+	NOTIFY_SOCKET="$TEST_TMP/host.sock" ocirun create "$CID" </dev/null >/dev/null 2>&1 3>&-
+	local t0 pid
+	t0=$(date +%s%N)
+	NOTIFY_SOCKET="$TEST_TMP/host.sock" ocirun start "$CID"
+	# Not before the container's READY (it waits 1 s), and READY is there.
+	[ $(($(date +%s%N) - t0)) -ge 900000000 ]
+	wait_for_text "$TEST_TMP/listener.out" "MAINPID="
+	pid=$(container_pid "$CID")
+	run cat "$TEST_TMP/listener.out"
+	assert_line READY=1
+	assert_line "MAINPID=$pid"
+}
+
+@test "without NOTIFY_SOCKET the container gets neither the variable nor the mount" {
+	set_args sh -c 'echo "in=${NOTIFY_SOCKET:-none}"; grep -c /run/notify /proc/self/mountinfo'
+	NOTIFY_SOCKET= run ocirun run "$CID"
+	assert_line "in=none"
+	assert_line 0
+}
