@@ -10,7 +10,6 @@
  * controllers do the work and the same path is also created and joined in
  * the unified hierarchy, so the process is placed in v2 too. */
 #include <errno.h>
-#include <libmount/libmount.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "cgroup-internal.h"
+#include "internal.h"
 #include "ocirun/log.h"
 #include "ocirun/utils.h"
 
@@ -129,27 +129,25 @@ static bool opts_have_all(const char *opts, const char *controllers) {
   return true;
 }
 
-static struct libmnt_fs *find_mount(struct libmnt_table *tb, const char *controllers) {
+static const struct oci_mountinfo_entry *find_mount(const struct oci_mountinfo_entry *m,
+                                                    size_t n, const char *controllers) {
   bool v2 = controllers[0] == '\0';
-  struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-  struct libmnt_fs *fs, *found = NULL;
-  while (found == NULL && mnt_table_next_fs(tb, it, &fs) == 0) {
-    const char *type = mnt_fs_get_fstype(fs);
-    if (type == NULL || strcmp(type, v2 ? "cgroup2" : "cgroup") != 0)
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(m[i].fstype, v2 ? "cgroup2" : "cgroup") != 0)
       continue;
-    if (v2 || opts_have_all(mnt_fs_get_fs_options(fs), controllers))
-      found = fs;
+    if (v2 || opts_have_all(m[i].super_opts, controllers))
+      return &m[i];
   }
-  mnt_free_iter(it);
-  return found;
+  return NULL;
 }
 
 /* Fill h for the container inside one hierarchy mounted at `fs`. */
-static void hier_init(struct cg_hier *h, const char *controllers, struct libmnt_fs *fs,
-                      const char *own, const char *cgroups_path, const char *id) {
-  const char *mroot = mnt_fs_get_root(fs);
+static void hier_init(struct cg_hier *h, const char *controllers,
+                      const struct oci_mountinfo_entry *fs, const char *own,
+                      const char *cgroups_path, const char *id) {
+  const char *mroot = fs->root;
   h->controllers = oci_xstrdup(controllers);
-  h->mount = oci_xstrdup(mnt_fs_get_target(fs));
+  h->mount = oci_xstrdup(fs->target);
   h->rel = oci_cg_resolve_path(own, cgroups_path, id);
   /* A mount whose root is not "/" shows only part of the hierarchy. */
   const char *below = h->rel;
@@ -161,18 +159,17 @@ static void hier_init(struct cg_hier *h, const char *controllers, struct libmnt_
 
 static int discover(struct oci_cgroup *cg, const char *cgroups_path, const char *id,
                     oci_error *err) {
-  _cleanup_free_ char *text = NULL;
+  _cleanup_free_ char *text = NULL, *mtext = NULL;
   if (oci_read_file("/proc/self/cgroup", &text, NULL, err) < 0)
+    return -1;
+  _cleanup_free_ struct oci_mountinfo_entry *mounts = NULL;
+  size_t n_mounts = 0;
+  if (oci_mountinfo_read(&mtext, &mounts, &n_mounts, err) < 0)
     return -1;
   struct cg_proc_entry *ents = NULL;
   size_t n = 0;
   if (oci_cg_parse_proc_cgroup(text, &ents, &n, err) < 0)
     return -1;
-  struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
-  if (tb == NULL) {
-    oci_cg_proc_entries_free(ents, n);
-    return oci_error_setx(err, EIO, "parse /proc/self/mountinfo");
-  }
   for (size_t i = 0; i < n; i++) {
     bool unified = ents[i].id == 0 && ents[i].controllers[0] == '\0';
     bool want = unified ? cg->mode != OCI_CGROUP_V1 : cg->mode != OCI_CGROUP_V2;
@@ -182,7 +179,7 @@ static int discover(struct oci_cgroup *cg, const char *cgroups_path, const char 
       want = false;
     if (!want)
       continue;
-    struct libmnt_fs *fs = find_mount(tb, ents[i].controllers);
+    const struct oci_mountinfo_entry *fs = find_mount(mounts, n_mounts, ents[i].controllers);
     if (fs == NULL)
       continue; /* not mounted in this mount namespace */
     if (unified) {
@@ -194,7 +191,6 @@ static int discover(struct oci_cgroup *cg, const char *cgroups_path, const char 
       hier_init(&cg->v1[cg->n_v1++], ents[i].controllers, fs, ents[i].path, cgroups_path, id);
     }
   }
-  mnt_unref_table(tb);
   oci_cg_proc_entries_free(ents, n);
   if (cg->n_v1 == 0 && cg->v2 == NULL)
     return oci_error_setx(err, ENOENT, "no cgroup hierarchy is mounted (mode %s)",

@@ -67,6 +67,28 @@ char *oci_now_rfc3339(void);
 bool oci_pid_alive(pid_t pid, unsigned long long start);
 
 
+/* ---- utils.c: /proc/self/mountinfo ---------------------------------- */
+
+/* One mount; the strings point into the text that was parsed. */
+struct oci_mountinfo_entry {
+  const char *root;        /* the mounted part of its filesystem */
+  const char *target;      /* the mount point */
+  const char *fstype;
+  const char *source;
+  const char *super_opts;  /* the superblock options: "rw,memory" */
+};
+
+/* Split mountinfo text in place (octal escapes undone) into *out. */
+int oci_mountinfo_parse(char *text, struct oci_mountinfo_entry **out, size_t *n,
+                        oci_error *err);
+/* Read and parse /proc/self/mountinfo; free *text and *out after use. */
+int oci_mountinfo_read(char **text, struct oci_mountinfo_entry **out, size_t *n,
+                       oci_error *err);
+/* The mount that holds path (absolute, clean): its own mount point or the
+ * nearest parent's, the last mounted one when several are stacked. */
+const struct oci_mountinfo_entry *oci_mountinfo_mountpoint(const struct oci_mountinfo_entry *e,
+                                                           size_t n, const char *path);
+
 /* ---- sync.c: parent <-> init protocol over a SOCK_STREAM socketpair --- */
 
 enum oci_sync_type {

@@ -8,7 +8,6 @@
  * host paths and are resolved normally. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount/libmount.h>
 #include <linux/magic.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -23,6 +22,7 @@
 #include "ocirun/rootfs.h"
 #include "ocirun/safepath.h"
 #include "ocirun/utils.h"
+#include "internal.h"
 #include "rootfs-internal.h"
 
 /* ---- one mount -------------------------------------------------------- */
@@ -249,17 +249,17 @@ static int make_parent_mount_private(const char *rootfs, oci_error *err) {
   char real[4096];
   if (realpath(parent, real) == NULL)
     return oci_error_errno(err, "realpath \"%s\"", parent);
-  struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
-  if (tb == NULL)
-    return oci_error_set(err, EIO, "parse /proc/self/mountinfo");
-  struct libmnt_fs *fs = mnt_table_find_mountpoint(tb, real, MNT_ITER_BACKWARD);
-  int ret = 0;
+  _cleanup_free_ char *text = NULL;
+  _cleanup_free_ struct oci_mountinfo_entry *mounts = NULL;
+  size_t n = 0;
+  if (oci_mountinfo_read(&text, &mounts, &n, err) < 0)
+    return -1;
+  const struct oci_mountinfo_entry *fs = oci_mountinfo_mountpoint(mounts, n, real);
   if (fs == NULL)
-    ret = oci_error_set(err, ENOENT, "no mount holds \"%s\"", real);
-  else if (mount(NULL, mnt_fs_get_target(fs), NULL, MS_PRIVATE, NULL) < 0)
-    ret = oci_error_errno(err, "make \"%s\" private", mnt_fs_get_target(fs));
-  mnt_unref_table(tb);
-  return ret;
+    return oci_error_set(err, ENOENT, "no mount holds \"%s\"", real);
+  if (mount(NULL, fs->target, NULL, MS_PRIVATE, NULL) < 0)
+    return oci_error_errno(err, "make \"%s\" private", fs->target);
+  return 0;
 }
 
 /* Returns an O_PATH fd of the rootfs, now a mount point of its own. */

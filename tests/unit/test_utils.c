@@ -221,8 +221,38 @@ static void test_state_save_load_and_status(void **s) {
   free(dir);
 }
 
+static void test_mountinfo_parse_and_mountpoint(void **s) {
+  char text[] =
+      "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+      "30 22 0:26 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid master:9 shared:10 - cgroup cgroup rw,cpu,cpuacct\n"
+      "31 22 0:27 /sub /mnt/a\\040b rw - tmpfs my\\011src rw,size=4k\n"
+      "32 22 0:28 / /mnt/a\\040b rw - tmpfs over rw\n";
+  struct oci_mountinfo_entry *m = NULL;
+  size_t n = 0;
+  oci_error e;
+  assert_int_equal(oci_mountinfo_parse(text, &m, &n, &e), 0);
+  assert_int_equal(n, 4);
+  assert_string_equal(m[1].target, "/sys/fs/cgroup/cpu,cpuacct");
+  assert_string_equal(m[1].fstype, "cgroup");
+  assert_string_equal(m[1].super_opts, "rw,cpu,cpuacct");
+  assert_string_equal(m[2].root, "/sub");
+  assert_string_equal(m[2].target, "/mnt/a b");
+  assert_string_equal(m[2].source, "my\tsrc");
+  /* The last of two stacked mounts wins; a path falls back to its parents. */
+  assert_ptr_equal(oci_mountinfo_mountpoint(m, n, "/mnt/a b/x/y"), &m[3]);
+  assert_ptr_equal(oci_mountinfo_mountpoint(m, n, "/etc/passwd"), &m[0]);
+  assert_ptr_equal(oci_mountinfo_mountpoint(m, n, "/"), &m[0]);
+  assert_null(oci_mountinfo_mountpoint(m + 1, 1, "/etc"));
+  free(m);
+  char bad[] = "22 1 8:1 / / rw shared:1 ext4\n";
+  assert_int_equal(oci_mountinfo_parse(bad, &m, &n, &e), -1);
+  assert_string_equal(e.msg, "mountinfo: malformed line 1");
+  assert_null(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_mountinfo_parse_and_mountpoint),
       cmocka_unit_test(test_error_set_appends_strerror),
       cmocka_unit_test(test_error_wrap_prepends_context),
       cmocka_unit_test(test_error_wrap_truncates_safely),
