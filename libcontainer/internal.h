@@ -177,6 +177,8 @@ struct oci_init_args {
   const struct oci_cgroup *cgroup;
   struct oci_seccomp_filter *seccomp;
   int ns_fds[OCI_NS_COUNT];   /* namespaces[].path fds to join */
+  bool parent_exits;          /* set in the intermediate: the init's parent
+                               * exits at once, so no PR_SET_PDEATHSIG */
 };
 
 /* Start the init: clone with the namespace flags (through an intermediate

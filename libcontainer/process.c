@@ -297,8 +297,11 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   struct oci_sync_msg m;
   const struct oci_process *p = a->cfg->process;
 
-  /* Die with the parent while it still owns us (create aborted). */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* Die with the parent while it still owns us (create aborted). Through
+   * the intermediate our parent exits at once; then the sync socket's EOF
+   * is what tells us create was aborted. */
+  if (!a->parent_exits)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (oci_sync_expect(a->sync_fd, OCI_SYNC_GO, &m, &err) < 0)
     _exit(1);
   /* Non-dumpable from here to execve, so nothing in the container can open
@@ -363,6 +366,7 @@ static __attribute__((noreturn)) void intermediate_main(struct oci_init_args *a,
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (oci_ns_join_fds(a->ns_fds, "namespaces[].path", &err) < 0)
     init_fail(a, &err);
+  a->parent_exits = true;
   pid_t pid = oci_clone_flags(flags);
   if (pid < 0) {
     oci_error_errno(&err, "clone the container's init");
