@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -144,6 +145,17 @@ static char **read_cmdline(oci_error *err) {
   return argv;
 }
 
+/* execveat(fd, "") names the process after the fd ("3"): give ps and
+ * pgrep back the name argv[0] had. */
+static void restore_name(void) {
+  char buf[256] = "";
+  _cleanup_close_ int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+    return;
+  const char *slash = strrchr(buf, '/');
+  prctl(PR_SET_NAME, slash ? slash + 1 : buf, 0, 0, 0);
+}
+
 /* Build-time switches to measure the cost and to check that the tests of
  * this protection can fail: -DOCIRUN_SELFEXE_OFF, -DOCIRUN_SELFEXE_MEMFD. */
 int oci_selfexe_protect(oci_error *err) {
@@ -153,6 +165,8 @@ int oci_selfexe_protect(oci_error *err) {
 #endif
   bool reexecuted = getenv(REEXEC_MARK) != NULL;
   unsetenv(REEXEC_MARK);
+  if (reexecuted)
+    restore_name();
   if (oci_selfexe_is_protected())
     return 0;
   if (reexecuted)

@@ -67,7 +67,7 @@ as_rl() {
 }
 
 rl_ocirun() {
-	as_rl timeout --kill-after=5 "$OCIRUN_TIMEOUT" "$OCIRUN" --root "$ROOT" "$@"
+	as_rl "$(command -v timeout)" --kill-after=5 "$OCIRUN_TIMEOUT" "$OCIRUN" --root "$ROOT" "$@"
 }
 
 # make_rl_bundle [NETNS]: the user's bundle with a copy of the test rootfs
