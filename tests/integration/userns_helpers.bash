@@ -6,7 +6,7 @@
 #
 # Functions:
 #   add_userns HOSTID SIZE     config: new user ns, uid+gid 0 -> HOSTID, SIZE ids
-#   all_caps_json              JSON array of every capability this host knows
+#   all_caps_json              JSON array of every capability we hold (bounding)
 #   ns_pid HOSTPID             the pid as seen inside its own (innermost) pid ns
 #   make_rootless_user         create $RL_USER (+ $RL_UID, $RL_HOME, $XDG), an
 #                              XDG_RUNTIME_DIR of its own; ROOT becomes its
@@ -28,14 +28,10 @@ add_userns() {
 		--argjson h "$host" --argjson s "$size"
 }
 
-# all_caps_json: ["CAP_CHOWN", ...] for every capability of this kernel.
+# all_caps_json: ["CAP_CHOWN", ...]: every capability in our bounding set.
 all_caps_json() {
-	local last n names=()
-	last=$(cat /proc/sys/kernel/cap_last_cap)
-	for ((n = 0; n <= last; n++)); do
-		names+=("$(capsh --decode=$(printf '%x' $((1 << n))) | sed 's/.*=//' | tr 'a-z' 'A-Z')")
-	done
-	jq -nc '$ARGS.positional' --args -- "${names[@]}"
+	capsh --decode="$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)" | sed 's/.*=//' |
+		tr 'a-z' 'A-Z' | jq -Rc 'split(",")'
 }
 
 # ns_pid HOSTPID: the last NSpid field of /proc/HOSTPID/status.
