@@ -17,6 +17,13 @@
  *   2. without CAP_SYS_ADMIN (rootless): a sealed memfd copy
  *      (F_SEAL_SEAL|SHRINK|GROW|WRITE).
  * A binary already on a read-only mount or in a sealed memfd is left alone.
+ *
+ * Cost (1 MB binary, loaded 4-CPU VM, 100 interleaved runs each, medians):
+ * `ocirun run` of /bin/true 32 ms unprotected, 35 ms with the read-only
+ * clone, 42 ms with the memfd copy; a run that fails at once (pure
+ * re-exec cost) 8.8 / 11.5 / 21.4 ms, best case 3.6 / 4.6 / 7.2 ms. The
+ * clone costs about one execve (~1 ms); the copy also pays for 1 MB of
+ * memory per running ocirun process, hence the clone first.
  * The arguments come back from /proc/self/cmdline, so no caller has to hand
  * argv down to the library. */
 #include <errno.h>
