@@ -11,12 +11,16 @@
  * the unified hierarchy, so the process is placed in v2 too. */
 #include <errno.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
@@ -324,11 +328,47 @@ int oci_cgroup_enter(struct oci_cgroup *cg, pid_t pid, oci_error *err) {
   return for_each_dir(cg, enter_one, &pid, err);
 }
 
-/* SIGKILL everything and wait, with a bounded poll, until nothing is left. */
+static long ms_since(const struct timespec *t0) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Pidfds of the listed processes, opened before they are signalled so a
+ * reused pid cannot fool the wait; those already gone are left out. */
+static size_t open_pidfds(const pid_t *pids, size_t n, int *fds, bool *unsupported) {
+  size_t k = 0;
+  *unsupported = false;
+  for (size_t i = 0; i < n; i++) {
+    int fd = (int)syscall(SYS_pidfd_open, pids[i], 0);
+    if (fd >= 0)
+      fds[k++] = fd;
+    else if (errno == ENOSYS)
+      *unsupported = true;
+  }
+  return k;
+}
+
+/* Poll each pidfd until its process has exited (it has then left its
+ * cgroup) or the deadline passes; closes them all. */
+static void wait_pidfds(int *fds, size_t k, const struct timespec *t0, long limit_ms) {
+  for (size_t i = 0; i < k; i++) {
+    struct pollfd p = {.fd = fds[i], .events = POLLIN};
+    long left = limit_ms - ms_since(t0);
+    while (left > 0 && poll(&p, 1, (int)left) < 0 && errno == EINTR)
+      left = limit_ms - ms_since(t0);
+    close(fds[i]);
+  }
+}
+
+/* SIGKILL everything and wait for it to exit: pidfds, no sleeping (a short
+ * sleep only where the kernel has no pidfd_open). Bounded to 5 s. */
 static int kill_and_wait(struct oci_cgroup *cg, oci_error *err) {
+  const long limit_ms = 5000;
   const char *dir = main_dir(cg);
-  unsigned waited = 0;
-  for (unsigned round = 0;; round++) {
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
     _cleanup_free_ pid_t *pids = NULL;
     size_t n = 0;
     oci_error e;
@@ -336,14 +376,20 @@ static int kill_and_wait(struct oci_cgroup *cg, oci_error *err) {
       return e.errnum == ENOENT ? 0 : (*err = e, -1);
     if (n == 0)
       return 0;
-    if (round % 8 == 0 && cg->drv->kill_all(cg, err) < 0)
-      return -1;
-    if (waited > 5000)
+    if (ms_since(&t0) > limit_ms)
       return oci_error_setx(err, EBUSY, "cgroup %s: %zu processes still alive after SIGKILL",
                            dir, n);
-    unsigned ms = round < 6 ? 1u << round : 50;
-    oci_cg_sleep_ms(ms);
-    waited += ms;
+    _cleanup_free_ int *fds = oci_xmalloc0(n * sizeof(int));
+    bool no_pidfd;
+    size_t k = open_pidfds(pids, n, fds, &no_pidfd);
+    if (cg->drv->kill_all(cg, err) < 0) {
+      wait_pidfds(fds, k, &t0, 0);
+      return -1;
+    }
+    if (k > 0)
+      wait_pidfds(fds, k, &t0, limit_ms);
+    else if (no_pidfd)
+      oci_cg_sleep_ms(10);
   }
 }
 
