@@ -42,15 +42,15 @@ const char *oci_state_status(const struct oci_state *st);
 /* Is the init process still the one we started? */
 bool oci_state_init_alive(const struct oci_state *st);
 
-/* Take the per-container lock (flock on <root>/<id>/lock). Returns fd. */
+/* Take the per-container lock (flock on the directory <root>/<id>). Returns fd. */
 int oci_state_lock(const struct oci_context *ctx, const char *id, oci_error *err);
 
 /* Make <root>/<id> (exclusive: an existing id is an error naming it) and
  * return its path. */
 int oci_state_dir_create(const struct oci_context *ctx, const char *id, char **dir,
                          oci_error *err);
-/* Write st to <dir>/state.json atomically (and config_json to config.json
- * when `with_config`). */
+/* Write st, config_json included, to <dir>/state.json atomically.
+ * `with_config` is ignored (the config once was a file of its own). */
 int oci_state_save(const struct oci_state *st, bool with_config, oci_error *err);
 /* rm -r of <root>/<id>. */
 int oci_state_dir_remove(const char *dir, oci_error *err);

@@ -195,7 +195,29 @@ static void test_state_save_load_and_status(void **s) {
   assert_string_equal(got->bundle, "/b");
   assert_int_equal(got->pid, getpid());
   assert_string_equal(oci_config_annotation(got->config, "k"), "v");
+  assert_string_equal(got->config_json, minimal_config);
   assert_string_equal(oci_state_status(got), "running");
+  /* One file holds it all; the lock is the directory's. */
+  char *cfile = oci_xasprintf("%s/config.json", dir);
+  assert_int_equal(access(cfile, F_OK), -1);
+  int lock = oci_state_lock(&ctx, "c1", &e);
+  assert_true(lock >= 0);
+  char *lfile = oci_xasprintf("%s/lock", dir);
+  assert_int_equal(access(lfile, F_OK), -1);
+  free(lfile);
+  close(lock);
+  assert_int_equal(oci_state_lock(&ctx, "nope", &e), -1);
+  assert_int_equal(e.errnum, ENOENT);
+  /* The older layout: the config in a file of its own. */
+  oci_state_free(got);
+  struct oci_state old = st;
+  old.config_json = NULL;
+  assert_int_equal(oci_state_save(&old, false, &e), 0);
+  assert_int_equal(oci_write_file(cfile, minimal_config, strlen(minimal_config), &e), 0);
+  assert_int_equal(oci_state_load(&ctx, "c1", &got, &e), 0);
+  assert_string_equal(oci_config_annotation(got->config, "k"), "v");
+  unlink(cfile);
+  free(cfile);
   char *fifo = oci_xasprintf("%s/exec.fifo", dir);
   assert_int_equal(mkfifo(fifo, 0600), 0);
   assert_string_equal(oci_state_status(got), "created");
