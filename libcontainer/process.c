@@ -13,7 +13,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -212,12 +215,31 @@ static int change_dir(const char *cwd, oci_error *err) {
   return 0;
 }
 
+/* A new network namespace starts with lo down; runc and crun bring it up,
+ * and programs expect 127.0.0.1 to work. */
+static int loopback_up(const struct oci_config *cfg, oci_error *err) {
+  const struct oci_namespace *ns = oci_config_namespace(cfg, OCI_NS_NETWORK);
+  if (ns == NULL || ns->path != NULL)
+    return 0;
+  _cleanup_close_ int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return oci_error_errno(err, "network namespace: socket");
+  struct ifreq ifr = {0};
+  snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+  if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+    return oci_error_errno(err, "network namespace: get flags of lo");
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
+    return oci_error_errno(err, "network namespace: bring lo up");
+  return 0;
+}
+
 /* Everything done as (container) root, up to the privilege drop. */
 static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *err) {
   const struct oci_config *cfg = a->cfg;
   if (a->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
     return oci_error_errno(err, "linux.uidMappings: become root in the user namespace");
-  if (set_hostnames(a, err) < 0)
+  if (set_hostnames(a, err) < 0 || loopback_up(cfg, err) < 0)
     return -1;
   if (!a->no_new_keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, a->id) < 0 &&
       errno != ENOSYS && errno != EPERM)

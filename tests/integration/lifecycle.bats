@@ -213,6 +213,14 @@ setup() {
 	assert_equal "${#lines[@]}" 2
 }
 
+@test "a new network namespace has only lo, and it is up" {
+	set_args sh -c 'ls /sys/class/net; cat /sys/class/net/lo/operstate; ip -o link show lo'
+	run -0 ocirun run "$CID"
+	assert_line --index 0 "lo"
+	assert_line --partial "LOOPBACK,UP"
+	refute_output --partial "eth"
+}
+
 @test "the container has its own pid namespace" {
 	set_args sh -c 'echo pid=$$; readlink /proc/self/ns/pid; cat /proc/self/status'
 	run -0 ocirun run "$CID"
