@@ -301,3 +301,16 @@ setup() {
 	assert_output --partial "rootfs"
 	assert_no_leftovers
 }
+
+@test "apparmorProfile and selinuxLabel are refused on a host without them, leaving nothing" {
+	skip_unless_ocirun "runc ignores labels when the LSM is absent"
+	update_config '.process.apparmorProfile = "docker-default"'
+	run -1 ocirun run "$CID"
+	assert_output --partial "process.apparmorProfile"
+	assert_output --partial "AppArmor is not enabled"
+	assert_no_leftovers
+	update_config 'del(.process.apparmorProfile) | .process.selinuxLabel = "system_u:system_r:container_t:s0"'
+	run -1 ocirun run "$CID"
+	assert_output --partial "process.selinuxLabel"
+	assert_no_leftovers
+}
