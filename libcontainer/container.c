@@ -725,17 +725,16 @@ int oci_container_run(const struct oci_context *ctx, const struct oci_create_opt
     creation_free(&c);
     return oci_error_wrap(err, "run \"%s\"", opts->id ? opts->id : "");
   }
-  int r = start_locked(ctx, opts->id, err);
+  /* c.st is what state.json holds: no need to read and parse it back. */
+  int r = release_and_notify(c.st, err);
   if (r == 0 && !opts->detach)
     r = oci_wait_foreground(c.pid, c.tty_master, exit_status, err);
   if (!opts->detach && !opts->keep) {
     oci_error derr;
-    struct oci_state *st = NULL;
-    if (oci_state_load(ctx, opts->id, &st, &derr) == 0) {
-      if (destroy(st, &derr) < 0)
-        oci_warn("delete \"%s\": %s", opts->id, derr.msg);
-      oci_state_free(st);
-    }
+    /* Unless a `delete` got to it first. */
+    _cleanup_free_ char *sp = oci_xasprintf("%s/state.json", c.st->dir);
+    if (access(sp, F_OK) == 0 && destroy(c.st, &derr) < 0)
+      oci_warn("delete \"%s\": %s", opts->id, derr.msg);
   }
   creation_free(&c);
   return r;

@@ -325,7 +325,36 @@ int oci_state_list_ids(const struct oci_context *ctx, char ***ids, size_t *n, oc
   return 0;
 }
 
+/* The name of uid in /etc/passwd ("name:x:uid:..."), or NULL. */
+static char *passwd_file_name(uid_t uid) {
+  _cleanup_free_ char *text = NULL;
+  oci_error ignored;
+  if (oci_read_file("/etc/passwd", &text, NULL, &ignored) < 0)
+    return NULL;
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *name = line, *pw = strchr(name, ':');
+    char *id = pw ? strchr(pw + 1, ':') : NULL;
+    long v;
+    if (id == NULL)
+      continue;
+    *pw = '\0';
+    char *end = strchr(id + 1, ':');
+    if (end)
+      *end = '\0';
+    if (oci_parse_long(id + 1, &v) == 0 && v == (long)uid)
+      return oci_xstrdup(name);
+  }
+  return NULL;
+}
+
+/* /etc/passwd first: getpwuid sets up NSS (nsswitch.conf, two nscd socket
+ * attempts, its code paged in) for what is nearly always a local user. */
 char *oci_state_owner_name(void) {
-  struct passwd *pw = getpwuid(geteuid());
-  return pw ? oci_xstrdup(pw->pw_name) : oci_xasprintf("#%d", (int)geteuid());
+  uid_t uid = geteuid();
+  char *name = passwd_file_name(uid);
+  if (name)
+    return name;
+  struct passwd *pw = getpwuid(uid);
+  return pw ? oci_xstrdup(pw->pw_name) : oci_xasprintf("#%d", (int)uid);
 }

@@ -1,6 +1,7 @@
 /* Unit tests for error.c, utils.c, sync.c and state.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -272,8 +273,16 @@ static void test_mountinfo_parse_and_mountpoint(void **s) {
   assert_null(m);
 }
 
+static void test_owner_name_matches_getpwuid(void **s) {
+  struct passwd *pw = getpwuid(geteuid());
+  char *name = oci_state_owner_name();
+  assert_string_equal(name, pw ? pw->pw_name : "#0");
+  free(name);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_owner_name_matches_getpwuid),
       cmocka_unit_test(test_mountinfo_parse_and_mountpoint),
       cmocka_unit_test(test_error_set_appends_strerror),
       cmocka_unit_test(test_error_wrap_prepends_context),
