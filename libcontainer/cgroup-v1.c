@@ -379,6 +379,12 @@ static int v1_device_rule(const char *dir, const struct oci_device_rule *r, oci_
   return 0;
 }
 
+static bool is_deny_all(const struct oci_device_rule *r) {
+  const char *a = r->access && r->access[0] ? r->access : "rwm";
+  return !r->allow && (r->type == 'a' || r->type == '\0') && !r->major.set && !r->minor.set &&
+         strchr(a, 'r') && strchr(a, 'w') && strchr(a, 'm');
+}
+
 static int v1_devices(const struct oci_cgroup *cg, const struct oci_device_rule *rules,
                       size_t n, oci_error *err) {
   const char *dir;
@@ -389,7 +395,10 @@ static int v1_devices(const struct oci_cgroup *cg, const struct oci_device_rule 
   /* Start from "deny everything"; the rules then open what they allow. */
   if (oci_cg_write(dir, "devices.deny", R "devices", "a", err) < 0)
     return -1;
-  for (size_t i = 0; i < n; i++)
+  size_t i = 0;
+  while (i < n && is_deny_all(&rules[i]))
+    i++; /* in force already (runc's spec starts with one) */
+  for (; i < n; i++)
     if (v1_device_rule(dir, &rules[i], err) < 0)
       return -1;
   return 0;
