@@ -32,6 +32,7 @@ struct exec_ctx {
   int console_fd;
   int tty_master;
   bool userns;
+  bool fork_after_join;          /* pid/time namespaces joined by the child */
   pid_t pid;
 };
 
@@ -152,12 +153,26 @@ static __attribute__((noreturn)) void exec_child_fail(struct exec_ctx *x, oci_er
   _exit(1);
 }
 
+/* The pid namespace we just joined applies to our children only: fork, let
+ * the parent know the new pid and leave the rest to the grandchild (a
+ * fork clears PR_SET_PDEATHSIG, so our exit does not kill it). */
+static int fork_into_pid_namespace(struct exec_ctx *x, oci_error *err) {
+  pid_t g = oci_clone_flags(0);
+  if (g < 0)
+    return oci_error_errno(err, "fork into the container's pid namespace");
+  if (g == 0)
+    return 0;
+  _exit(oci_sync_send(x->child_sock, OCI_SYNC_PID, &g, sizeof(g), -1, err) < 0 ? 1 : 0);
+}
+
 static int exec_child_setup(struct exec_ctx *x, char **exe, oci_error *err) {
   struct oci_sync_msg m;
   if (oci_sync_expect(x->child_sock, OCI_SYNC_GO, &m, err) < 0)
     return -1;
   oci_sync_msg_clear(&m);
   if (oci_ns_join_fds(x->ns_fds, "the container", err) < 0)
+    return -1;
+  if (x->fork_after_join && fork_into_pid_namespace(x, err) < 0)
     return -1;
   if (x->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
     return oci_error_errno(err, "become root in the container's user namespace");
@@ -239,8 +254,12 @@ static int open_container_namespaces(struct exec_ctx *x, int *pidns_fd, oci_erro
     int fd = open(theirs, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       return oci_error_errno(err, "open \"%s\"", theirs);
-    if (t == OCI_NS_PID || t == OCI_NS_TIME) {
-      /* For the children of the parent: joined before fork. */
+    /* Joined for the children of the parent, before fork; an unprivileged
+     * caller may only join them from inside the container's user
+     * namespace, so the child does it and forks once more. */
+    if ((t == OCI_NS_PID || t == OCI_NS_TIME) && geteuid() != 0)
+      x->fork_after_join = true;
+    else if (t == OCI_NS_PID || t == OCI_NS_TIME) {
       if (setns(fd, 0) < 0) {
         int e = errno;
         close(fd);
@@ -326,6 +345,11 @@ static int exec_wait_ready(struct exec_ctx *x, oci_error *err) {
     enum oci_sync_type type = m.type;
     if (type == OCI_SYNC_TTY_FD)
       x->tty_master = OCI_STEAL_FD(m.fd);
+    if (type == OCI_SYNC_PID && m.len == sizeof(pid_t)) {
+      /* The child forked into the pid namespace and is done. */
+      waitpid(x->pid, NULL, 0);
+      memcpy(&x->pid, m.data, sizeof(pid_t));
+    }
     int r = type == OCI_SYNC_ERROR ? oci_sync_decode_error(&m, err) : 0;
     oci_sync_msg_clear(&m);
     if (r < 0 || type == OCI_SYNC_READY)
