@@ -197,6 +197,11 @@ int oci_safe_open(int root_fd, const char *path, int flags, mode_t mode, oci_err
 
 static int mkdir_p(int root_fd, const char *path, mode_t mode, bool no_symlinks,
                    oci_error *err) {
+  /* Usually it all exists: one lookup instead of one per component (the
+   * same resolution, so the same answer). */
+  int whole = *path ? open_in_root(root_fd, path, O_PATH | O_DIRECTORY, 0, no_symlinks) : -1;
+  if (whole >= 0)
+    return whole;
   _cleanup_close_ int cur = open_in_root(root_fd, "/", O_PATH | O_DIRECTORY, 0, false);
   if (cur < 0)
     return oci_error_errno(err, "open the rootfs");
