@@ -138,6 +138,8 @@ build_and_unit_test() {
 	fi
 	if [ -z "$BUILD_DIR" ]; then
 		BUILD_DIR=$(mktemp -d /tmp/ocirun-build.XXXXXX)
+		# the rootless tests run the binary as an unprivileged user
+		chmod 755 "$BUILD_DIR"
 		remove_build=1
 	fi
 	mkdir -p "$BUILD_DIR"

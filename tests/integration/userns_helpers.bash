@@ -53,6 +53,18 @@ make_rootless_user() {
 	chmod 700 "$XDG"
 	ROOT="$XDG/ocirun"
 	export RL_USER RL_UID RL_GID XDG ROOT
+	rl_reachable_binary
+}
+
+# The build may sit where only root can go (a 0700 temp dir, a checkout
+# under /root): give the user a copy it can execute.
+rl_reachable_binary() {
+	as_rl test -x "$OCIRUN" && return 0
+	mkdir -p "$TEST_TMP/rlbin"
+	chmod 755 "$TEST_TMP" "$TEST_TMP/rlbin"
+	install -m 755 "$OCIRUN" "$TEST_TMP/rlbin/ocirun"
+	OCIRUN="$TEST_TMP/rlbin/ocirun"
+	export OCIRUN
 }
 
 # as_rl CMD...: CMD as the rootless user (its uid, gid and groups), with a
