@@ -8,6 +8,10 @@
 # load hits all alike. Measured:
 #   run       wall time of `RUNTIME run ID` (median, min-max, p25-p75)
 #   c+s+d     wall time of create + start + delete --force
+#   exec      wall time of `RUNTIME exec ID /bin/true` into a running
+#             container (one per runtime, `sleep` as its init)
+#   seq/par   throughput: 100 sequential runs, and 10 runs started at once
+#             and waited for, timed as a whole (BENCH_TP_ROUNDS rounds)
 #   RSS       peak RSS of `run` (/usr/bin/time %M: the runtime or its largest
 #             waited-for child, e.g. its init helper), median
 #   size      the binary stripped; libs: shared libraries `ldd` lists
@@ -18,13 +22,18 @@
 # where unified is unmounted, and is timed from inside it, so no wrapper
 # process is added to its times.
 #
-# Env: BENCH_RUNS (default 20), BENCH_RSS_RUNS (default 5).
+# ocirun-ro is the same ocirun binary on a read-only bind mount: there it
+# needs no re-exec to protect itself (CVE-2019-5736), so ocirun minus
+# ocirun-ro is what that protection costs.
+# Env: BENCH_RUNS (default 20), BENCH_RSS_RUNS (default 5), BENCH_TP_ROUNDS
+# (default 3).
 # Each runtime gets its own --root under a temp dir; everything is removed.
 set -uo pipefail
 
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 RUNS=${BENCH_RUNS:-20}
 RSS_RUNS=${BENCH_RSS_RUNS:-5}
+TP_ROUNDS=${BENCH_TP_ROUNDS:-3}
 
 die() { echo "bench.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root"
@@ -46,10 +55,12 @@ CRUN_PID=
 cleanup() {
 	local bin root id
 	if [ -n "$CRUN_PID" ]; then
+		# its exec container, if an interrupted run left it
+		echo "down ocibench-crun-exec" >&"${CRUN[1]}" 2>/dev/null && read -r -t 10 _ <&"${CRUN[0]}"
 		echo quit >&"${CRUN[1]}" 2>/dev/null
 		wait "$CRUN_PID" 2>/dev/null
 	fi
-	for pair in "ocirun:$OCIRUN_BIN" "runc:$(command -v runc)"; do
+	for pair in "ocirun:$OCIRUN_BIN" "ocirun-ro:$OCIRUN_RO_BIN" "runc:$(command -v runc)"; do
 		bin=${pair#*:}
 		root="$WORK/root-${pair%%:*}"
 		[ -n "$bin" ] && [ -d "$root" ] || continue
@@ -57,6 +68,7 @@ cleanup() {
 			"$bin" --root "$root" delete --force "$id" >/dev/null 2>&1
 		done
 	done
+	[ -n "$OCIRUN_RO_BIN" ] && umount "$OCIRUN_RO_BIN" 2>/dev/null
 	# crun's containers live in its private namespace; its cgroups and any
 	# leftover cgroups of ours are named ocibench-*.
 	find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -name 'ocibench-*' 2>/dev/null |
@@ -77,7 +89,20 @@ mkdir -p "$BUNDLE"
 (cd "$WORK" && runc spec --bundle "$WORK") || die "runc spec failed"
 jq --arg r "$ROOTFS" '.process.terminal = false | .process.args = ["/bin/true"]
 	| .root = {path: $r, readonly: true}' "$WORK/config.json" >"$BUNDLE/config.json"
+mkdir -p "$BUNDLE-sleep"
+jq '.process.args = ["/bin/sleep", "3600"]' "$BUNDLE/config.json" >"$BUNDLE-sleep/config.json"
 rm -f "$WORK/config.json"
+
+# ocirun-ro: a copy of the binary, bind-mounted read-only onto itself.
+OCIRUN_RO_BIN=
+if [ -n "$OCIRUN_BIN" ] && [ -x "$OCIRUN_BIN" ]; then
+	mkdir -p "$WORK/robin"
+	cp "$OCIRUN_BIN" "$WORK/robin/ocirun"
+	if mount --bind "$WORK/robin/ocirun" "$WORK/robin/ocirun"; then
+		OCIRUN_RO_BIN="$WORK/robin/ocirun"
+		mount -o remount,bind,ro "$OCIRUN_RO_BIN" || true
+	fi
+fi
 
 # --- measuring (this function also runs inside crun's namespace) -------------------
 # measure OP BIN ROOT ID BUNDLE ROOTFS: print milliseconds (or KiB for rss),
@@ -101,6 +126,44 @@ measure() {
 	floor)
 		unshare --pid --fork --mount --uts --ipc --net chroot "$rootfs" /bin/true ||
 			{ echo "fail: unshare"; return; }
+		;;
+	up) # a long-running container for exec; not timed
+		"$bin" --root "$root" run -d --bundle "$bundle-sleep" "$id" </dev/null >/dev/null 2>"$err" ||
+			{ echo "fail: $(tail -n1 "$err")"; return; }
+		echo 0
+		return
+		;;
+	down)
+		"$bin" --root "$root" delete --force "$id" </dev/null >/dev/null 2>&1
+		echo 0
+		return
+		;;
+	exec)
+		"$bin" --root "$root" exec "$id" /bin/true </dev/null >/dev/null 2>"$err" ||
+			{ echo "fail: exit status $?: $(tail -n1 "$err")"; return; }
+		;;
+	seq)
+		local k
+		for ((k = 0; k < 100; k++)); do
+			if [ "$bin" = - ]; then
+				unshare --pid --fork --mount --uts --ipc --net chroot "$rootfs" /bin/true
+			else
+				"$bin" --root "$root" run --bundle "$bundle" "$id-$k" </dev/null >/dev/null 2>"$err"
+			fi || { echo "fail: run $k of 100: $(tail -n1 "$err" 2>/dev/null)"; return; }
+		done
+		;;
+	par)
+		local k pids=() bad=0
+		for ((k = 0; k < 10; k++)); do
+			if [ "$bin" = - ]; then
+				unshare --pid --fork --mount --uts --ipc --net chroot "$rootfs" /bin/true &
+			else
+				"$bin" --root "$root" run --bundle "$bundle" "$id-$k" </dev/null >/dev/null 2>"$err.$k" &
+			fi
+			pids+=($!)
+		done
+		for k in "${pids[@]}"; do wait "$k" || bad=$((bad + 1)); done
+		[ $bad = 0 ] || { echo "fail: $bad of 10 concurrent runs failed: $(cat "$err".* 2>/dev/null | tail -n1)"; return; }
 		;;
 	rss)
 		/usr/bin/time -f %M -o "$root.rss" "$bin" --root "$root" run --bundle "$bundle" "$id" \
@@ -145,9 +208,11 @@ one() {
 		;;
 	floor)
 		[ "$op" = run ] && op=floor
+		case "$op" in seq | par) measure "$op" - "$WORK/root-floor" "$id" "$BUNDLE" "$ROOTFS"; return ;; esac
 		measure "$op" - "$WORK/root-floor" "$id" "$BUNDLE" "$ROOTFS"
 		;;
 	ocirun) measure "$op" "$OCIRUN_BIN" "$WORK/root-ocirun" "$id" "$BUNDLE" "$ROOTFS" ;;
+	ocirun-ro) measure "$op" "$OCIRUN_RO_BIN" "$WORK/root-ocirun-ro" "$id" "$BUNDLE" "$ROOTFS" ;;
 	runc) measure "$op" "$(command -v runc)" "$WORK/root-runc" "$id" "$BUNDLE" "$ROOTFS" ;;
 	esac
 }
@@ -162,6 +227,7 @@ smoke() { # RUNTIME: one run that must work
 }
 if [ -n "$OCIRUN_BIN" ] && [ -x "$OCIRUN_BIN" ]; then
 	smoke ocirun && runtimes+=(ocirun)
+	[ -n "$OCIRUN_RO_BIN" ] && smoke ocirun-ro && runtimes+=(ocirun-ro)
 else
 	notes+=("ocirun: not measured, no binary (give its path as the argument or build it)")
 fi
@@ -190,6 +256,32 @@ for ((i = 0; i < RUNS; i++)); do
 		done
 	done
 done
+# exec: one running container per runtime, execs interleaved
+for rt in "${runtimes[@]}"; do
+	[ "$rt" = floor ] && continue
+	r=$(one "$rt" up "ocibench-$rt-exec")
+	case "$r" in fail*) echo "$rt exec: $r" >>"$DATA/failures" ;; esac
+done
+for ((i = 0; i < RUNS; i++)); do
+	for rt in "${runtimes[@]}"; do
+		[ "$rt" = floor ] && continue
+		r=$(one "$rt" exec "ocibench-$rt-exec")
+		case "$r" in fail*) echo "$rt exec: $r" >>"$DATA/failures" ;; *) echo "$r" >>"$DATA/$rt.exec" ;; esac
+	done
+done
+for rt in "${runtimes[@]}"; do
+	[ "$rt" = floor ] || one "$rt" down "ocibench-$rt-exec" >/dev/null
+done
+# throughput
+echo "bench.sh: $TP_ROUNDS rounds of 100 sequential and 10 concurrent runs ..." >&2
+for ((i = 0; i < TP_ROUNDS; i++)); do
+	for rt in "${runtimes[@]}"; do
+		for op in seq par; do
+			r=$(one "$rt" "$op" "ocibench-$rt-$op-$i")
+			case "$r" in fail*) echo "$rt $op: $r" >>"$DATA/failures" ;; *) echo "$r" >>"$DATA/$rt.$op" ;; esac
+		done
+	done
+done
 for ((i = 0; i < RSS_RUNS; i++)); do
 	for rt in "${runtimes[@]}"; do
 		op=rss
@@ -210,7 +302,7 @@ stats() {
 		printf "%.1f %.1f %.1f %.1f %.1f %d\n", med, v[1], v[n], p25, p75, n }'
 }
 binary_of() {
-	case "$1" in ocirun) echo "$OCIRUN_BIN" ;; crun) command -v crun ;; runc) command -v runc ;; esac
+	case "$1" in ocirun) echo "$OCIRUN_BIN" ;; ocirun-ro) echo "$OCIRUN_RO_BIN" ;; crun) command -v crun ;; runc) command -v runc ;; esac
 }
 size_and_libs() { # BINARY -> "SIZE LIBS"
 	local bin=$1 copy="$WORK/stripped" size libs
@@ -224,7 +316,7 @@ size_and_libs() { # BINARY -> "SIZE LIBS"
 echo
 echo "| runtime | run: median ms | run: min–max (p25–p75) | create+start+delete: median ms (min–max) | peak RSS of run | stripped size | shared libs |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-for rt in ocirun crun runc floor; do
+for rt in ocirun ocirun-ro crun runc floor; do
 	if [[ " ${runtimes[*]} " != *" $rt "* ]]; then
 		echo "| $rt | not measured | | | | | |"
 		continue
@@ -241,11 +333,28 @@ for rt in ocirun crun runc floor; do
 		read -r size unit libs < <(size_and_libs "$(binary_of "$rt")")
 		sl="$size $unit | $libs"
 		label="$rt $("$(binary_of "$rt")" --version 2>/dev/null | awk 'NR == 1 { print $NF }')"
+		[ "$rt" = ocirun-ro ] && label="ocirun, binary on a read-only mount (no re-exec)"
 	fi
 	echo "| $label | $rmed | $rmin–$rmax ($rp25–$rp75) | $csd | $rss | $sl |"
 done
 echo
-echo "$RUNS runs each for the times, $RSS_RUNS for RSS; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), cgroups: hybrid v1 (crun: v1 only)."
+echo "| runtime | exec /bin/true: median ms (min–max) | 100 sequential runs: median s (min–max) | 10 concurrent runs: median ms (min–max) |"
+echo "|---|---:|---:|---:|"
+for rt in ocirun ocirun-ro crun runc floor; do
+	[[ " ${runtimes[*]} " == *" $rt "* ]] || continue
+	if [ "$rt" = floor ]; then
+		ex="—"
+	else
+		read -r emed emin emax _ < <(stats "$DATA/$rt.exec")
+		ex="$emed ($emin–$emax)"
+	fi
+	read -r smed smin smax _ < <(stats "$DATA/$rt.seq")
+	sq=$(awk -v a="$smed" -v b="$smin" -v c="$smax" 'BEGIN { if (a == "-") print "-"; else printf "%.2f (%.2f–%.2f)", a / 1000, b / 1000, c / 1000 }')
+	read -r pmed pmin pmax _ < <(stats "$DATA/$rt.par")
+	echo "| $rt | $ex | $sq | $pmed ($pmin–$pmax) |"
+done
+echo
+echo "$RUNS runs each for run, create+start+delete and exec, $TP_ROUNDS rounds for throughput, $RSS_RUNS for RSS; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), cgroups: hybrid v1 (crun: v1 only)."
 echo "Times in ms; p25–p75 is the middle half of the runs; peak RSS is the median over the RSS runs."
 echo "Config: \`runc spec\` (pid, net, ipc, uts, mount namespaces), terminal false, args [\"/bin/true\"], read-only busybox rootfs."
 if [ -s "$DATA/failures" ]; then
