@@ -124,6 +124,17 @@ JSON
 	[ "$(readlink /proc/$p/ns/pid)" = "$(readlink /proc/$(container_pid "$CID")/ns/pid)" ]
 }
 
+@test "exec --detach under a subreaper, as containerd's shim calls it: every process reaped, status 0, output" {
+	# The shim is a child subreaper that reaps with waitpid(-1), runs the
+	# runtime with a SIGKILL parent-death signal and reads the exec'd
+	# process's output from a pipe (exec_subreaper.py does the same).
+	start_detached
+	run timeout 120 python3 "$BATS_TEST_DIRNAME/exec_subreaper.py" 40 "$OCIRUN" "$ROOT" "$CID" "$TEST_TMP"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "40 good, 0 bad" ]
+}
+
 @test "exec --apparmor / --process-label: clear error, nothing runs" {
 	start_detached
 	run -255 ocirun exec --apparmor myprofile "$CID" touch /tmp/ran
