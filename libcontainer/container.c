@@ -150,11 +150,12 @@ static int validate_config(const struct oci_config *cfg, const struct oci_create
   return 0;
 }
 
-static int make_fifo(const struct oci_state *st, int *fd, oci_error *err) {
-  _cleanup_free_ char *path = oci_xasprintf("%s/exec.fifo", st->dir);
+/* <state dir>/NAME, opened O_RDWR (never blocks on a fifo): the init keeps
+ * it, `start` opens the other side. */
+static int make_fifo(const struct oci_state *st, const char *name, int *fd, oci_error *err) {
+  _cleanup_free_ char *path = oci_xasprintf("%s/%s", st->dir, name);
   if (mkfifo(path, 0600) < 0)
     return oci_error_errno(err, "mkfifo \"%s\"", path);
-  /* O_RDWR never blocks on a fifo: the init keeps the read side. */
   *fd = open(path, O_RDWR | O_CLOEXEC);
   if (*fd < 0)
     return oci_error_errno(err, "open \"%s\"", path);
@@ -262,8 +263,10 @@ static int spawn_init(struct creation *c, const struct oci_create_opts *o, bool 
                       oci_error *err) {
   const struct oci_config *cfg = c->st->config;
   int sv[2];
-  _cleanup_close_ int fifo = -1, console = -1;
-  if (make_fifo(c->st, &fifo, err) < 0)
+  _cleanup_close_ int fifo = -1, result = -1, console = -1;
+  if (make_fifo(c->st, "exec.fifo", &fifo, err) < 0)
+    return -1;
+  if (cfg->hooks.start_container.n > 0 && make_fifo(c->st, "start.result", &result, err) < 0)
     return -1;
   if (cfg->process->terminal && o->console_socket &&
       (console = oci_console_socket_connect(o->console_socket, err)) < 0)
@@ -274,7 +277,7 @@ static int spawn_init(struct creation *c, const struct oci_create_opts *o, bool 
   _cleanup_close_ int child_sock = sv[1];
   struct oci_init_args a = {
       .cfg = cfg, .id = c->st->id, .bundle = c->st->bundle, .rootfs = c->st->rootfs,
-      .sync_fd = child_sock, .fifo_fd = fifo, .console_fd = console,
+      .sync_fd = child_sock, .fifo_fd = fifo, .result_fd = result, .console_fd = console,
       .tty_to_parent = relay_tty && cfg->process->terminal && console < 0,
       .preserve_fds = o->preserve_fds + pass_listen_fds(cfg->process), .no_pivot = o->no_pivot,
       .no_new_keyring = o->no_new_keyring, .userns = oci_ns_wants(cfg, OCI_NS_USER),
@@ -381,6 +384,44 @@ static int release_init(const struct oci_state *st, oci_error *err) {
   return 0;
 }
 
+/* With startContainer hooks the init reports on start.result: EOF alone
+ * (its copy closed by execve) is success, text is why it gave up. Opened
+ * before the release so nothing written can be lost with the last fd.
+ * Returns the fd, -1 when there is nothing to wait for, -2 on error. */
+static int open_start_result(const struct oci_state *st, oci_error *err) {
+  if (st->config == NULL || st->config->hooks.start_container.n == 0)
+    return -1;
+  _cleanup_free_ char *path = oci_xasprintf("%s/start.result", st->dir);
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 && errno != ENOENT) {
+    oci_error_errno(err, "open \"%s\"", path);
+    return -2;
+  }
+  return fd;
+}
+
+static int wait_start_result(const struct oci_state *st, int fd, oci_error *err) {
+  char msg[1024];
+  size_t len = 0;
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, -1) < 0 && errno != EINTR)
+      return oci_error_errno(err, "wait for the start of container \"%s\"", st->id);
+    ssize_t n = read(fd, msg + len, sizeof(msg) - 1 - len);
+    if (n > 0 && (len += (size_t)n) < sizeof(msg) - 1)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      continue;
+    break; /* EOF, a full buffer or an error */
+  }
+  _cleanup_free_ char *path = oci_xasprintf("%s/start.result", st->dir);
+  unlink(path);
+  if (len == 0)
+    return 0;
+  msg[len] = '\0';
+  return oci_error_setx(err, ECANCELED, "container \"%s\": %s", st->id, msg);
+}
+
 static void run_poststart(const struct oci_state *st) {
   if (st->config->hooks.poststart.n == 0)
     return;
@@ -395,7 +436,12 @@ static int release_and_notify(const struct oci_state *st, oci_error *err) {
   _cleanup_close_ int notify = oci_notify_listen(st, err);
   if (notify < 0 && err->errnum != 0)
     return -1;
+  _cleanup_close_ int result = open_start_result(st, err);
+  if (result == -2)
+    return -1;
   if (release_init(st, err) < 0)
+    return -1;
+  if (result >= 0 && wait_start_result(st, result, err) < 0)
     return -1;
   run_poststart(st);
   return notify >= 0 ? oci_notify_wait_ready(notify, st->pid, err) : 0;
@@ -729,7 +775,8 @@ int oci_container_run(const struct oci_context *ctx, const struct oci_create_opt
   int r = release_and_notify(c.st, err);
   if (r == 0 && !opts->detach)
     r = oci_wait_foreground(c.pid, c.tty_master, exit_status, err);
-  if (!opts->detach && !opts->keep) {
+  /* A start that failed leaves nothing either, detached or not. */
+  if ((r < 0 || !opts->detach) && !opts->keep) {
     oci_error derr;
     /* Unless a `delete` got to it first. */
     _cleanup_free_ char *sp = oci_xasprintf("%s/state.json", c.st->dir);

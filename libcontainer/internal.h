@@ -167,6 +167,9 @@ struct oci_init_args {
   const char *rootfs;         /* absolute host path */
   int sync_fd;                /* the init's end of the socketpair */
   int fifo_fd;                /* exec.fifo opened O_RDWR: start writes, init reads */
+  int result_fd;              /* start.result opened O_RDWR when there are
+                               * startContainer hooks: the init writes why it
+                               * failed; its close at execve means success */
   int console_fd;             /* connected --console-socket, or -1 */
   bool tty_to_parent;         /* terminal without console socket: send master to parent */
   int preserve_fds;

@@ -367,13 +367,18 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   close(a->fifo_fd);
   if (oci_hooks_run(&a->cfg->hooks.start_container, "startContainer",
                     hc.state_json ? hc.state_json : "{}", &err) < 0) {
-    dprintf(STDERR_FILENO, "ocirun: %s\n", err.msg);
+    /* `start` reads it from start.result and fails with it. */
+    if (a->result_fd < 0 || oci_write_all(a->result_fd, err.msg, strlen(err.msg)) < 0)
+      dprintf(STDERR_FILENO, "ocirun: %s\n", err.msg);
     _exit(1);
   }
   /* Nothing of the runtime but stdio and --preserve-fds crosses exec. */
   oci_close_fds_from(3 + a->preserve_fds, true, &err);
   execve(exe, p->args, p->env);
-  dprintf(STDERR_FILENO, "ocirun: exec \"%s\": %s\n", exe, strerror(errno));
+  int e = errno;
+  dprintf(STDERR_FILENO, "ocirun: exec \"%s\": %s\n", exe, strerror(e));
+  if (a->result_fd >= 0)
+    dprintf(a->result_fd, "exec \"%s\": %s", exe, strerror(e));
   _exit(127);
 }
 

@@ -11,7 +11,8 @@ const struct cli_command cli_start = {
     .args_usage = "<container-id>",
     .description = "The start command executes the process defined in the bundle's config.json\n"
                    "in a container created by \"ocirun create\". It returns once the process\n"
-                   "has been started; it does not wait for it to exit.",
+                   "has been started; it does not wait for it to exit. A failing startContainer\n"
+                   "hook makes it fail, and the process does not run.",
     .min_args = 1,
     .max_args = 1,
     .run = start_main,

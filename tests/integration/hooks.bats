@@ -168,6 +168,35 @@ assert_create_fails_with_hook() {
 	assert_no_leftovers
 }
 
+@test "start fails when a startContainer hook fails: the error names the hook, poststart does not run, the process never runs" {
+	add_hook startContainer /hook.sh '{"env": ["HOOK_EXIT=4"]}'
+	add_hook poststart "$HOOK"
+	set_args touch /tmp/ran
+	ocirun create "$CID" </dev/null >/dev/null 2>&1 3>&-
+	run ocirun start "$CID"
+	assert_failure
+	assert_output --partial startContainer
+	assert_output --partial /hook.sh
+	assert_output --partial "$CID"
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
+	[ ! -e "$LOG" ]
+	wait_for_status "$CID" stopped
+	run -0 ocirun delete "$CID"
+	assert_no_leftovers
+}
+
+@test "run --detach with a failing startContainer hook fails and leaves nothing" {
+	add_hook startContainer /hook.sh '{"env": ["HOOK_EXIT=4"]}'
+	set_args touch /tmp/ran
+	run ocirun run -d "$CID" </dev/null 3>&-
+	assert_failure
+	assert_output --partial startContainer
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
+	run ocirun state "$CID"
+	assert_failure
+	assert_no_leftovers
+}
+
 @test "a hook that runs past its timeout is killed and create fails" {
 	update_config '.hooks.createRuntime = [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]'
 	local t0=$SECONDS
