@@ -164,9 +164,6 @@ struct cg_stats {
 };
 
 void oci_cg_stats_clear(struct cg_stats *s);
-/* The generated text as a malloc'd string; frees g. */
-struct yajl_gen_t;
-char *oci_cg_gen_finish(struct yajl_gen_t *g);
 char *oci_cg_stats_json(const struct cg_stats *s);
 /* Every "key value" line of a file (memory.stat) into s->raw. */
 void oci_cg_stats_read_raw(struct cg_stats *s, const char *dir, const char *file);

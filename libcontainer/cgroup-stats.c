@@ -7,6 +7,7 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
+#include "config-json.h"
 #include "cgroup-internal.h"
 #include "ocirun/utils.h"
 
@@ -183,15 +184,7 @@ char *oci_cg_stats_json(const struct cg_stats *s) {
   yajl_gen_map_close(g);
   gen_hugetlb(g, s);
   yajl_gen_map_close(g);
-  return oci_cg_gen_finish(g);
+  return j_gen_finish(g);
 }
 
-char *oci_cg_gen_finish(yajl_gen g) {
-  const unsigned char *buf;
-  size_t len;
-  yajl_gen_get_buf(g, &buf, &len);
-  char *out = oci_xmalloc0(len + 1);
-  memcpy(out, buf, len);
-  yajl_gen_free(g);
-  return out;
-}
+

@@ -24,6 +24,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "config-json.h"
 #include "cgroup-internal.h"
 #include "internal.h"
 #include "ocirun/log.h"
@@ -439,7 +440,7 @@ char *oci_cgroup_save(const struct oci_cgroup *cg) {
     gen_hier(g, cg->v2);
   }
   yajl_gen_map_close(g);
-  return oci_cg_gen_finish(g);
+  return j_gen_finish(g);
 }
 
 static const char *tree_str(yajl_val obj, const char *key) {

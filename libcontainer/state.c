@@ -18,6 +18,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "config-json.h"
 #include "internal.h"
 #include "ocirun/cgroup.h"
 
@@ -139,15 +140,6 @@ static void gen_kv(yajl_gen g, const char *k, const char *v) {
     yajl_gen_null(g);
 }
 
-static char *gen_finish(yajl_gen g) {
-  const unsigned char *buf;
-  size_t len;
-  yajl_gen_get_buf(g, &buf, &len);
-  char *out = oci_xmalloc0(len + 1);
-  memcpy(out, buf, len);
-  yajl_gen_free(g);
-  return out;
-}
 
 static void gen_annotations(yajl_gen g, const struct oci_config *cfg) {
   gen_str(g, "annotations");
@@ -173,7 +165,7 @@ char *oci_state_spec_json(const struct oci_state *st, const char *status, bool p
   gen_kv(g, "owner", st->owner ? st->owner : "");
   gen_annotations(g, st->config);
   yajl_gen_map_close(g);
-  return gen_finish(g);
+  return j_gen_finish(g);
 }
 
 static char *state_file_json(const struct oci_state *st) {
@@ -194,7 +186,7 @@ static char *state_file_json(const struct oci_state *st) {
   if (st->config_json)
     gen_kv(g, "config", st->config_json);
   yajl_gen_map_close(g);
-  return gen_finish(g);
+  return j_gen_finish(g);
 }
 
 /* The config always goes into state.json (with_config is kept for callers

@@ -7,7 +7,7 @@
 #                            $TEST_TMP/NAME.out; its pid in $TEST_TMP/NAME.pid;
 #                            killed by teardown_plumbing if still alive
 #   start_detached           `ocirun run -d $CID` with stdio away from bats
-#   wait_for_file PATH [S]   poll until PATH exists (default 5 s)
+#   wait_for_file PATH [S]   poll until PATH exists (default 5 s; helpers.bash)
 #   wait_for_text FILE TEXT [S]  poll until FILE contains TEXT
 #   ns_of PID                the namespace links of PID, one "type:[ino]" a line
 #   teardown_plumbing        kill what run_bg started, then teardown_bundle
@@ -32,16 +32,7 @@ start_detached() {
 	ocirun run -d "$@" "$CID" </dev/null >"$TEST_TMP/detach.out" 2>&1 3>&-
 }
 
-wait_for_file() {
-	local i
-	for ((i = 0; i < ${2:-5} * 20; i++)); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	echo "$1 did not appear" >&2
-	return 1
-}
-
+# wait_for_file is in helpers.bash.
 wait_for_text() {
 	local i
 	for ((i = 0; i < ${3:-5} * 20; i++)); do
