@@ -238,8 +238,7 @@ host_root_mounts() { awk '$5 == "/" || $5 == "/proc" { print $5, $9 }' /proc/sel
 	update_config '.mounts |= map(select(.destination != "/dev" and .destination != "/dev/pts"
 		and .destination != "/dev/shm" and .destination != "/dev/mqueue"))'
 	ln -s /etc/passwd "$BUNDLE/rootfs/dev/null"
-	chown -R 100000:100000 "$BUNDLE/rootfs"
-	add_userns 100000 65536
+	userns_bundle 100000 65536
 	set_args sh -c 'stat -c "%F %t,%T" /dev/null; head -1 /etc/passwd'
 	local before
 	before=$(host_etc_snapshot)

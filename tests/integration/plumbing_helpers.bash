@@ -28,9 +28,7 @@ run_bg() {
 	echo $! >>"$TEST_TMP/.bg-pids"
 }
 
-start_detached() {
-	ocirun run -d "$@" "$CID" </dev/null >"$TEST_TMP/detach.out" 2>&1 3>&-
-}
+start_detached() { run_detached "$@" "$CID"; }
 
 # wait_for_file is in helpers.bash.
 wait_for_text() {

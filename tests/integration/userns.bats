@@ -13,8 +13,7 @@ setup() {
 teardown() { teardown_userns; }
 
 @test "userns: a range mapping 0->100000 (65536) is written; root inside owns the mapped files" {
-	chown -R 100000:100000 "$BUNDLE/rootfs"
-	add_userns 100000 65536
+	userns_bundle 100000 65536
 	set_args sh -c 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; cat /proc/self/setgroups
 		stat -c "%u:%g" /bin /etc/passwd; touch /made-inside && stat -c "%u:%g" /made-inside'
 	run -0 ocirun run "$CID"
@@ -33,10 +32,9 @@ teardown() { teardown_userns; }
 }
 
 @test "userns: the host sees the same mapping in /proc/PID/uid_map; ls -ln / shows 0 owners" {
-	chown -R 100000:100000 "$BUNDLE/rootfs"
-	add_userns 100000 65536
+	userns_bundle 100000 65536
 	set_args sleep 100
-	ocirun run -d "$CID" </dev/null >"$TEST_TMP/detach.out" 2>&1 3>&-
+	run_detached "$CID"
 	local pid
 	pid=$(container_pid "$CID")
 	[ "$(tr -s ' ' <"/proc/$pid/uid_map")" = " 0 100000 65536" ]
@@ -66,8 +64,7 @@ teardown() { teardown_userns; }
 }
 
 @test "userns: additionalGids work (setgroups is not denied when root writes the maps)" {
-	chown -R 100000:100000 "$BUNDLE/rootfs"
-	add_userns 100000 65536
+	userns_bundle 100000 65536
 	update_config '.process.user = {"uid": 1000, "gid": 1000, "additionalGids": [10, 20]}'
 	set_args sh -c 'id -u; id -G'
 	run -0 ocirun run "$CID"
@@ -76,8 +73,7 @@ teardown() { teardown_userns; }
 }
 
 @test "userns: a user outside the mapping is an error naming process.user" {
-	chown -R 100000:100000 "$BUNDLE/rootfs"
-	add_userns 100000 1000
+	userns_bundle 100000 1000
 	update_config '.process.user = {"uid": 5000, "gid": 0}'
 	run ! ocirun run "$CID"
 	assert_ocirun_output "process.user.uid"
@@ -85,8 +81,7 @@ teardown() { teardown_userns; }
 }
 
 @test "userns: devices are bind mounts of the host's, usable as root inside" {
-	chown -R 100000:100000 "$BUNDLE/rootfs"
-	add_userns 100000 65536
+	userns_bundle 100000 65536
 	# Reading and writing as the host allows "other" (root inside is not
 	# the host root): /dev/zero is readable, /dev/null writable where the
 	# host's is (a host may have a non-standard mode).
@@ -106,10 +101,9 @@ teardown() { teardown_userns; }
 }
 
 @test "userns: a second container joins the first one's user namespace by path" {
-	chown -R 100000:100000 "$BUNDLE/rootfs"
-	add_userns 100000 65536
+	userns_bundle 100000 65536
 	set_args sleep 100
-	ocirun run -d "$CID" </dev/null >"$TEST_TMP/detach.out" 2>&1 3>&-
+	run_detached "$CID"
 	local pid
 	pid=$(container_pid "$CID")
 

@@ -16,6 +16,7 @@
 #   rl_ocirun ARGS...          $OCIRUN --root $ROOT ARGS as $RL_USER (timeout)
 #   make_rl_bundle [NETNS]     $RL_BUNDLE from `ocirun spec --rootless` by the
 #                              user, non-terminal; NETNS=1 adds a network ns
+#   userns_bundle HOSTID SIZE  add_userns + rootfs chowned to HOSTID
 #   rl_update_config JQ ...    edit $RL_BUNDLE/config.json
 #   teardown_userns            teardown_bundle, then remove the user
 
@@ -26,6 +27,13 @@ add_userns() {
 		| .linux.uidMappings = [{"containerID": 0, "hostID": $h, "size": $s}]
 		| .linux.gidMappings = [{"containerID": 0, "hostID": $h, "size": $s}]' \
 		--argjson h "$host" --argjson s "$size"
+}
+
+# userns_bundle HOSTID SIZE: add_userns, and the rootfs owned by the mapped
+# root, as an engine would prepare it.
+userns_bundle() {
+	chown -R "$1:$1" "$BUNDLE/rootfs"
+	add_userns "$1" "$2"
 }
 
 # all_caps_json: ["CAP_CHOWN", ...]: every capability in our bounding set.
