@@ -246,11 +246,16 @@ static int configure_init(struct creation *c, oci_error *err) {
 }
 
 /* Socket activation (sd_listen_fds): fds 3..3+LISTEN_FDS-1 pass through and
- * the process is told they are its own, as runc does. Returns how many. */
+ * the process is told they are its own, as runc does. Only when LISTEN_PID
+ * names us: a LISTEN_FDS inherited from an ancestor describes its fds, not
+ * ours, and would let whatever we have open there into the container.
+ * Returns how many. */
 static int pass_listen_fds(struct oci_process *p) {
-  const char *v = getenv("LISTEN_FDS");
-  long n;
+  const char *v = getenv("LISTEN_FDS"), *for_pid = getenv("LISTEN_PID");
+  long n, pid;
   if (v == NULL || oci_parse_long(v, &n) < 0 || n <= 0 || n > 1024)
+    return 0;
+  if (for_pid == NULL || oci_parse_long(for_pid, &pid) < 0 || pid != (long)getpid())
     return 0;
   p->env = oci_xrealloc(p->env, (p->n_env + 3) * sizeof(char *));
   p->env[p->n_env++] = oci_xasprintf("LISTEN_FDS=%ld", n);

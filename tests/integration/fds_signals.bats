@@ -45,13 +45,29 @@ teardown() { teardown_plumbing; }
 	refute_output --partial "socket:"
 }
 
+# listen_run PID_EXPR: ocirun run with LISTEN_FDS=1 and LISTEN_PID=PID_EXPR
+# (evaluated by the shell that then execs ocirun: '$$' is ocirun's pid).
+listen_run() {
+	LISTEN_FDS=1 timeout 60 sh -c "LISTEN_PID=$1 exec \"\$0\" --root \"\$1\" run \"\$2\"" \
+		"$OCIRUN" "$ROOT" "$CID" 3<"$TEST_TMP/f3" 4<"$TEST_TMP/f3"
+}
+
 @test "LISTEN_FDS=1: fd 3 passes and the process is told LISTEN_FDS=1 LISTEN_PID=1" {
 	echo socket-activated >"$TEST_TMP/f3"
 	set_args sh -c 'cat <&3; echo "LISTEN_FDS=$LISTEN_FDS LISTEN_PID=$LISTEN_PID"; ls /proc/self/fd | sort -n | tr "\n" " "'
-	LISTEN_FDS=1 run -0 ocirun run "$CID" 3<"$TEST_TMP/f3" 4<"$TEST_TMP/f3"
+	run -0 listen_run '$$'
 	assert_line --index 0 socket-activated
 	assert_line --index 1 "LISTEN_FDS=1 LISTEN_PID=1"
 	assert_line --index 2 "0 1 2 3 4 "
+}
+
+@test "LISTEN_FDS meant for another process (LISTEN_PID not ours) passes nothing" {
+	echo socket-activated >"$TEST_TMP/f3"
+	set_args sh -c 'cat <&3; echo "LISTEN_FDS=$LISTEN_FDS"; ls /proc/self/fd | sort -n | tr "\n" " "'
+	run listen_run 1
+	refute_output --partial socket-activated
+	assert_line "LISTEN_FDS="
+	assert_line "0 1 2 3 "
 }
 
 @test "exec --preserve-fds 1: fd 3 reaches the exec'd process" {
