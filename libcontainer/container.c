@@ -336,6 +336,11 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   if (oci_state_dir_create(ctx, o->id, &st->dir, err) < 0)
     return -1;
   c->dir_made = true;
+  /* Held until state.json is written: a delete meanwhile waits, and a dir
+   * without state.json whose lock is free belongs to a create that died. */
+  _cleanup_close_ int lock = oci_state_lock(ctx, o->id, err);
+  if (lock < 0)
+    goto fail;
   if (oci_notify_prepare(st, err) < 0)
     goto fail;
   st->created = oci_now_rfc3339();
@@ -526,8 +531,13 @@ int oci_container_delete(const struct oci_context *ctx, const char *id, bool for
   if (lock < 0)
     return force && err->errnum == ENOENT ? 0 : -1;
   struct oci_state *st = NULL;
-  if (oci_state_load(ctx, id, &st, err) < 0)
-    return force && err->errnum == ENOENT ? 0 : -1;
+  if (oci_state_load(ctx, id, &st, err) < 0) {
+    if (!force || err->errnum != ENOENT)
+      return oci_error_wrap(err, "delete \"%s\"", id);
+    /* We hold the lock and there is no state.json: a create was killed
+     * before it wrote it. Without this, the id could never be used again. */
+    return oci_state_dir_remove_by_id(ctx, id, err);
+  }
   const char *status = oci_state_status(st);
   int r;
   if (!force && strcmp(status, "stopped") != 0 && strcmp(status, "created") != 0)

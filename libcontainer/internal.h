@@ -54,6 +54,8 @@ int oci_state_dir_create(const struct oci_context *ctx, const char *id, char **d
 int oci_state_save(const struct oci_state *st, bool with_config, oci_error *err);
 /* rm -r of <root>/<id>. */
 int oci_state_dir_remove(const char *dir, oci_error *err);
+/* <root>/<id>, for a dir left without state.json by a create that died. */
+int oci_state_dir_remove_by_id(const struct oci_context *ctx, const char *id, oci_error *err);
 /* The spec's state JSON (+ runc's rootfs/created/owner) with the given
  * status; pid is omitted when 0. */
 char *oci_state_spec_json(const struct oci_state *st, const char *status, bool pretty);

@@ -110,6 +110,11 @@ int oci_state_dir_create(const struct oci_context *ctx, const char *id, char **d
   return 0;
 }
 
+int oci_state_dir_remove_by_id(const struct oci_context *ctx, const char *id, oci_error *err) {
+  _cleanup_free_ char *path = oci_xasprintf("%s/%s", state_root(ctx), id);
+  return oci_state_dir_remove(path, err);
+}
+
 int oci_state_lock(const struct oci_context *ctx, const char *id, oci_error *err) {
   _cleanup_free_ char *path = oci_xasprintf("%s/%s", state_root(ctx), id);
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

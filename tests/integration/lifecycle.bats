@@ -153,6 +153,21 @@ setup() {
 	assert_no_leftovers
 }
 
+@test "delete --force removes the state dir a killed create left without state.json; plain delete names the id" {
+	# What `create` leaves when it is SIGKILLed before it writes state.json.
+	mkdir -p "$ROOT/$CID"
+	run ocirun delete "$CID"
+	assert_failure
+	assert_output --partial "$CID"
+	[ -d "$ROOT/$CID" ]
+	run -0 ocirun delete --force "$CID"
+	[ ! -e "$ROOT/$CID" ]
+	# and the id can be used again
+	set_args true
+	run -0 ocirun run "$CID"
+	assert_no_leftovers
+}
+
 @test "list shows the containers' ids, -q and json" {
 	set_args sleep 100
 	create_container "$CID-a"
