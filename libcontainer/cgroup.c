@@ -257,6 +257,24 @@ static int for_each_dir(struct oci_cgroup *cg, int (*fn)(const char *dir, void *
   return 0;
 }
 
+/* A cgroup that already holds processes is somebody else's: taking it over
+ * would make our rollback and delete kill them (cgroupsPath "/" or the
+ * caller's own cgroup). runc refuses it the same way. */
+static int refuse_busy(const char *dir, void *data, oci_error *err) {
+  (void)data;
+  struct stat st;
+  if (stat(dir, &st) < 0)
+    return 0; /* to be made */
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  if (oci_cg_read_pids(dir, &pids, &n, err) < 0)
+    return -1;
+  if (n > 0)
+    return oci_error_setx(err, EBUSY, "linux.cgroupsPath: cgroup \"%s\" is not empty: "
+                          "%zu process(es) in it", dir, n);
+  return 0;
+}
+
 static int mkdir_one(const char *dir, void *data, oci_error *err) {
   (void)data;
   return oci_mkdir_p(dir, 0755, err);
@@ -284,8 +302,11 @@ int oci_cgroup_create(const struct oci_config *cfg, const char *id, bool systemd
   const char *path = cfg && cfg->linux_ ? cfg->linux_->cgroups_path : NULL;
   set_config_rules(cg, cfg);
   cg->devices_pending = true;
-  if (discover(cg, path, id, err) < 0 || for_each_dir(cg, mkdir_one, NULL, err) < 0 ||
-      cg->drv->create(cg, err) < 0) {
+  if (discover(cg, path, id, err) < 0 || for_each_dir(cg, refuse_busy, NULL, err) < 0) {
+    oci_cgroup_free(cg); /* nothing made yet, nothing of ours to remove */
+    return oci_error_wrap(err, "create cgroup for \"%s\"", id);
+  }
+  if (for_each_dir(cg, mkdir_one, NULL, err) < 0 || cg->drv->create(cg, err) < 0) {
     int failed = 0;
     oci_error ignored;
     for_each_dir(cg, rmdir_one, &failed, &ignored);

@@ -246,6 +246,27 @@ use_cgroup_path() {
 	fi
 }
 
+@test "a cgroupsPath that already holds processes is refused, and what is in it is left alone" {
+	use_cgroup_path
+	set_args sleep 100
+	run_detached "$CID"
+	wait_for_status "$CID" running
+	set_args true
+	run ocirun run "$CID-b"
+	assert_failure
+	assert_output --partial "linux.cgroupsPath"
+	assert_output --partial "is not empty"
+	assert_equal "$(container_status "$CID")" running
+	# the root of every hierarchy holds the whole machine
+	update_config '.linux.cgroupsPath = "/"'
+	run ocirun run "$CID-c"
+	assert_failure
+	assert_output --partial "is not empty"
+	assert_equal "$(container_status "$CID")" running
+	run ocirun state "$CID-b"
+	assert_failure
+}
+
 @test "a refused limit names the resource and the file, and leaves nothing" {
 	skip_unless_ocirun "message wording"
 	use_cgroup_path
