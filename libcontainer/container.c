@@ -65,6 +65,7 @@ struct creation {
   pid_t pid;
   int sock;          /* parent end of the sync socketpair */
   int tty_master;    /* received from the init when relaying */
+  int lock;          /* flock on the state dir until state.json is written */
   bool dir_made;
 };
 
@@ -282,7 +283,8 @@ static int spawn_init(struct creation *c, const struct oci_create_opts *o, bool 
   _cleanup_close_ int child_sock = sv[1];
   struct oci_init_args a = {
       .cfg = cfg, .id = c->st->id, .bundle = c->st->bundle, .rootfs = c->st->rootfs,
-      .sync_fd = child_sock, .fifo_fd = fifo, .result_fd = result, .console_fd = console,
+      .sync_fd = child_sock, .fifo_fd = fifo, .lock_fd = c->lock, .result_fd = result,
+      .console_fd = console,
       .tty_to_parent = relay_tty && cfg->process->terminal && console < 0,
       .preserve_fds = o->preserve_fds + pass_listen_fds(cfg->process), .no_pivot = o->no_pivot,
       .no_new_keyring = o->no_new_keyring, .userns = oci_ns_wants(cfg, OCI_NS_USER),
@@ -322,7 +324,7 @@ static int create_cgroup(const struct oci_context *ctx, struct creation *c, oci_
 static int create_container(const struct oci_context *ctx, const struct oci_create_opts *o,
                             bool relay_tty, struct creation *c, oci_error *err) {
   c->st = oci_xmalloc0(sizeof(*c->st));
-  c->sock = c->tty_master = -1;
+  c->sock = c->tty_master = c->lock = -1;
   struct oci_state *st = c->st;
   /* First, before the host is touched: a re-exec starts the command over. */
   if (oci_selfexe_protect(err) < 0)
@@ -338,8 +340,8 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   c->dir_made = true;
   /* Held until state.json is written: a delete meanwhile waits, and a dir
    * without state.json whose lock is free belongs to a create that died. */
-  _cleanup_close_ int lock = oci_state_lock(ctx, o->id, err);
-  if (lock < 0)
+  c->lock = oci_state_lock(ctx, o->id, err);
+  if (c->lock < 0)
     goto fail;
   if (oci_notify_prepare(st, err) < 0)
     goto fail;
@@ -361,9 +363,14 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
     goto fail;
   if (o->pid_file && write_pid_file(o->pid_file, c->pid, err) < 0)
     goto fail;
+  close(c->lock);
+  c->lock = -1;
   return 0;
 fail:
   creation_rollback(c);
+  if (c->lock >= 0)
+    close(c->lock);
+  c->lock = -1;
   return -1;
 }
 

@@ -169,6 +169,8 @@ struct oci_init_args {
   const char *rootfs;         /* absolute host path */
   int sync_fd;                /* the init's end of the socketpair */
   int fifo_fd;                /* exec.fifo opened O_RDWR: start writes, init reads */
+  int lock_fd;                /* the state dir's flock, held by create: the
+                               * init closes its copy first thing */
   int result_fd;              /* start.result opened O_RDWR when there are
                                * startContainer hooks: the init writes why it
                                * failed; its close at execve means success */

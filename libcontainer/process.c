@@ -319,6 +319,11 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   struct oci_sync_msg m;
   const struct oci_process *p = a->cfg->process;
 
+  /* create's lock on the state dir is not ours to hold: `start` takes it,
+   * and it is a host directory. */
+  if (a->lock_fd >= 0)
+    close(a->lock_fd);
+
   /* Die with the parent while it still owns us (create aborted). Through
    * the intermediate our parent exits at once; then the sync socket's EOF
    * is what tells us create was aborted. */
