@@ -157,6 +157,19 @@ static int idmap_userns(const struct oci_rootfs_ctx *ctx, const struct oci_mount
   return fd;
 }
 
+static int check_pseudo_fs(int fd, const char *path, oci_error *err);
+
+/* "/proc/x" or "/sys/x", not "/proc" or "/sys" themselves. */
+static bool below_proc_or_sys(const char *dest) {
+  while (*dest == '/')
+    dest++;
+  const char *rest = strncmp(dest, "proc/", 5) == 0 ? dest + 5
+                     : strncmp(dest, "sys/", 4) == 0 ? dest + 4 : NULL;
+  while (rest && *rest == '/')
+    rest++;
+  return rest && *rest != '\0';
+}
+
 static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct oci_mount *m,
                      oci_error *err) {
   struct oci_mount_opts o;
@@ -190,6 +203,12 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
   _cleanup_close_ int target = oci_safe_mount_target_ex(root_fd, m->destination, is_dir,
                                                         strict, err);
   if (target < 0)
+    return -1;
+  /* Anything mounted below /proc or /sys goes over a file of the procfs or
+   * sysfs mounted before it, never over something the image (or another
+   * container sharing a volume) put there. */
+  if (!strict && below_proc_or_sys(m->destination) &&
+      check_pseudo_fs(target, m->destination, err) < 0)
     return -1;
 
   struct mount_job j = {
@@ -364,7 +383,7 @@ static int check_pseudo_fs(int fd, const char *path, oci_error *err) {
   if (sys && (sfs.f_type == SYSFS_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC ||
               sfs.f_type == CGROUP2_SUPER_MAGIC))
     return 0;
-  return oci_error_set(err, EXDEV, "\"/%s\" is not on %s", path, proc ? "procfs" : "sysfs");
+  return oci_error_setx(err, EXDEV, "\"/%s\" is not on %s", path, proc ? "procfs" : "sysfs");
 }
 
 /* Open a readonly/masked path; 0 with *fd = -1 when it does not exist. */

@@ -252,6 +252,23 @@ host_root_mounts() { awk '$5 == "/" || $5 == "/proc" { print $5, $9 }' /proc/sel
 	fi
 }
 
+@test "a mount below /proc or /sys goes only over a procfs/sysfs file, never over the image's own" {
+	# Before the proc mount, /proc/evil is a directory of the image.
+	mkdir -p "$BUNDLE/rootfs/proc/evil"
+	update_config '.mounts = [{destination: "/proc/evil", type: "tmpfs", source: "tmpfs"}] + .mounts'
+	run ocirun run "$CID"
+	assert_failure
+	assert_output --partial /proc/evil
+	assert_output --partial "not on procfs"
+	assert_no_leftovers
+	# After the sysfs mount, a tmpfs over one of its directories is fine.
+	update_config '.mounts |= map(select(.destination != "/proc/evil"))
+		| .mounts += [{destination: "/sys/kernel/mm", type: "tmpfs", source: "tmpfs"}]'
+	set_args sh -c 'grep " /sys/kernel/mm " /proc/mounts'
+	run -0 ocirun run "$CID"
+	assert_output --partial tmpfs
+}
+
 @test "symlink: maskedPaths and readonlyPaths through symlinks stay in the container" {
 	ln -s /etc/passwd "$BUNDLE/rootfs/secret"
 	ln -s /etc "$BUNDLE/rootfs/rolink"
