@@ -67,7 +67,10 @@ struct creation {
   int tty_master;    /* received from the init when relaying */
   int lock;          /* flock on the state dir until state.json is written */
   bool dir_made;
+  bool hooks_ran;    /* prestart/createRuntime started: poststop owed */
 };
+
+static void run_poststop(const struct oci_state *st);
 
 static void creation_rollback(struct creation *c) {
   oci_error ignored;
@@ -75,6 +78,11 @@ static void creation_rollback(struct creation *c) {
     kill(c->pid, SIGKILL);
     waitpid(c->pid, NULL, 0);
   }
+  /* The spec: a failed prestart/createRuntime/createContainer hook goes on
+   * with the poststop hooks, so what the first ones set up (a network) is
+   * torn down again. */
+  if (c->hooks_ran)
+    run_poststop(c->st);
   if (c->cg) {
     if (oci_cgroup_destroy(c->cg, &ignored) < 0)
       oci_warn("rollback: %s", ignored.msg);
@@ -172,6 +180,7 @@ static int run_runtime_hooks(struct creation *c, oci_error *err) {
    * the container's namespaces through it). */
   c->st->pid = c->pid;
   _cleanup_free_ char *json = hook_state_json(c->st, "creating");
+  c->hooks_ran = true;
   if (oci_hooks_run(&c->st->config->hooks.prestart, "prestart", json, err) < 0 ||
       oci_hooks_run(&c->st->config->hooks.create_runtime, "createRuntime", json, err) < 0)
     return -1;

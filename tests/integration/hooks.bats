@@ -127,6 +127,7 @@ field() { # field LINE NAME
 assert_create_fails_with_hook() {
 	local stage=$1 path=$2
 	add_hook "$stage" "$path" '{"env": ["HOOK_EXIT=3"]}'
+	add_hook poststop "$HOOK"
 	set_args touch /tmp/ran
 	run ocirun run "$CID"
 	assert_failure
@@ -134,6 +135,9 @@ assert_create_fails_with_hook() {
 	assert_output --partial "$path"
 	assert_output --partial "status 3"
 	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
+	# and the lifecycle went on with poststop, as the spec says
+	run grep -c '^poststop status=stopped' "$LOG"
+	assert_output 1
 	assert_no_leftovers
 }
 
