@@ -65,7 +65,7 @@ int oci_caps_validate(const struct oci_capabilities *caps, const char *field_pre
       const char *name = sets[s].set->names[i];
       cap_value_t v;
       if (resolve_name(name, &v) < 0 || v >= 64)
-        return oci_error_set(err, EINVAL, "%s.%s[%zu]: unknown capability \"%s\"",
+        return oci_error_setx(err, EINVAL, "%s.%s[%zu]: unknown capability \"%s\"",
                              field_prefix, sets[s].name, i, name ? name : "(null)");
     }
   }

@@ -327,8 +327,12 @@ static int parse_hook(struct jctx *c, yajl_val v, const char *path, void *dst) {
   struct oci_hook *h = dst;
   if (J_FIELDS(c, v, path, h, hook_fields) < 0)
     return -1;
+  char p[OCI_JPATH_MAX];
+  if (h->path[0] != '/') {
+    j_path_key(p, path, "path");
+    return j_fail(c, p, "must be an absolute path, got \"%s\"", h->path);
+  }
   if (h->timeout.set && h->timeout.v < 1) {
-    char p[OCI_JPATH_MAX];
     j_path_key(p, path, "timeout");
     return j_fail(c, p, "must be at least 1 second, got %lld", (long long)h->timeout.v);
   }

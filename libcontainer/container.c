@@ -144,7 +144,7 @@ static int validate_config(const struct oci_config *cfg, const struct oci_create
   if (!oci_ns_wants(cfg, OCI_NS_MOUNT))
     return oci_error_setx(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
   if (cfg->process->terminal && o->detach && o->console_socket == NULL)
-    return oci_error_set(err, EINVAL,
+    return oci_error_setx(err, EINVAL,
                          "config.json: process.terminal: a detached container with a terminal needs --console-socket");
   if (cfg->process->apparmor_profile && *cfg->process->apparmor_profile)
     return oci_error_setx(err, ENOTSUP, "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
@@ -559,8 +559,8 @@ int oci_container_delete(const struct oci_context *ctx, const char *id, bool for
   if (!force && strcmp(status, "stopped") != 0 && strcmp(status, "created") != 0)
     r = oci_error_setx(err, EBUSY, "cannot delete container \"%s\" that is not stopped: %s", id,
                       status);
-  else
-    r = destroy(st, err);
+  else if ((r = destroy(st, err)) < 0)
+    oci_error_wrap(err, "delete \"%s\"", id);
   oci_state_free(st);
   return r;
 }
@@ -595,6 +595,8 @@ int oci_container_kill(const struct oci_context *ctx, const char *id, int signum
     if (r == 0)
       r = oci_cgroup_kill(cg, signum, err);
     oci_cgroup_free(cg);
+    if (r < 0)
+      oci_error_wrap(err, "kill --all \"%s\"", id);
   } else {
     r = signal_init(st, signum, err);
   }

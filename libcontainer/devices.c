@@ -68,7 +68,7 @@ static int open_parent(int root_fd, const char *path, const char **base, oci_err
   const char *slash = strrchr(path, '/');
   *base = slash ? slash + 1 : path;
   if (**base == '\0' || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0)
-    return oci_error_set(err, EINVAL, "bad device path");
+    return oci_error_setx(err, EINVAL, "bad device path");
   _cleanup_free_ char *dir = slash ? strndup(path, (size_t)(slash - path)) : oci_xstrdup("");
   return oci_safe_mkdir_p(root_fd, dir, 0755, err);
 }

@@ -100,7 +100,7 @@ static int forward_ready(const char *msg, size_t n, pid_t pid, oci_error *err) {
   struct sockaddr_un a;
   socklen_t len;
   if (unix_addr(host, &a, &len) < 0)
-    return oci_error_set(err, EINVAL, "NOTIFY_SOCKET \"%s\": not a socket path", host);
+    return oci_error_setx(err, EINVAL, "NOTIFY_SOCKET \"%s\": not a socket path", host);
   _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return oci_error_errno(err, "NOTIFY_SOCKET: socket");

@@ -148,9 +148,9 @@ static int idmap_userns(const struct oci_rootfs_ctx *ctx, const struct oci_mount
   if (m->n_uid_mappings > 0 && m->n_gid_mappings > 0)
     return oci_mnt_userns_fd(m, err);
   if (m->n_uid_mappings > 0 || m->n_gid_mappings > 0)
-    return oci_error_set(err, EINVAL, "idmap: uidMappings and gidMappings go together");
+    return oci_error_setx(err, EINVAL, "idmap: uidMappings and gidMappings go together");
   if (!ctx->userns)
-    return oci_error_set(err, EINVAL, "idmap: no uidMappings/gidMappings and no user namespace");
+    return oci_error_setx(err, EINVAL, "idmap: no uidMappings/gidMappings and no user namespace");
   int fd = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return oci_error_errno(err, "open /proc/self/ns/user");
@@ -184,7 +184,7 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
 
   if (bind) {
     if (m->source == NULL)
-      return oci_error_set(err, EINVAL, "bind mount without a source");
+      return oci_error_setx(err, EINVAL, "bind mount without a source");
     src_path = bind_source_path(ctx, m->source);
     src_fd = open(src_path, O_PATH | O_CLOEXEC);
     struct stat st;
@@ -258,7 +258,7 @@ static int parse_root_propagation(const struct oci_config *cfg, unsigned long *o
       *out = props[i].flags;
       return 0;
     }
-  return oci_error_set(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"", want);
+  return oci_error_setx(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"", want);
 }
 
 /* pivot_root refuses a shared parent of the new root; a shared "/" makes

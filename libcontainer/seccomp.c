@@ -82,14 +82,14 @@ static const char *const later_archs[] = {
 static int parse_action(const char *name, const oci_opt_u32 *errno_ret, const char *field,
                         const char *errno_field, uint32_t *out, oci_error *err) {
   if (name == NULL)
-    return oci_error_set(err, EINVAL, "%s: missing", field);
+    return oci_error_setx(err, EINVAL, "%s: missing", field);
   for (size_t i = 0; i < OCI_ARRAY_SIZE(actions); i++) {
     if (strcmp(actions[i].name, name) != 0)
       continue;
     if (!actions[i].takes_errno) {
       /* The spec: when the action takes no errno, fail rather than ignore. */
       if (errno_ret->set)
-        return oci_error_set(err, EINVAL, "%s: not supported with action \"%s\"",
+        return oci_error_setx(err, EINVAL, "%s: not supported with action \"%s\"",
                              errno_field, name);
       *out = actions[i].action;
       return 0;
@@ -100,7 +100,7 @@ static int parse_action(const char *name, const oci_opt_u32 *errno_ret, const ch
     *out = actions[i].action | value;
     return 0;
   }
-  return oci_error_set(err, EINVAL, "%s: unknown action \"%s\"", field, name);
+  return oci_error_setx(err, EINVAL, "%s: unknown action \"%s\"", field, name);
 }
 
 static int parse_op(const char *name, const char *field, enum scmp_compare *out,
@@ -111,7 +111,7 @@ static int parse_op(const char *name, const char *field, enum scmp_compare *out,
       return 0;
     }
   }
-  return oci_error_set(err, EINVAL, "%s: unknown operator \"%s\"", field,
+  return oci_error_setx(err, EINVAL, "%s: unknown operator \"%s\"", field,
                        name ? name : "(null)");
 }
 
@@ -139,7 +139,7 @@ static int parse_arch(const char *name, const char *field, uint32_t *token, oci_
       }
     }
   }
-  return oci_error_set(err, EINVAL, "%s: unknown architecture \"%s\"", field,
+  return oci_error_setx(err, EINVAL, "%s: unknown architecture \"%s\"", field,
                        name ? name : "(null)");
 }
 
@@ -173,7 +173,7 @@ static int add_flags(struct oci_seccomp_filter *f, const struct oci_seccomp *sc,
       f->raw_load = true;
       f->raw_flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
     } else {
-      return oci_error_set(err, EINVAL, "%s: unknown flag \"%s\"", field, flag);
+      return oci_error_setx(err, EINVAL, "%s: unknown flag \"%s\"", field, flag);
     }
     if (ret < 0)
       return -1;
@@ -211,7 +211,7 @@ static int build_conditions(const struct oci_seccomp_syscall *s, const char *fie
     enum scmp_compare op = SCMP_CMP_EQ;
     snprintf(afield, sizeof(afield), "%s.args[%zu]", field, j);
     if (a->index >= MAX_SYSCALL_ARGS)
-      return oci_error_set(err, EINVAL, "%s.index: %u is out of range (0-%d)", afield,
+      return oci_error_setx(err, EINVAL, "%s.index: %u is out of range (0-%d)", afield,
                            a->index, MAX_SYSCALL_ARGS - 1);
     snprintf(afield, sizeof(afield), "%s.args[%zu].op", field, j);
     if (parse_op(a->op, afield, &op, err) < 0)
@@ -283,15 +283,15 @@ static int add_syscall_entry(struct oci_seccomp_filter *f, const struct oci_secc
 
 static int check_listener_fields(const struct oci_seccomp *sc, oci_error *err) {
   if (sc->listener_metadata != NULL && sc->listener_path == NULL)
-    return oci_error_set(err, EINVAL,
+    return oci_error_setx(err, EINVAL,
                          "linux.seccomp.listenerMetadata: set without listenerPath");
   if (sc->listener_path != NULL && sc->listener_path[0] != '/')
-    return oci_error_set(err, EINVAL, "linux.seccomp.listenerPath: \"%s\" is not absolute",
+    return oci_error_setx(err, EINVAL, "linux.seccomp.listenerPath: \"%s\" is not absolute",
                          sc->listener_path);
   for (size_t i = 0; i < sc->n_syscalls; i++) {
     const char *a = sc->syscalls[i].action;
     if (a != NULL && strcmp(a, "SCMP_ACT_NOTIFY") == 0 && sc->listener_path == NULL)
-      return oci_error_set(err, EINVAL,
+      return oci_error_setx(err, EINVAL,
                            "linux.seccomp.syscalls[%zu].action: SCMP_ACT_NOTIFY needs "
                            "linux.seccomp.listenerPath",
                            i);
@@ -307,7 +307,7 @@ int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter 
                    "linux.seccomp.defaultErrnoRet", &default_action, err) < 0)
     return -1;
   if (default_action == SCMP_ACT_NOTIFY)
-    return oci_error_set(err, EINVAL,
+    return oci_error_setx(err, EINVAL,
                          "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default");
   if (check_listener_fields(sc, err) < 0)
     return -1;
@@ -316,7 +316,7 @@ int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter 
   f->ctx = seccomp_init(default_action);
   if (f->ctx == NULL) {
     free(f);
-    return oci_error_set(err, EINVAL, "linux.seccomp.defaultAction: libseccomp refused \"%s\"",
+    return oci_error_setx(err, EINVAL, "linux.seccomp.defaultAction: libseccomp refused \"%s\"",
                          sc->default_action);
   }
   /* process.noNewPrivileges decides about no_new_privs, not libseccomp;
@@ -471,9 +471,9 @@ static int send_with_fd(int sock, const char *data, size_t len, int fd) {
 int oci_seccomp_send_listener(const struct oci_seccomp *sc, int notify_fd, pid_t pid,
                               const char *state_json, oci_error *err) {
   if (sc->listener_path == NULL)
-    return oci_error_set(err, EINVAL, "linux.seccomp.listenerPath: not set");
+    return oci_error_setx(err, EINVAL, "linux.seccomp.listenerPath: not set");
   if (state_json == NULL || state_json[0] != '{')
-    return oci_error_set(err, EINVAL, "seccomp listener: the state is not a JSON object");
+    return oci_error_setx(err, EINVAL, "seccomp listener: the state is not a JSON object");
   _cleanup_free_ char *json = process_state_json(sc, pid, state_json);
   _cleanup_close_ int sock = connect_unix(sc->listener_path, err);
   if (sock < 0)

@@ -201,6 +201,14 @@ assert_create_fails_with_hook() {
 	assert_no_leftovers
 }
 
+@test "a relative hook path is a config error naming the field, before anything runs" {
+	update_config '.hooks.poststop = [{"path": "bin/true"}]'
+	run ocirun run "$CID"
+	assert_failure
+	assert_output --partial 'config.json: hooks.poststop[0].path: must be an absolute path'
+	assert_no_leftovers
+}
+
 @test "a hook that runs past its timeout is killed and create fails" {
 	update_config '.hooks.createRuntime = [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]'
 	local t0=$SECONDS

@@ -226,8 +226,7 @@ static void test_caps_validate(void **state) {
   };
   assert_int_equal(oci_caps_validate(&bad, "process.capabilities", &err), -1);
   assert_string_equal(err.msg,
-                      "process.capabilities.bounding[3]: unknown capability \"CAP_FOO\": "
-                      "Invalid argument");
+                      "process.capabilities.bounding[3]: unknown capability \"CAP_FOO\"");
 
   /* libcap alone would take these; runc wants the canonical spelling. */
   struct oci_capabilities lower = {.effective = CAPSET("cap_chown")};
