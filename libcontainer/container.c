@@ -523,11 +523,17 @@ static void kill_init(const struct oci_state *st) {
 }
 
 static int destroy(struct oci_state *st, oci_error *err) {
-  kill_init(st);
+  /* With a cgroup, its destroy kills everything in it, thawing a paused
+   * container first; killing the init alone would wait in vain for a
+   * frozen process to die. */
+  if (st->cgroup == NULL)
+    kill_init(st);
   if (st->cgroup) {
     struct oci_cgroup *cg = NULL;
-    if (oci_cgroup_load(st->cgroup, &cg, err) < 0)
+    if (oci_cgroup_load(st->cgroup, &cg, err) < 0) {
+      kill_init(st);
       return -1;
+    }
     int r = oci_cgroup_destroy(cg, err);
     oci_cgroup_free(cg);
     if (r < 0)
