@@ -20,6 +20,7 @@
 #include "config-json.h"
 #include "ocirun/container.h"
 #include "ocirun/rootfs.h"
+#include "ocirun/seccomp.h"
 #include "ocirun/utils.h"
 
 #ifndef SECCOMP_FILTER_FLAG_LOG
@@ -199,14 +200,10 @@ static void gen_linux(yajl_gen g) {
 }
 
 static void gen_annotations(yajl_gen g) {
-  const struct scmp_version *v = seccomp_version();
-  char libseccomp[64] = "unknown";
-  if (v != NULL)
-    snprintf(libseccomp, sizeof(libseccomp), "%u.%u.%u", v->major, v->minor, v->micro);
   j_gen_str(g, "annotations");
   yajl_gen_map_open(g);
   j_gen_kstr(g, "io.github.ocirun.version", OCIRUN_VERSION);
-  j_gen_kstr(g, "io.github.seccomp.libseccomp.version", libseccomp);
+  j_gen_kstr(g, "io.github.seccomp.libseccomp.version", oci_seccomp_library_version());
   yajl_gen_map_close(g);
 }
 

@@ -92,9 +92,11 @@ void oci_log(enum oci_log_level level, const char *fmt, ...) {
       json_escape(esc, sizeof(esc), msg);
       n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
                    level_name(level), esc, ts);
-    } else {
+    } else { /* logfmt quotes the way JSON does */
+      char esc[8192];
+      json_escape(esc, sizeof(esc), msg);
       n = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", ts, level_name(level),
-                   msg);
+                   esc);
     }
     if (n > 0)
       oci_write_all(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);

@@ -341,6 +341,15 @@ fail:
   return -1;
 }
 
+const char *oci_seccomp_library_version(void) {
+  static char buf[48];
+  const struct scmp_version *v = seccomp_version();
+  if (v == NULL)
+    return "unknown";
+  snprintf(buf, sizeof(buf), "%u.%u.%u", v->major, v->minor, v->micro);
+  return buf;
+}
+
 void oci_seccomp_filter_free(struct oci_seccomp_filter *f) {
   if (f == NULL)
     return;

@@ -5,13 +5,13 @@
  * Global options must come before the command, as with runc. */
 #include <errno.h>
 #include <getopt.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ocirun.h"
 #include "ocirun/log.h"
+#include "ocirun/seccomp.h"
 
 #ifndef OCIRUN_VERSION
 #define OCIRUN_VERSION "unknown"
@@ -75,10 +75,8 @@ static void print_usage(void) {
 }
 
 static void print_version(void) {
-  const struct scmp_version *v = seccomp_version();
-  printf("ocirun version %s\nspec: %s\n", OCIRUN_VERSION, OCI_SPEC_VERSION);
-  if (v)
-    printf("libseccomp: %u.%u.%u\n", v->major, v->minor, v->micro);
+  printf("ocirun version %s\nspec: %s\nlibseccomp: %s\n", OCIRUN_VERSION, OCI_SPEC_VERSION,
+         oci_seccomp_library_version());
 }
 
 static const struct cli_command *find_command(const char *name) {

@@ -19,6 +19,9 @@ int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter 
 int oci_seccomp_load(struct oci_seccomp_filter *f, int *notify_fd, oci_error *err);
 void oci_seccomp_filter_free(struct oci_seccomp_filter *f);
 
+/* "2.5.4": the libseccomp ocirun runs with, or "unknown". */
+const char *oci_seccomp_library_version(void);
+
 /* Send the notify fd to linux.seccomp.listenerPath with the container
  * process state JSON (config-linux.md "The Container Process State"). */
 int oci_seccomp_send_listener(const struct oci_seccomp *sc, int notify_fd, pid_t pid,
