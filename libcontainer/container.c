@@ -593,8 +593,11 @@ int oci_container_kill(const struct oci_context *ctx, const char *id, int signum
   if (oci_state_load(ctx, id, &st, err) < 0)
     return -1;
   int r;
-  if (strcmp(oci_state_status(st), "stopped") == 0 && !all) {
+  bool stopped = strcmp(oci_state_status(st), "stopped") == 0;
+  if (stopped && !all) {
     r = oci_error_setx(err, ESRCH, "container \"%s\" is not running", id);
+  } else if (stopped && st->cgroup == NULL) {
+    r = 0; /* --all with nothing left to signal, as runc */
   } else if (all && st->cgroup) {
     struct oci_cgroup *cg = NULL;
     r = oci_cgroup_load(st->cgroup, &cg, err);

@@ -107,6 +107,27 @@ setup() {
 	[ -e "$BUNDLE/rootfs/got-term" ]
 }
 
+@test "kill --all reaches every process in the container; on a stopped one it succeeds, plain kill fails" {
+	set_args sleep 100
+	run_detached "$CID"
+	wait_for_status "$CID" running
+	ocirun exec -d --pid-file "$TEST_TMP/second" "$CID" sleep 100 </dev/null >/dev/null 2>&1 3>&-
+	local init second i
+	init=$(container_pid "$CID")
+	second=$(cat "$TEST_TMP/second")
+	run -0 ocirun kill --all "$CID" KILL
+	for ((i = 0; i < 40; i++)); do
+		[ -d "/proc/$init" ] || [ -d "/proc/$second" ] || break
+		sleep 0.05
+	done
+	[ ! -d "/proc/$init" ] && [ ! -d "/proc/$second" ]
+	wait_for_status "$CID" stopped
+	run -0 ocirun kill --all "$CID" KILL
+	run ocirun kill "$CID" KILL
+	assert_failure
+	assert_output --partial "$CID"
+}
+
 @test "kill with an unknown signal fails" {
 	set_args sleep 100
 	create_container "$CID"
