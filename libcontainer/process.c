@@ -182,10 +182,11 @@ static int before_pivot(void *data, oci_error *err) {
   struct oci_sync_msg m;
   if (oci_sync_expect(h->a->sync_fd, OCI_SYNC_HOOKS_DONE, &m, err) < 0)
     return -1;
-  free(h->state_json);
-  h->state_json = OCI_STEAL(m.data);
+  /* "creating" for createContainer; h->state_json ("created", from GO)
+   * stays for startContainer. */
+  int r = oci_hooks_run(&hooks->create_container, "createContainer", m.data, err);
   oci_sync_msg_clear(&m);
-  return oci_hooks_run(&hooks->create_container, "createContainer", h->state_json, err);
+  return r;
 }
 
 static int setup_terminal(const struct oci_init_args *a, oci_error *err) {

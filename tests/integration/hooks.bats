@@ -98,6 +98,7 @@ field() { # field LINE NAME
 	[ "${#lines[@]}" -eq 2 ]
 	[ "$(echo "${lines[0]}" | cut -d' ' -f1)" = startContainer ]
 	[ "$(field "${lines[0]}" var)" = v-startContainer ]
+	[ "$(field "${lines[0]}" status)" = created ]
 	[ "$(field "${lines[0]}" own_mnt)" != "$host_mnt" ]
 	[ "${lines[1]}" = main ]
 	assert_no_leftovers
