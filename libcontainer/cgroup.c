@@ -3,10 +3,13 @@
  * state, and hands everything version-specific to a driver (cgroup-v1.c or
  * cgroup-v2.c). Callers never branch on the version.
  *
- * Placement (the cgroupfs rule runc uses): an absolute linux.cgroupsPath is
- * taken as given inside every hierarchy; a relative one is resolved below
- * the caller's own cgroup in each hierarchy (from /proc/self/cgroup); an
- * unset one becomes "<caller's cgroup>/ocirun-<id>". In hybrid mode the v1
+ * Placement (the cgroupfs rules runc uses): an absolute linux.cgroupsPath
+ * is taken as given inside every hierarchy; a relative one is resolved
+ * below the caller's own cgroup in each hierarchy (from /proc/self/cgroup),
+ * except on a pure v2 host, where it goes below the parent of the caller's
+ * cgroup: the caller's own holds processes (at least the caller), so no
+ * controller could be enabled for a child of it. An unset one becomes
+ * "<that cgroup>/ocirun-<id>". In hybrid mode the v1
  * controllers do the work and the same path is also created and joined in
  * the unified hierarchy, so the process is placed in v2 too. */
 #include <errno.h>
@@ -189,7 +192,13 @@ static int discover(struct oci_cgroup *cg, const char *cgroups_path, const char 
       continue; /* not mounted in this mount namespace */
     if (unified) {
       cg->v2 = oci_xmalloc0(sizeof(*cg->v2));
-      hier_init(cg->v2, "", fs, ents[i].path, cgroups_path, id);
+      _cleanup_free_ char *own = oci_xstrdup(ents[i].path);
+      if (cg->mode == OCI_CGROUP_V2) {
+        char *slash = strrchr(own, '/');
+        if (slash)
+          slash[slash == own] = '\0'; /* "/a/b" -> "/a", "/a" -> "/" */
+      }
+      hier_init(cg->v2, "", fs, own, cgroups_path, id);
     } else {
       cg->v1 = oci_xrealloc(cg->v1, (cg->n_v1 + 1) * sizeof(*cg->v1));
       memset(&cg->v1[cg->n_v1], 0, sizeof(*cg->v1));

@@ -20,7 +20,8 @@ struct oci_cgroup;  /* a container's cgroup(s); private to cgroup*.c */
 int oci_cgroup_mode(enum oci_cgroup_mode *out, oci_error *err);
 
 /* Resolve linux.cgroupsPath (absolute as given; relative under the caller's
- * own cgroup per hierarchy; unset: "<caller>/ocirun-<id>") and create the
+ * own cgroup per hierarchy, below its parent on pure v2 as runc does; unset:
+ * "<that cgroup>/ocirun-<id>") and create the
  * directories. With systemd == true this fails with a clear error (no
  * systemd driver on this host). Does not apply resources, but prepares the
  * device allow-list (runc's defaults + one rule per linux.devices node) that

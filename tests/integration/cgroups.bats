@@ -73,24 +73,34 @@ use_cgroup_path() {
 	assert_no_leftovers
 }
 
-@test "relative cgroupsPath lands below the caller's cgroup, absolute as given" {
-	is_cgroup_v2 && skip "v2: the caller's cgroup holds processes (relative paths under it need no controllers only)"
+@test "relative cgroupsPath lands below the caller's cgroup (its parent on v2), absolute as given" {
 	update_config '.linux.cgroupsPath = $p' --arg p "$CID-rel"
 	start_sleeper
 	local own
-	own=$(cgroup_path_of $$ memory)
-	run cgroup_path_of "$PID" memory
-	assert_output "${own%/}/$CID-rel"
+	if is_cgroup_v2; then
+		# runc's rule: the caller's own cgroup holds processes, so its
+		# parent; and the controllers are there to be used.
+		own=$(dirname "$(cgroup_path_of $$ unified)")
+		run cgroup_path_of "$PID" unified
+		assert_output "${own%/}/$CID-rel"
+		grep -qw memory "$(cgroup_dir_of "$PID" unified)/cgroup.controllers"
+	else
+		own=$(cgroup_path_of $$ memory)
+		run cgroup_path_of "$PID" memory
+		assert_output "${own%/}/$CID-rel"
+	fi
 	ocirun delete --force "$CID"
 
 	update_config '.linux.cgroupsPath = $p' --arg p "/ocitest-abs/$CID"
 	start_sleeper
-	run cgroup_path_of "$PID" memory
-	assert_output "/ocitest-abs/$CID"
-	run cgroup_path_of "$PID" pids
-	assert_output "/ocitest-abs/$CID"
+	local c
+	for c in memory pids; do
+		is_cgroup_v2 && c=unified
+		run cgroup_path_of "$PID" "$c"
+		assert_output "/ocitest-abs/$CID"
+	done
 	ocirun delete --force "$CID"
-	rmdir /sys/fs/cgroup/*/ocitest-abs 2>/dev/null || true
+	rmdir /sys/fs/cgroup/*/ocitest-abs /sys/fs/cgroup/ocitest-abs 2>/dev/null || true
 }
 
 @test "memory, pids and cpu limits are written and seen inside" {
