@@ -36,11 +36,12 @@ bool oci_mnt_new_api(void) {
   if (force_legacy)
     return false;
   if (have < 0) {
-    /* mount_setattr is the newest call we need (5.12); probing it with a
-     * bad fd costs nothing and tells ENOSYS from "exists". */
+    /* mount_setattr is the newest call we need (5.12); probing it with
+     * nothing to change costs nothing (the kernel answers 0 at once).
+     * ENOSYS, or EPERM from a seccomp filter around us, means no. */
     struct mount_attr attr = {0};
     have = !(mount_setattr(-1, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 &&
-             errno == ENOSYS);
+             (errno == ENOSYS || errno == EPERM));
   }
   return have;
 }

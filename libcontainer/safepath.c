@@ -172,12 +172,24 @@ static int open_in_root_walk(int root_fd, const char *path, int flags, mode_t mo
 
 /* ---- public ----------------------------------------------------------- */
 
+/* Is openat2 usable at all? A seccomp profile around us (an older
+ * container runtime's default) may answer EPERM instead of ENOSYS. */
+static bool openat2_works(void) {
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how));
+  if (fd >= 0)
+    close(fd);
+  return fd >= 0;
+}
+
 static int open_in_root(int root_fd, const char *path, int flags, mode_t mode,
                         bool no_symlinks) {
   if (!force_fallback && !no_openat2) {
     int fd = open_in_root_kernel(root_fd, path, flags, mode, no_symlinks);
-    if (fd >= 0 || errno != ENOSYS)
+    if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
       return fd;
+    if (errno == EPERM && openat2_works())
+      return -1; /* a real EPERM from this path */
     no_openat2 = true;
   }
   return open_in_root_walk(root_fd, path, flags, mode, no_symlinks);

@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <linux/magic.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -210,6 +213,42 @@ static void test_safepath_fallback(void **state) {
   check_bad_links(*state);
   check_magic_link();
   check_creation(*state);
+}
+
+/* Under a seccomp filter that answers EPERM for openat2 (an older runtime's
+ * default profile around us), paths are still resolved inside the root, by
+ * the fallback walk, instead of every create failing. Run in a child: the
+ * filter cannot be removed again. */
+static int denied_openat2_child(struct sp_fixture *f) {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (ctx == NULL || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat2), 0) < 0 ||
+      prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp_load(ctx) < 0)
+    return 10;
+  if (syscall(SYS_openat2, AT_FDCWD, "/", NULL, 0) >= 0 || errno != EPERM)
+    return 11; /* the filter is not in force: the test would prove nothing */
+  _cleanup_free_ char *inroot = pathf("%s/etc/passwd", f->dir);
+  struct stat want, got;
+  static const char *paths[] = {"a/passwd", "b/etc/passwd", "sub/up/passwd"};
+  for (size_t i = 0; i < OCI_ARRAY_SIZE(paths); i++) {
+    oci_error err = {0};
+    int fd = oci_safe_open(f->root_fd, paths[i], O_RDONLY, 0, &err);
+    if (fd < 0 || fstat(fd, &got) < 0 || stat(inroot, &want) < 0 || got.st_ino != want.st_ino)
+      return 20 + (int)i;
+    close(fd);
+  }
+  return 0;
+}
+
+static void test_safepath_openat2_denied(void **state) {
+  oci_safepath_force_fallback(false);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0)
+    _exit(denied_openat2_child(*state));
+  int st;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 /* ---- mount options ------------------------------------------------------ */
@@ -815,6 +854,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_safepath_kernel, sp_setup, sp_teardown),
       cmocka_unit_test_setup_teardown(test_safepath_fallback, sp_setup, sp_teardown),
+      cmocka_unit_test_setup_teardown(test_safepath_openat2_denied, sp_setup, sp_teardown),
       cmocka_unit_test(test_mount_options),
       cmocka_unit_test(test_mount_options_extensions),
       cmocka_unit_test_setup_teardown(test_e2e_new_api, e2e_setup, e2e_teardown),
