@@ -328,7 +328,25 @@ static int copy_file(int src_dir, int dst_dir, const char *name, const struct st
   return 0;
 }
 
-static int copy_entry(int src_dir, int dst_dir, const char *name, oci_error *err) {
+/* An image's tree can be as deep as it likes: each level holds three fds
+ * and a stack frame, so stop with an error before either runs out. */
+#define COPY_MAX_DEPTH 256
+
+static int copy_tree(int src_dirfd, int dst_dirfd, int depth, oci_error *err);
+
+/* Out of copy_entry, so the PATH_MAX buffer is not on every level's frame. */
+static int copy_symlink(int src_dir, int dst_dir, const char *name, oci_error *err) {
+  char target[PATH_MAX];
+  ssize_t n = readlinkat(src_dir, name, target, sizeof(target) - 1);
+  if (n < 0)
+    return oci_error_errno(err, "readlink \"%s\"", name);
+  target[n] = '\0';
+  if (symlinkat(target, dst_dir, name) < 0)
+    return oci_error_errno(err, "symlink \"%s\"", name);
+  return 0;
+}
+
+static int copy_entry(int src_dir, int dst_dir, const char *name, int depth, oci_error *err) {
   struct stat st;
   if (fstatat(src_dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return oci_error_errno(err, "stat \"%s\"", name);
@@ -339,19 +357,17 @@ static int copy_entry(int src_dir, int dst_dir, const char *name, oci_error *err
     _cleanup_close_ int d = openat(dst_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (s < 0 || d < 0)
       return oci_error_errno(err, "open \"%s\"", name);
-    if (oci_copy_tree(s, d, err) < 0)
+    if (depth >= COPY_MAX_DEPTH)
+      return oci_error_setx(err, ELOOP, "\"%s\": more than %d levels of directories", name,
+                            COPY_MAX_DEPTH);
+    if (copy_tree(s, d, depth + 1, err) < 0)
       return oci_error_wrap(err, "%s", name);
   } else if (S_ISREG(st.st_mode)) {
     if (copy_file(src_dir, dst_dir, name, &st, err) < 0)
       return -1;
   } else if (S_ISLNK(st.st_mode)) {
-    char target[PATH_MAX];
-    ssize_t n = readlinkat(src_dir, name, target, sizeof(target) - 1);
-    if (n < 0)
-      return oci_error_errno(err, "readlink \"%s\"", name);
-    target[n] = '\0';
-    if (symlinkat(target, dst_dir, name) < 0)
-      return oci_error_errno(err, "symlink \"%s\"", name);
+    if (copy_symlink(src_dir, dst_dir, name, err) < 0)
+      return -1;
   } else if (mknodat(dst_dir, name, st.st_mode, st.st_rdev) < 0) {
     return oci_error_errno(err, "mknod \"%s\"", name);
   }
@@ -366,6 +382,10 @@ static int copy_entry(int src_dir, int dst_dir, const char *name, oci_error *err
 }
 
 int oci_copy_tree(int src_dirfd, int dst_dirfd, oci_error *err) {
+  return copy_tree(src_dirfd, dst_dirfd, 0, err);
+}
+
+static int copy_tree(int src_dirfd, int dst_dirfd, int depth, oci_error *err) {
   int fd = openat(src_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return oci_error_errno(err, "open the directory to copy");
@@ -379,7 +399,7 @@ int oci_copy_tree(int src_dirfd, int dst_dirfd, oci_error *err) {
   while (ret == 0 && (de = readdir(dir)) != NULL) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
       continue;
-    ret = copy_entry(src_dirfd, dst_dirfd, de->d_name, err);
+    ret = copy_entry(src_dirfd, dst_dirfd, de->d_name, depth, err);
   }
   closedir(dir);
   return ret;

@@ -251,6 +251,52 @@ static void test_safepath_openat2_denied(void **state) {
   assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* tmpcopyup's copy: a deep tree ends in a clear error, not in EMFILE or a
+ * stack overflow; a shallow one is copied whole. */
+static int make_chain(const char *top, int levels) {
+  int fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  for (int i = 0; i < levels && fd >= 0; i++) {
+    int next = mkdirat(fd, "d", 0755) == 0 ? openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    close(fd);
+    fd = next;
+  }
+  if (fd < 0)
+    return -1;
+  close(fd);
+  return 0;
+}
+
+static int copy_dirs(const char *src, const char *dst, oci_error *err) {
+  int s = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int d = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int r = oci_copy_tree(s, d, err);
+  close(s);
+  close(d);
+  return r;
+}
+
+static void test_copy_tree_depth(void **state) {
+  char base[] = "/tmp/ocirun-copytree-XXXXXX";
+  assert_non_null(mkdtemp(base));
+  _cleanup_free_ char *deep = pathf("%s/deep", base), *shallow = pathf("%s/shallow", base);
+  _cleanup_free_ char *to1 = pathf("%s/to1", base), *to2 = pathf("%s/to2", base);
+  mkdir(deep, 0755), mkdir(shallow, 0755), mkdir(to1, 0755), mkdir(to2, 0755);
+  assert_int_equal(make_chain(deep, 300), 0);
+  assert_int_equal(make_chain(shallow, 10), 0);
+  oci_error err = {0};
+  int deep_r = copy_dirs(deep, to1, &err);
+  oci_error err2 = {0};
+  int shallow_r = copy_dirs(shallow, to2, &err2);
+  _cleanup_free_ char *tenth = pathf("%s/d/d/d/d/d/d/d/d/d/d", to2);
+  bool copied = exists(tenth);
+  rm_rf(base);
+  assert_int_equal(deep_r, -1);
+  assert_int_equal(err.errnum, ELOOP);
+  assert_non_null(strstr(err.msg, "levels of directories"));
+  assert_int_equal(shallow_r, 0);
+  assert_true(copied);
+}
+
 /* ---- mount options ------------------------------------------------------ */
 
 static void test_mount_options(void **state) {
@@ -855,6 +901,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_safepath_kernel, sp_setup, sp_teardown),
       cmocka_unit_test_setup_teardown(test_safepath_fallback, sp_setup, sp_teardown),
       cmocka_unit_test_setup_teardown(test_safepath_openat2_denied, sp_setup, sp_teardown),
+      cmocka_unit_test(test_copy_tree_depth),
       cmocka_unit_test(test_mount_options),
       cmocka_unit_test(test_mount_options_extensions),
       cmocka_unit_test_setup_teardown(test_e2e_new_api, e2e_setup, e2e_teardown),
