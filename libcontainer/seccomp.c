@@ -15,13 +15,13 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
 #include "ocirun/container.h"
 #include "ocirun/log.h"
 #include "ocirun/seccomp.h"
+#include "ocirun/terminal.h"
 #include "ocirun/utils.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
@@ -438,19 +438,6 @@ static char *process_state_json(const struct oci_seccomp *sc, pid_t pid,
   return out;
 }
 
-static int connect_unix(const char *path, oci_error *err) {
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof(addr.sun_path))
-    return oci_error_set(err, ENAMETOOLONG, "linux.seccomp.listenerPath \"%s\"", path);
-  strcpy(addr.sun_path, path);
-  _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return oci_error_errno(err, "seccomp listener: socket");
-  if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-    return oci_error_errno(err, "seccomp listener: connect to \"%s\"", path);
-  return OCI_STEAL_FD(fd);
-}
-
 /* The first sendmsg carries the fd with the first bytes (the spec wants the
  * fds in the first call); whatever it did not take follows with plain
  * writes. */
@@ -484,7 +471,7 @@ int oci_seccomp_send_listener(const struct oci_seccomp *sc, int notify_fd, pid_t
   if (state_json == NULL || state_json[0] != '{')
     return oci_error_setx(err, EINVAL, "seccomp listener: the state is not a JSON object");
   _cleanup_free_ char *json = process_state_json(sc, pid, state_json);
-  _cleanup_close_ int sock = connect_unix(sc->listener_path, err);
+  _cleanup_close_ int sock = oci_unix_connect(sc->listener_path, "linux.seccomp.listenerPath", err);
   if (sock < 0)
     return -1;
   if (send_with_fd(sock, json, strlen(json), notify_fd) < 0)

@@ -59,16 +59,20 @@ static int connect_unix_long(int sock, const char *path) {
   return connect_unix(sock, via);
 }
 
-int oci_console_socket_connect(const char *path, oci_error *err) {
+int oci_unix_connect(const char *path, const char *what, oci_error *err) {
   _cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0)
-    return oci_error_errno(err, "console socket \"%s\": socket", path);
+    return oci_error_errno(err, "%s \"%s\": socket", what, path);
   struct sockaddr_un addr;
   int r = strlen(path) < sizeof(addr.sun_path) ? connect_unix(sock, path)
                                                : connect_unix_long(sock, path);
   if (r < 0)
-    return oci_error_errno(err, "console socket \"%s\": connect", path);
+    return oci_error_errno(err, "%s \"%s\": connect", what, path);
   return OCI_STEAL_FD(sock);
+}
+
+int oci_console_socket_connect(const char *path, oci_error *err) {
+  return oci_unix_connect(path, "console socket", err);
 }
 
 /* ---- fd passing (SCM_RIGHTS) ---- */

@@ -10,6 +10,9 @@
 
 /* Connect to --console-socket (a unix stream socket); returns the fd. */
 int oci_console_socket_connect(const char *path, oci_error *err);
+/* A connected AF_UNIX stream socket to path (any length: long paths go
+ * through their directory's fd); errors read "WHAT "path": ...". */
+int oci_unix_connect(const char *path, const char *what, oci_error *err);
 
 /* In the container (after pivot_root): open a pty from the container's
  * /dev/ptmx, apply consoleSize, make the slave the controlling terminal and

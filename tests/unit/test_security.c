@@ -785,8 +785,16 @@ static void test_seccomp_send_listener_errors(void **state) {
   struct oci_seccomp sc = {.default_action = "SCMP_ACT_ALLOW",
                            .listener_path = "/nonexistent/ocirun-agent.sock"};
   assert_int_equal(oci_seccomp_send_listener(&sc, 0, 1, state_json, &err), -1);
-  assert_non_null(strstr(err.msg, "connect to \"/nonexistent/ocirun-agent.sock\""));
+  assert_non_null(
+      strstr(err.msg, "linux.seccomp.listenerPath \"/nonexistent/ocirun-agent.sock\": connect"));
   assert_int_equal(err.errnum, ENOENT);
+  /* longer than sun_path: still connected through its directory */
+  char longp[200];
+  snprintf(longp, sizeof(longp), "/nonexistent/%0150d/agent.sock", 0);
+  sc.listener_path = longp;
+  assert_int_equal(oci_seccomp_send_listener(&sc, 0, 1, state_json, &err), -1);
+  assert_int_equal(err.errnum, ENOENT); /* not ENAMETOOLONG */
+  sc.listener_path = "/nonexistent/ocirun-agent.sock";
   assert_int_equal(oci_seccomp_send_listener(&sc, 0, 1, "not json", &err), -1);
   sc.listener_path = NULL;
   assert_int_equal(oci_seccomp_send_listener(&sc, 0, 1, state_json, &err), -1);
