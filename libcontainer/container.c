@@ -635,16 +635,6 @@ static void fill_status(const struct oci_state *st, struct oci_container_status 
   }
 }
 
-int oci_container_state(const struct oci_context *ctx, const char *id,
-                        struct oci_container_status *out, oci_error *err) {
-  struct oci_state *st = NULL;
-  if (oci_state_load(ctx, id, &st, err) < 0)
-    return -1;
-  fill_status(st, out);
-  oci_state_free(st);
-  return 0;
-}
-
 int oci_container_state_json(const struct oci_context *ctx, const char *id, char **json,
                              oci_error *err) {
   struct oci_state *st = NULL;

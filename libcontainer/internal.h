@@ -125,12 +125,9 @@ void oci_sync_send_error(int sock, const oci_error *err);
 
 /* ---- namespaces.c ------------------------------------------------------ */
 
-/* CLONE_NEW* flag of a namespace type. */
-int oci_ns_clone_flag(enum oci_ns_type t);
 /* Flags of the namespaces the config asks to create (no path). CLONE_NEWTIME
  * is left out: it is made by oci_ns_prepare_time() in the parent. */
 int oci_ns_new_flags(const struct oci_config *cfg);
-bool oci_ns_has_paths(const struct oci_config *cfg);
 bool oci_ns_wants(const struct oci_config *cfg, enum oci_ns_type t);
 
 /* Parent side, before clone: a new time namespace for the children with

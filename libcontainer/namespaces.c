@@ -24,10 +24,6 @@ static const int ns_flags[OCI_NS_COUNT] = {
     [OCI_NS_CGROUP] = CLONE_NEWCGROUP, [OCI_NS_TIME] = CLONE_NEWTIME,
 };
 
-int oci_ns_clone_flag(enum oci_ns_type t) {
-  return t < OCI_NS_COUNT ? ns_flags[t] : 0;
-}
-
 bool oci_ns_wants(const struct oci_config *cfg, enum oci_ns_type t) {
   return oci_config_namespace(cfg, t) != NULL;
 }
@@ -42,15 +38,6 @@ int oci_ns_new_flags(const struct oci_config *cfg) {
       flags |= ns_flags[ns->type];
   }
   return flags;
-}
-
-bool oci_ns_has_paths(const struct oci_config *cfg) {
-  if (cfg->linux_ == NULL)
-    return false;
-  for (size_t i = 0; i < cfg->linux_->n_namespaces; i++)
-    if (cfg->linux_->namespaces[i].path != NULL)
-      return true;
-  return false;
 }
 
 int oci_ns_prepare_time(const struct oci_config *cfg, oci_error *err) {

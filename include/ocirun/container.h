@@ -97,8 +97,6 @@ int oci_container_kill(const struct oci_context *ctx, const char *id, int signum
                        oci_error *err);
 int oci_container_delete(const struct oci_context *ctx, const char *id, bool force,
                          oci_error *err);
-int oci_container_state(const struct oci_context *ctx, const char *id,
-                        struct oci_container_status *out, oci_error *err);
 /* The spec's state JSON (plus runc's extra fields), for `state` and hooks. */
 int oci_container_state_json(const struct oci_context *ctx, const char *id, char **json,
                              oci_error *err);
