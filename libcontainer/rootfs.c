@@ -159,6 +159,22 @@ static int idmap_userns(const struct oci_rootfs_ctx *ctx, const struct oci_mount
 
 static int check_pseudo_fs(int fd, const char *path, oci_error *err);
 
+/* A target below /proc or /sys: a procfs/sysfs file, or under /sys the
+ * tmpfs a host's cgroup v1 tree sits on (rootless containers bind the
+ * host's /sys), but never a file of the rootfs itself. */
+static int check_below_pseudo_fs(int root_fd, int target, const char *dest, oci_error *err) {
+  struct statfs sfs;
+  struct stat t, r;
+  if (fstatfs(target, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC && fstat(target, &t) == 0 &&
+      fstat(root_fd, &r) == 0 && t.st_dev != r.st_dev) {
+    while (*dest == '/')
+      dest++;
+    if (strncmp(dest, "sys/", 4) == 0)
+      return 0;
+  }
+  return check_pseudo_fs(target, dest, err);
+}
+
 /* "/proc/x" or "/sys/x", not "/proc" or "/sys" themselves. */
 static bool below_proc_or_sys(const char *dest) {
   while (*dest == '/')
@@ -208,7 +224,7 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
    * sysfs mounted before it, never over something the image (or another
    * container sharing a volume) put there. */
   if (!strict && below_proc_or_sys(m->destination) &&
-      check_pseudo_fs(target, m->destination, err) < 0)
+      check_below_pseudo_fs(root_fd, target, m->destination, err) < 0)
     return -1;
 
   struct mount_job j = {
