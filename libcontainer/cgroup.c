@@ -300,8 +300,8 @@ static int rmdir_one(const char *dir, void *data, oci_error *err) {
   return 0; /* keep going: remove as much as we can */
 }
 
-int oci_cgroup_create(const struct oci_config *cfg, const char *id, bool systemd,
-                      struct oci_cgroup **out, oci_error *err) {
+int oci_cgroup_prepare(const struct oci_config *cfg, const char *id, bool systemd,
+                       struct oci_cgroup **out, oci_error *err) {
   if (systemd)
     return systemd_create(err);
   enum oci_cgroup_mode mode;
@@ -315,14 +315,30 @@ int oci_cgroup_create(const struct oci_config *cfg, const char *id, bool systemd
     oci_cgroup_free(cg); /* nothing made yet, nothing of ours to remove */
     return oci_error_wrap(err, "create cgroup for \"%s\"", id);
   }
+  *out = cg;
+  return 0;
+}
+
+int oci_cgroup_make(struct oci_cgroup *cg, const char *id, oci_error *err) {
   if (for_each_dir(cg, mkdir_one, NULL, err) < 0 || cg->drv->create(cg, err) < 0) {
     int failed = 0;
     oci_error ignored;
     for_each_dir(cg, rmdir_one, &failed, &ignored);
-    oci_cgroup_free(cg);
     return oci_error_wrap(err, "create cgroup for \"%s\"", id);
   }
-  oci_debug("cgroup %s: created %s (%s)", id, main_dir(cg), mode_name(mode));
+  oci_debug("cgroup %s: created %s (%s)", id, main_dir(cg), mode_name(cg->mode));
+  return 0;
+}
+
+int oci_cgroup_create(const struct oci_config *cfg, const char *id, bool systemd,
+                      struct oci_cgroup **out, oci_error *err) {
+  struct oci_cgroup *cg;
+  if (oci_cgroup_prepare(cfg, id, systemd, &cg, err) < 0)
+    return -1;
+  if (oci_cgroup_make(cg, id, err) < 0) {
+    oci_cgroup_free(cg);
+    return -1;
+  }
   *out = cg;
   return 0;
 }

@@ -67,6 +67,7 @@ struct creation {
   int tty_master;    /* received from the init when relaying */
   int lock;          /* flock on the state dir until state.json is written */
   bool dir_made;
+  bool cg_made;      /* c->cg's directories exist: rollback removes them */
   bool hooks_ran;    /* prestart/createRuntime started: poststop owed */
 };
 
@@ -83,7 +84,7 @@ static void creation_rollback(struct creation *c) {
    * torn down again. */
   if (c->hooks_ran)
     run_poststop(c->st);
-  if (c->cg) {
+  if (c->cg && c->cg_made) {
     if (oci_cgroup_destroy(c->cg, &ignored) < 0)
       oci_warn("rollback: %s", ignored.msg);
   }
@@ -234,8 +235,9 @@ static int write_pid_file(const char *path, pid_t pid, oci_error *err) {
   return 0;
 }
 
-/* Parent side between clone and "ready": maps, oom score, cgroup, go. */
-static int configure_init(struct creation *c, oci_error *err) {
+/* The init's id maps and oom score, then MAPPED: it starts building its
+ * rootfs while we make its cgroup. */
+static int map_init(struct creation *c, oci_error *err) {
   const struct oci_config *cfg = c->st->config;
   const struct oci_namespace *userns = oci_config_namespace(cfg, OCI_NS_USER);
   /* Hooks and the seccomp agent see the init's pid from here on. */
@@ -249,10 +251,46 @@ static int configure_init(struct creation *c, oci_error *err) {
     if (oci_write_file_at(AT_FDCWD, path, buf, (size_t)n, err) < 0)
       return oci_error_wrap(err, "process.oomScoreAdj");
   }
-  if (c->cg && oci_cgroup_enter(c->cg, c->pid, err) < 0)
+  return oci_sync_send(c->sock, OCI_SYNC_MAPPED, NULL, 0, -1, err);
+}
+
+/* The cgroup: made now unless create_cgroup made it before the clone,
+ * limits written, the init placed in it; then GO. */
+static int place_init(struct creation *c, oci_error *err) {
+  if (c->cg && !c->cg_made) {
+    if (oci_cgroup_make(c->cg, c->st->id, err) < 0)
+      return -1;
+    c->cg_made = true;
+    c->st->cgroup = oci_cgroup_save(c->cg);
+  }
+  const struct oci_linux *l = c->st->config->linux_;
+  /* Applied even without linux.resources: it writes the device allow-list. */
+  if (c->cg && (oci_cgroup_apply(c->cg, l ? l->resources : NULL, err) < 0 ||
+                oci_cgroup_enter(c->cg, c->pid, err) < 0))
     return -1;
   _cleanup_free_ char *json = hook_state_json(c->st, "created");
   return oci_sync_send(c->sock, OCI_SYNC_GO, json, strlen(json) + 1, -1, err);
+}
+
+/* The init works on its own after MAPPED; when it failed there, its error
+ * (waiting on the socket) says more than ours (a send to a dead peer, a
+ * vanished pid). */
+static int prefer_init_error(struct creation *c, oci_error *err) {
+  struct pollfd p = {.fd = c->sock, .events = POLLIN};
+  struct oci_sync_msg m;
+  oci_error ignored;
+  if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN) || oci_sync_recv(c->sock, &m, &ignored) < 0)
+    return -1;
+  if (m.type == OCI_SYNC_ERROR)
+    oci_sync_decode_error(&m, err);
+  oci_sync_msg_clear(&m);
+  return -1;
+}
+
+static int configure_init(struct creation *c, oci_error *err) {
+  if (map_init(c, err) < 0 || place_init(c, err) < 0)
+    return prefer_init_error(c, err);
+  return 0;
 }
 
 /* Socket activation (sd_listen_fds): fds 3..3+LISTEN_FDS-1 pass through and
@@ -310,22 +348,30 @@ static int spawn_init(struct creation *c, const struct oci_create_opts *o, bool 
   return r;
 }
 
-/* Rootless without a delegated cgroup: run without one, as runc does, unless
- * the config asks for a place or for limits. */
+/* Paths resolved now; as root the directories are made after the clone,
+ * in parallel with the init's rootfs (place_init). Rootless, they are made
+ * here: without a delegated cgroup we run without one, as runc does, unless
+ * the config asks for a place or for limits, and the init must know. */
 static int create_cgroup(const struct oci_context *ctx, struct creation *c, oci_error *err) {
   const struct oci_config *cfg = c->st->config;
-  if (oci_cgroup_create(cfg, c->st->id, ctx->systemd_cgroup, &c->cg, err) < 0) {
+  if (oci_cgroup_prepare(cfg, c->st->id, ctx->systemd_cgroup, &c->cg, err) < 0)
+    return -1;
+  if (geteuid() == 0)
+    return 0;
+  if (oci_cgroup_make(c->cg, c->st->id, err) < 0) {
     bool asked = cfg->linux_ && (cfg->linux_->cgroups_path || cfg->linux_->resources);
     bool denied = err->errnum == EACCES || err->errnum == EPERM || err->errnum == EROFS;
-    if (geteuid() == 0 || !denied)
+    if (!denied)
       return -1;
     if (asked)
       return oci_error_wrap(err, "%s: a rootless container needs a delegated cgroup for it",
                             cfg->linux_->resources ? "linux.resources" : "linux.cgroupsPath");
     oci_debug("rootless: running without a cgroup: %s", err->msg);
+    oci_cgroup_free(c->cg);
     c->cg = NULL;
     return 0;
   }
+  c->cg_made = true;
   c->st->cgroup = oci_cgroup_save(c->cg);
   return 0;
 }
@@ -358,10 +404,6 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   st->owner = oci_state_owner_name();
   st->systemd_cgroup = ctx->systemd_cgroup;
   if (create_cgroup(ctx, c, err) < 0)
-    goto fail;
-  /* Applied even without linux.resources: it writes the device allow-list. */
-  if (c->cg && oci_cgroup_apply(c->cg, st->config->linux_ ? st->config->linux_->resources : NULL,
-                                err) < 0)
     goto fail;
   if (spawn_init(c, o, relay_tty, err) < 0 || configure_init(c, err) < 0 ||
       recv_until_ready(c, err) < 0)

@@ -94,7 +94,8 @@ const struct oci_mountinfo_entry *oci_mountinfo_mountpoint(const struct oci_moun
 /* ---- sync.c: parent <-> init protocol over a SOCK_STREAM socketpair --- */
 
 enum oci_sync_type {
-  OCI_SYNC_GO = 1,          /* P->C: maps written, cgroup joined: carry on */
+  OCI_SYNC_GO = 1,          /* P->C: in the cgroup: finish; payload = state JSON */
+  OCI_SYNC_MAPPED,          /* P->C: id maps and oom score written: start building */
   OCI_SYNC_HOOKS,           /* C->P: mounts done, run prestart/createRuntime hooks */
   OCI_SYNC_HOOKS_DONE,      /* P->C: payload = state JSON for createContainer hooks */
   OCI_SYNC_SECCOMP_FD,      /* C->P: one fd attached: the seccomp listener */
@@ -181,6 +182,7 @@ struct oci_init_args {
   const struct oci_cgroup *cgroup;
   struct oci_seccomp_filter *seccomp;
   int ns_fds[OCI_NS_COUNT];   /* namespaces[].path fds to join */
+  int unshare_flags;          /* namespaces the init makes itself (CLONE_NEWNET) */
   bool parent_exits;          /* set in the intermediate: the init's parent
                                * exits at once, so no PR_SET_PDEATHSIG */
 };

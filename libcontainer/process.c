@@ -165,6 +165,7 @@ static int set_personality(const struct oci_linux *l, oci_error *err) {
 struct hook_ctx {
   const struct oci_init_args *a;
   char *state_json;
+  bool placed;      /* GO received: we are in our cgroup */
 };
 
 static bool has_hooks(const struct oci_hook_list *l) {
@@ -187,6 +188,29 @@ static int before_pivot(void *data, oci_error *err) {
   int r = oci_hooks_run(&hooks->create_container, "createContainer", m.data, err);
   oci_sync_msg_clear(&m);
   return r;
+}
+
+static bool new_cgroupns(const struct oci_config *cfg) {
+  const struct oci_namespace *ns = oci_config_namespace(cfg, OCI_NS_CGROUP);
+  return ns != NULL && ns->path == NULL;
+}
+
+/* The runtime makes our cgroup while we build the rootfs; GO says we have
+ * been placed in it. Only then may a cgroup namespace be made (it takes
+ * our cgroup as its root, so the container sees itself at "/"). */
+static int await_cgroup(void *data, oci_error *err) {
+  struct hook_ctx *h = data;
+  if (h->placed)
+    return 0;
+  struct oci_sync_msg m;
+  if (oci_sync_expect(h->a->sync_fd, OCI_SYNC_GO, &m, err) < 0)
+    return -1;
+  h->placed = true;
+  h->state_json = OCI_STEAL(m.data);
+  oci_sync_msg_clear(&m);
+  if (new_cgroupns(h->a->cfg) && unshare(CLONE_NEWCGROUP) < 0)
+    return oci_error_errno(err, "create cgroup namespace");
+  return 0;
 }
 
 static int setup_terminal(const struct oci_init_args *a, oci_error *err) {
@@ -248,9 +272,9 @@ static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *e
   struct oci_rootfs_ctx rc = {
       .cfg = cfg, .bundle = a->bundle, .rootfs = a->rootfs, .no_pivot = a->no_pivot,
       .userns = a->userns, .cgroupns = a->cgroupns, .cgroup = a->cgroup,
-      .before_pivot = before_pivot, .before_pivot_data = hc,
+      .before_pivot = before_pivot, .await_cgroup = await_cgroup, .callback_data = hc,
   };
-  if (oci_rootfs_setup(&rc, err) < 0)
+  if (oci_rootfs_setup(&rc, err) < 0 || await_cgroup(hc, err) < 0)
     return -1;
   if (setup_terminal(a, err) < 0)
     return -1;
@@ -304,11 +328,6 @@ static void reset_signals(void) {
       signal(s, SIG_DFL);
 }
 
-static bool new_cgroupns(const struct oci_config *cfg) {
-  const struct oci_namespace *ns = oci_config_namespace(cfg, OCI_NS_CGROUP);
-  return ns != NULL && ns->path == NULL;
-}
-
 static __attribute__((noreturn)) void init_fail(struct oci_init_args *a, oci_error *err) {
   oci_sync_send_error(a->sync_fd, err);
   _exit(1);
@@ -330,21 +349,21 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
    * is what tells us create was aborted. */
   if (!a->parent_exits)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (oci_sync_expect(a->sync_fd, OCI_SYNC_GO, &m, &err) < 0)
+  if (oci_sync_expect(a->sync_fd, OCI_SYNC_MAPPED, &m, &err) < 0)
     _exit(1);
-  /* Non-dumpable from here to execve, so nothing in the container can open
-   * our /proc/PID/exe or memory. Not before GO: a non-dumpable process's
-   * /proc/PID files belong to root, and a rootless parent could no longer
-   * write our uid_map/gid_map/setgroups. Nothing else runs in our new
-   * namespaces before GO. */
-  prctl(PR_SET_DUMPABLE, 0);
-  hc.state_json = OCI_STEAL(m.data);
   oci_sync_msg_clear(&m);
+  /* Non-dumpable from here to execve, so nothing in the container can open
+   * our /proc/PID/exe or memory. Not before MAPPED: a non-dumpable
+   * process's /proc/PID files belong to root, and a rootless parent could
+   * no longer write our uid_map/gid_map/setgroups. Nothing else runs in
+   * our new namespaces before MAPPED. */
+  prctl(PR_SET_DUMPABLE, 0);
   reset_signals();
-  /* Only now are we in our cgroup: a cgroup namespace made here has it as
-   * its root, so the container sees itself at "/". */
-  if (new_cgroupns(a->cfg) && unshare(CLONE_NEWCGROUP) < 0) {
-    oci_error_errno(&err, "create cgroup namespace");
+  /* The network namespace is ours to make, not clone's: creating one is
+   * the slow part of clone, and here it overlaps the runtime's cgroup
+   * work. We are in our user namespace already, which will own it. */
+  if (a->unshare_flags && unshare(a->unshare_flags) < 0) {
+    oci_error_errno(&err, "create namespaces (flags 0x%x)", a->unshare_flags);
     init_fail(a, &err);
   }
 
@@ -438,6 +457,9 @@ int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_err
   /* The cgroup namespace is made by the init itself, once it is in its
    * cgroup (see init_main). */
   int flags = oci_ns_new_flags(a->cfg) & ~CLONE_NEWCGROUP;
+  /* And the network namespace by the init (see init_main). */
+  a->unshare_flags = flags & CLONE_NEWNET;
+  flags &= ~CLONE_NEWNET;
   bool joins = false;
   for (int t = 0; t < OCI_NS_COUNT; t++)
     joins |= a->ns_fds[t] >= 0;

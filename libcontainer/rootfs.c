@@ -101,6 +101,10 @@ static char *bind_source_path(const struct oci_rootfs_ctx *ctx, const char *src)
   return oci_xasprintf("%s/%s", ctx->bundle, src); /* relative to the bundle */
 }
 
+static int await_cgroup(const struct oci_rootfs_ctx *ctx, oci_error *err) {
+  return ctx->await_cgroup ? ctx->await_cgroup(ctx->callback_data, err) : 0;
+}
+
 static int mount_cgroup(const struct oci_rootfs_ctx *ctx, struct mount_job *j,
                         const struct oci_mount *m, oci_error *err) {
   if (ctx->cgroup != NULL) {
@@ -237,7 +241,7 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
       .propagation = o.propagation, .tmpcopyup = o.tmpcopyup};
 
   if (is_type(m->type, "cgroup") && !bind)
-    return mount_cgroup(ctx, &j, m, err);
+    return await_cgroup(ctx, err) < 0 ? -1 : mount_cgroup(ctx, &j, m, err);
   int ret = mount_job_run(&j, err);
   if (ret < 0 && err->errnum == EPERM && ctx->userns && is_type(m->type, "sysfs"))
     ret = mount_sysfs_fallback(&j, err);
@@ -362,14 +366,14 @@ int oci_rootfs_setup(const struct oci_rootfs_ctx *ctx, oci_error *err) {
   for (size_t i = 0; i < cfg->n_mounts; i++)
     if (mount_one(ctx, root_fd, &cfg->mounts[i], err) < 0)
       return wrap_mount_error(&cfg->mounts[i], err);
-  if (oci_devices_setup(ctx, root_fd, err) < 0)
+  if (await_cgroup(ctx, err) < 0 || oci_devices_setup(ctx, root_fd, err) < 0)
     return -1;
   if (ctx->before_pivot != NULL) {
     /* createRuntime/createContainer hooks: the spec runs them here, with
      * every mount in place and the cwd at the rootfs. */
     if (fchdir(root_fd) < 0)
       return oci_error_errno(err, "chdir to rootfs");
-    if (ctx->before_pivot(ctx->before_pivot_data, err) < 0)
+    if (ctx->before_pivot(ctx->callback_data, err) < 0)
       return -1;
   }
   if ((ctx->no_pivot ? move_and_chroot(root_fd, err) : pivot(root_fd, err)) < 0)

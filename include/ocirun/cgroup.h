@@ -29,6 +29,13 @@ int oci_cgroup_mode(enum oci_cgroup_mode *out, oci_error *err);
  * when the config has no linux.resources (res may be NULL). */
 int oci_cgroup_create(const struct oci_config *cfg, const char *id, bool systemd,
                       struct oci_cgroup **out, oci_error *err);
+/* The two halves of create, so that the directories can be made while the
+ * container's init is already building its rootfs: prepare resolves the
+ * paths and refuses busy cgroups (makes nothing), make creates the
+ * directories (on failure it removes what it made; free cg yourself). */
+int oci_cgroup_prepare(const struct oci_config *cfg, const char *id, bool systemd,
+                       struct oci_cgroup **out, oci_error *err);
+int oci_cgroup_make(struct oci_cgroup *cg, const char *id, oci_error *err);
 /* Write linux.resources (create, and `update`): only the fields present.
  * res may be NULL. Errors name the resource and the file:
  * `linux.resources.memory.limit: write "1" to memory.limit_in_bytes: ...`. */

@@ -25,7 +25,13 @@ struct oci_rootfs_ctx {
    * createRuntime (via the runtime) and createContainer hooks, which the
    * spec places there. NULL: nothing to do. */
   int (*before_pivot)(void *data, oci_error *err);
-  void *before_pivot_data;
+  /* Called before the first step that needs the container's cgroup (a
+   * "cgroup" mount, device nodes, else before_pivot): the init builds the
+   * rest of its rootfs while the runtime is still making the cgroup, and
+   * waits here until it has been placed in it. May be called more than
+   * once. NULL: the cgroup is there already. */
+  int (*await_cgroup)(void *data, oci_error *err);
+  void *callback_data;                /* for both */
 };
 
 /* Propagation, rootfs bind, config mounts in order, /dev (default devices,

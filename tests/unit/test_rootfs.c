@@ -701,7 +701,7 @@ static int child_full(struct e2e *e, void *arg) {
   build_config(&c, e, mode);
   struct oci_rootfs_ctx ctx = {.cfg = &c.cfg, .bundle = e->dir, .rootfs = e->rootfs,
                                .userns = mode->userns, .no_pivot = mode->no_pivot,
-                               .before_pivot = check_before_pivot, .before_pivot_data = e};
+                               .before_pivot = check_before_pivot, .callback_data = e};
   oci_error err = {0};
   if (oci_rootfs_setup(&ctx, &err) < 0 || oci_rootfs_finalize(&ctx, &err) < 0) {
     snprintf(e->msg, 4096, "%s", err.msg);
