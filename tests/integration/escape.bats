@@ -71,10 +71,16 @@ teardown() { teardown_userns; }
 	ocirun run "$CID" </dev/null >/dev/null 2>&1 3>&- &
 	local bg=$! p exes="" ro=""
 	wait_for_status "$CID" running
+	local ino f
+	ino=$(stat -c %i "$OCIRUN")
 	for p in $(pgrep -x ocirun -P "$(pgrep -f -- "--root $ROOT run $CID" | tr '\n' ',' | sed 's/,$//')"); do
 		exes+="$(readlink "/proc/$p/exe") "
 		# access(W_OK) sees the read-only mount (root passes every other check).
 		[ -w "/proc/$p/exe" ] && ro+="writable:$p "
+		# No mapping of the binary leads back to a writable path either.
+		for f in /proc/"$p"/map_files/*; do
+			[ "$(stat -L -c %i "$f" 2>/dev/null)" = "$ino" ] && [ -w "$f" ] && ro+="mapped-writable:$f "
+		done
 	done
 	ocirun kill "$CID" KILL
 	wait "$bg" || true
