@@ -4,8 +4,8 @@
 # Prints a markdown table (also `make bench`). Every runtime runs the same
 # bundle: the busybox rootfs of tests/make-bundle.sh (shared, read-only) and
 # `runc spec`'s config made non-terminal with args ["/bin/true"]. Runs are
-# interleaved (ocirun, crun, runc, floor, ocirun, ...) so drifting machine
-# load hits all alike. Measured:
+# interleaved (every runtime once per round, in a new random order each
+# round) so drifting machine load hits all alike. Measured:
 #   run       wall time of `RUNTIME run ID` (median, min-max, p25-p75)
 #   c+s+d     wall time of create + start + delete --force
 #   exec      wall time of `RUNTIME exec ID /bin/true` into a running
@@ -23,7 +23,7 @@
 # process is added to its times.
 #
 # ocirun-ro is the same ocirun binary on a read-only bind mount: there it
-# needs no re-exec to protect itself (CVE-2019-5736), so ocirun minus
+# has nothing to do to protect itself (CVE-2019-5736), so ocirun minus
 # ocirun-ro is what that protection costs.
 # Env: BENCH_RUNS (default 20), BENCH_RSS_RUNS (default 5), BENCH_TP_ROUNDS
 # (default 3).
@@ -37,7 +37,7 @@ TP_ROUNDS=${BENCH_TP_ROUNDS:-3}
 
 die() { echo "bench.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root"
-for tool in jq runc unshare chroot /usr/bin/time strip ldd; do
+for tool in jq runc unshare chroot shuf /usr/bin/time strip ldd; do
 	command -v "$tool" >/dev/null || die "$tool not found (run tests/deps.sh)"
 done
 
@@ -48,6 +48,12 @@ fi
 
 WORK=$(mktemp -d /tmp/ocirun-bench.XXXXXX)
 chmod 755 "$WORK"
+# Every runtime's --root on a tmpfs, where /run is on a real host (runc's
+# /run/runc, crun's /run/crun): state files, fifos and their removal then
+# cost what they cost there, not an ext4 journal commit.
+STATE="$WORK/state" STATE_MOUNTED=
+mkdir "$STATE"
+mount -t tmpfs -o mode=755 ocibench-state "$STATE" && STATE_MOUNTED=1
 BUNDLE="$WORK/bundle"
 CRUN_PID=
 
@@ -62,13 +68,14 @@ cleanup() {
 	fi
 	for pair in "ocirun:$OCIRUN_BIN" "ocirun-ro:$OCIRUN_RO_BIN" "runc:$(command -v runc)"; do
 		bin=${pair#*:}
-		root="$WORK/root-${pair%%:*}"
+		root="$STATE/root-${pair%%:*}"
 		[ -n "$bin" ] && [ -d "$root" ] || continue
 		for id in $("$bin" --root "$root" list -q 2>/dev/null); do
 			"$bin" --root "$root" delete --force "$id" >/dev/null 2>&1
 		done
 	done
 	[ -n "$OCIRUN_RO_BIN" ] && umount "$OCIRUN_RO_BIN" 2>/dev/null
+	[ -n "$STATE_MOUNTED" ] && umount "$STATE" 2>/dev/null
 	# crun's containers live in its private namespace; its cgroups and any
 	# leftover cgroups of ours are named ocibench-*.
 	find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -name 'ocibench-*' 2>/dev/null |
@@ -193,7 +200,7 @@ start_crun_helper() {
 			[ \"\$op\" = quit ] && break
 			measure \"\$op\" \"\$CRUN_BIN\" \"\$CRUN_ROOT\" \"\$id\" \"\$BUNDLE\" \"\$ROOTFS\"
 		done"
-	coproc CRUN { CRUN_BIN=$(command -v crun) CRUN_ROOT="$WORK/root-crun" BUNDLE="$BUNDLE" ROOTFS="$ROOTFS" \
+	coproc CRUN { CRUN_BIN=$(command -v crun) CRUN_ROOT="$STATE/root-crun" BUNDLE="$BUNDLE" ROOTFS="$ROOTFS" \
 		unshare --mount --propagation private bash -c "$script" 2>/dev/null; }
 }
 
@@ -208,12 +215,12 @@ one() {
 		;;
 	floor)
 		[ "$op" = run ] && op=floor
-		case "$op" in seq | par) measure "$op" - "$WORK/root-floor" "$id" "$BUNDLE" "$ROOTFS"; return ;; esac
-		measure "$op" - "$WORK/root-floor" "$id" "$BUNDLE" "$ROOTFS"
+		case "$op" in seq | par) measure "$op" - "$STATE/root-floor" "$id" "$BUNDLE" "$ROOTFS"; return ;; esac
+		measure "$op" - "$STATE/root-floor" "$id" "$BUNDLE" "$ROOTFS"
 		;;
-	ocirun) measure "$op" "$OCIRUN_BIN" "$WORK/root-ocirun" "$id" "$BUNDLE" "$ROOTFS" ;;
-	ocirun-ro) measure "$op" "$OCIRUN_RO_BIN" "$WORK/root-ocirun-ro" "$id" "$BUNDLE" "$ROOTFS" ;;
-	runc) measure "$op" "$(command -v runc)" "$WORK/root-runc" "$id" "$BUNDLE" "$ROOTFS" ;;
+	ocirun) measure "$op" "$OCIRUN_BIN" "$STATE/root-ocirun" "$id" "$BUNDLE" "$ROOTFS" ;;
+	ocirun-ro) measure "$op" "$OCIRUN_RO_BIN" "$STATE/root-ocirun-ro" "$id" "$BUNDLE" "$ROOTFS" ;;
+	runc) measure "$op" "$(command -v runc)" "$STATE/root-runc" "$id" "$BUNDLE" "$ROOTFS" ;;
 	esac
 }
 
@@ -243,9 +250,13 @@ runtimes+=(floor)
 # --- the measurements ---------------------------------------------------------------------
 DATA="$WORK/data"
 mkdir -p "$DATA"
+# A new order every round: a run leaves work behind (the kernel tears its
+# namespaces and cgroups down asynchronously) that the next run pays for,
+# and in a fixed order each runtime would always follow the same one.
+shuffled() { shuf -e "${runtimes[@]}"; }
 echo "bench.sh: $RUNS interleaved runs of ${runtimes[*]} ..." >&2
 for ((i = 0; i < RUNS; i++)); do
-	for rt in "${runtimes[@]}"; do
+	for rt in $(shuffled); do
 		for op in run csd; do
 			[ "$rt" = floor ] && [ "$op" = csd ] && continue
 			r=$(one "$rt" "$op" "ocibench-$rt-$op-$i")
@@ -263,7 +274,7 @@ for rt in "${runtimes[@]}"; do
 	case "$r" in fail*) echo "$rt exec: $r" >>"$DATA/failures" ;; esac
 done
 for ((i = 0; i < RUNS; i++)); do
-	for rt in "${runtimes[@]}"; do
+	for rt in $(shuffled); do
 		[ "$rt" = floor ] && continue
 		r=$(one "$rt" exec "ocibench-$rt-exec")
 		case "$r" in fail*) echo "$rt exec: $r" >>"$DATA/failures" ;; *) echo "$r" >>"$DATA/$rt.exec" ;; esac
@@ -275,7 +286,7 @@ done
 # throughput
 echo "bench.sh: $TP_ROUNDS rounds of 100 sequential and 10 concurrent runs ..." >&2
 for ((i = 0; i < TP_ROUNDS; i++)); do
-	for rt in "${runtimes[@]}"; do
+	for rt in $(shuffled); do
 		for op in seq par; do
 			r=$(one "$rt" "$op" "ocibench-$rt-$op-$i")
 			case "$r" in fail*) echo "$rt $op: $r" >>"$DATA/failures" ;; *) echo "$r" >>"$DATA/$rt.$op" ;; esac
@@ -333,7 +344,7 @@ for rt in ocirun ocirun-ro crun runc floor; do
 		read -r size unit libs < <(size_and_libs "$(binary_of "$rt")")
 		sl="$size $unit | $libs"
 		label="$rt $("$(binary_of "$rt")" --version 2>/dev/null | awk 'NR == 1 { print $NF }')"
-		[ "$rt" = ocirun-ro ] && label="ocirun, binary on a read-only mount (no re-exec)"
+		[ "$rt" = ocirun-ro ] && label="ocirun, binary on a read-only mount (nothing to protect)"
 	fi
 	echo "| $label | $rmed | $rmin–$rmax ($rp25–$rp75) | $csd | $rss | $sl |"
 done
@@ -356,7 +367,7 @@ done
 echo
 echo "$RUNS runs each for run, create+start+delete and exec, $TP_ROUNDS rounds for throughput, $RSS_RUNS for RSS; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), cgroups: hybrid v1 (crun: v1 only)."
 echo "Times in ms; p25–p75 is the middle half of the runs; peak RSS is the median over the RSS runs."
-echo "Config: \`runc spec\` (pid, net, ipc, uts, mount namespaces), terminal false, args [\"/bin/true\"], read-only busybox rootfs."
+echo "Config: \`runc spec\` (pid, net, ipc, uts, mount namespaces), terminal false, args [\"/bin/true\"], read-only busybox rootfs; every --root on a tmpfs (as /run is on a systemd host); a new random order of the runtimes every round."
 if [ -s "$DATA/failures" ]; then
 	echo
 	echo "Failed runs (not in the numbers): $(wc -l <"$DATA/failures")"
