@@ -317,6 +317,9 @@ static int rmdir_retry(const char *dir, void *data, oci_error *err) {
 }
 
 int oci_cg_rmdir_tree(const char *dir, oci_error *err) {
+  /* Usually an empty leaf: one rmdir, no directory walk. */
+  if (rmdir(dir) == 0 || errno == ENOENT)
+    return 0;
   return walk_tree(dir, true, rmdir_retry, NULL, 0, err);
 }
 
