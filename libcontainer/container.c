@@ -381,7 +381,8 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   c->st = oci_xmalloc0(sizeof(*c->st));
   c->sock = c->tty_master = c->lock = -1;
   struct oci_state *st = c->st;
-  /* First, before the host is touched: a re-exec starts the command over. */
+  /* First, before the host is touched: protect the binary (a re-exec,
+   * when it comes to that, starts the command over). */
   if (oci_selfexe_protect(err) < 0)
     return -1;
   if (oci_container_id_validate(o->id, err) < 0)

@@ -147,9 +147,11 @@ void oci_ns_close_fds(int fds[OCI_NS_COUNT]);
 
 /* ---- selfexe.c: the runtime binary out of the container's reach ------- */
 
-/* Re-execute the runtime from a read-only clone mount of its binary (or a
- * sealed memfd copy) unless it already runs from one; returns 0 when it
- * does, else only on failure. Call before anything that changes the host. */
+/* Put the runtime on a read-only clone mount of its binary unless it runs
+ * from a protected file already: moved there in place, or re-executed from
+ * it (from a sealed memfd copy when rootless). Returns 0 once protected; a
+ * re-exec does not return but starts the command over. Call before
+ * anything that changes the host. */
 int oci_selfexe_protect(oci_error *err);
 /* Does /proc/self/exe refuse writes (sealed memfd or read-only mount)? */
 bool oci_selfexe_is_protected(void);

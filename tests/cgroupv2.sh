@@ -11,7 +11,8 @@
 #
 # Runs, inside one VM: the cgroup unit test (tests/unit/test_cgroup, built
 # by `make check` or `make tests/unit/test_cgroup`), then
-# tests/integration/cgroups.bats against $1 when that file exists.
+# tests/integration/cgroups.bats against $1 (the VM must see both: not
+# under the host's /tmp, which the guest does not share).
 # Exit status: 0 when everything passed, else the failing step's status.
 set -euo pipefail
 
@@ -39,10 +40,14 @@ echo "v2vm: /sys/fs/cgroup is \$fs; \$(cat /proc/self/cgroup)"
 [ "\$fs" = cgroup2fs ] || { echo "v2vm: not cgroup v2" >&2; exit 1; }
 echo "== unit: $UNIT"
 "$UNIT"
-if [ -f "$BATS_FILE" ] && command -v bats >/dev/null; then
-  echo "== bats: $BATS_FILE"
-  OCIRUN="$OCIRUN" bats "$BATS_FILE"
+if [ ! -f "$BATS_FILE" ] || ! command -v bats >/dev/null; then
+  # The guest sees the host's files, but not its /tmp: a checkout there
+  # would silently lose the integration half of this test.
+  echo "v2vm: $BATS_FILE or bats is not visible in the VM (a source tree under /tmp?)" >&2
+  exit 1
 fi
+echo "== bats: $BATS_FILE"
+OCIRUN="$OCIRUN" bats "$BATS_FILE"
 EOF
 chmod +x "$inner"
 

@@ -15,6 +15,8 @@
 #   RSS       peak RSS of `run` (/usr/bin/time %M: the runtime or its largest
 #             waited-for child, e.g. its init helper), median
 #   size      the binary stripped; libs: shared libraries `ldd` lists
+#   resident  `run` again while one more cpuset cgroup exists (as on a host
+#             with an engine's parent cgroups): no kernel code patching
 #   floor     `unshare --pid --fork --mount --uts --ipc --net chroot ROOTFS
 #             /bin/true`: the same namespaces with no runtime at all
 # crun 1.8 refuses this host's hybrid cgroups (it sees cgroup2 at
@@ -78,6 +80,7 @@ cleanup() {
 	[ -n "$STATE_MOUNTED" ] && umount "$STATE" 2>/dev/null
 	# crun's containers live in its private namespace; its cgroups and any
 	# leftover cgroups of ours are named ocibench-*.
+	# (ocibench-resident too, if we were interrupted while it stood.)
 	find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -name 'ocibench-*' 2>/dev/null |
 		awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2- | xargs -r rmdir 2>/dev/null
 	if awk -v d="$WORK" 'index($5, d) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
@@ -267,6 +270,22 @@ for ((i = 0; i < RUNS; i++)); do
 		done
 	done
 done
+# run again with one more cpuset cgroup resident on the host, as on any
+# host where an engine keeps its parent cgroups (containerd's /default,
+# podman's libpod_parent). On a v1 cpuset hierarchy with no child, the
+# kernel patches its code (the cpusets_enabled static key) when a
+# container's cpuset cgroup appears and again when it goes: every runtime
+# pays that here, none would there.
+RESIDENT=/sys/fs/cgroup/cpuset/ocibench-resident
+if [ -d /sys/fs/cgroup/cpuset ] && mkdir "$RESIDENT" 2>/dev/null; then
+	for ((i = 0; i < RUNS; i++)); do
+		for rt in $(shuffled); do
+			r=$(one "$rt" run "ocibench-$rt-res-$i")
+			case "$r" in fail*) echo "$rt run (resident): $r" >>"$DATA/failures" ;; *) echo "$r" >>"$DATA/$rt.res" ;; esac
+		done
+	done
+	rmdir "$RESIDENT"
+fi
 # exec: one running container per runtime, execs interleaved
 for rt in "${runtimes[@]}"; do
 	[ "$rt" = floor ] && continue
@@ -349,8 +368,8 @@ for rt in ocirun ocirun-ro crun runc floor; do
 	echo "| $label | $rmed | $rmin–$rmax ($rp25–$rp75) | $csd | $rss | $sl |"
 done
 echo
-echo "| runtime | exec /bin/true: median ms (min–max) | 100 sequential runs: median s (min–max) | 10 concurrent runs: median ms (min–max) |"
-echo "|---|---:|---:|---:|"
+echo "| runtime | exec /bin/true: median ms (min–max) | 100 sequential runs: median s (min–max) | 10 concurrent runs: median ms (min–max) | run, another cpuset cgroup resident: median ms (min–max) |"
+echo "|---|---:|---:|---:|---:|"
 for rt in ocirun ocirun-ro crun runc floor; do
 	[[ " ${runtimes[*]} " == *" $rt "* ]] || continue
 	if [ "$rt" = floor ]; then
@@ -362,7 +381,8 @@ for rt in ocirun ocirun-ro crun runc floor; do
 	read -r smed smin smax _ < <(stats "$DATA/$rt.seq")
 	sq=$(awk -v a="$smed" -v b="$smin" -v c="$smax" 'BEGIN { if (a == "-") print "-"; else printf "%.2f (%.2f–%.2f)", a / 1000, b / 1000, c / 1000 }')
 	read -r pmed pmin pmax _ < <(stats "$DATA/$rt.par")
-	echo "| $rt | $ex | $sq | $pmed ($pmin–$pmax) |"
+	read -r qmed qmin qmax _ < <(stats "$DATA/$rt.res")
+	echo "| $rt | $ex | $sq | $pmed ($pmin–$pmax) | $qmed ($qmin–$qmax) |"
 done
 echo
 echo "$RUNS runs each for run, create+start+delete and exec, $TP_ROUNDS rounds for throughput, $RSS_RUNS for RSS; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), cgroups: hybrid v1 (crun: v1 only)."
