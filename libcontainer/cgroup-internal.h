@@ -49,8 +49,6 @@ struct cg_driver {
   int (*create)(struct oci_cgroup *cg, oci_error *err);
   int (*apply)(struct oci_cgroup *cg, const struct oci_resources *res,
                const struct oci_device_rule *rules, size_t n_rules, oci_error *err);
-  int (*mount)(const struct oci_cgroup *cg, const char *dest, bool cgroupns,
-               unsigned long flags, oci_error *err);
   int (*freeze)(struct oci_cgroup *cg, bool frozen, oci_error *err);
   int (*is_frozen)(struct oci_cgroup *cg, bool *frozen, oci_error *err);
   /* Kill everything inside with SIGKILL (cgroup.kill where possible). */

@@ -416,65 +416,6 @@ static int v1_apply(struct oci_cgroup *cg, const struct oci_resources *res,
   return 0;
 }
 
-/* ---- mount -------------------------------------------------------------- */
-
-static const unsigned long PER_MOUNT = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-
-static int mount_hier(const struct cg_hier *h, const char *target, bool cgroupns, bool v2,
-                      unsigned long flags, oci_error *err) {
-  if (mkdir(target, 0755) < 0 && errno != EEXIST)
-    return oci_error_errno(err, "mkdir \"%s\"", target);
-  if (cgroupns) {
-    const char *type = v2 ? "cgroup2" : "cgroup";
-    const char *data = v2 ? NULL : h->controllers;
-    if (mount(type, target, type, flags & (PER_MOUNT | MS_RDONLY), data) < 0)
-      return oci_error_errno(err, "mount %s (%s) on \"%s\"", type, v2 ? "" : h->controllers, target);
-    return 0;
-  }
-  if (mount(h->dir, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-    return oci_error_errno(err, "bind \"%s\" on \"%s\"", h->dir, target);
-  if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | (flags & (PER_MOUNT | MS_RDONLY)), NULL) < 0)
-    return oci_error_errno(err, "remount \"%s\"", target);
-  return 0;
-}
-
-/* Co-mounted controllers ("cpu,cpuacct") get a symlink per name. */
-static int link_comounted(const char *dest, const char *controllers, oci_error *err) {
-  if (strchr(controllers, ',') == NULL)
-    return 0;
-  _cleanup_free_ char *copy = oci_xstrdup(controllers);
-  char *save = NULL;
-  for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-    _cleanup_free_ char *link = oci_xasprintf("%s/%s", dest, c);
-    if (symlink(controllers, link) < 0 && errno != EEXIST)
-      return oci_error_errno(err, "symlink \"%s\"", link);
-  }
-  return 0;
-}
-
-static int v1_mount(const struct oci_cgroup *cg, const char *dest, bool cgroupns,
-                    unsigned long flags, oci_error *err) {
-  if (mount("tmpfs", dest, "tmpfs", flags & PER_MOUNT, "mode=755") < 0)
-    return oci_error_errno(err, "mount tmpfs on \"%s\"", dest);
-  for (size_t i = 0; i < cg->n_v1; i++) {
-    const struct cg_hier *h = &cg->v1[i];
-    const char *name = strncmp(h->controllers, "name=", 5) == 0 ? h->controllers + 5 : h->controllers;
-    _cleanup_free_ char *target = oci_xasprintf("%s/%s", dest, name);
-    if (mount_hier(h, target, cgroupns, false, flags, err) < 0 ||
-        link_comounted(dest, h->controllers, err) < 0)
-      return -1;
-  }
-  if (cg->v2) {
-    _cleanup_free_ char *target = oci_xasprintf("%s/unified", dest);
-    if (mount_hier(cg->v2, target, cgroupns, true, flags, err) < 0)
-      return -1;
-  }
-  if ((flags & MS_RDONLY) &&
-      mount(NULL, dest, NULL, MS_REMOUNT | (flags & (PER_MOUNT | MS_RDONLY)), "mode=755") < 0)
-    return oci_error_errno(err, "remount \"%s\" read-only", dest);
-  return 0;
-}
-
 /* ---- freezer ------------------------------------------------------------ */
 
 static int v1_is_frozen(struct oci_cgroup *cg, bool *frozen, oci_error *err) {
@@ -664,7 +605,6 @@ const struct cg_driver oci_cg_driver_v1 = {
     .name = "v1",
     .create = v1_create,
     .apply = v1_apply,
-    .mount = v1_mount,
     .freeze = v1_freeze,
     .is_frozen = v1_is_frozen,
     .kill_all = v1_kill_all,

@@ -317,23 +317,6 @@ static int v2_apply(struct oci_cgroup *cg, const struct oci_resources *res,
   return 0;
 }
 
-/* ---- mount ------------------------------------------------------------- */
-
-static int v2_mount(const struct oci_cgroup *cg, const char *dest, bool cgroupns,
-                    unsigned long flags, oci_error *err) {
-  unsigned long keep = flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY);
-  if (cgroupns) {
-    if (mount("cgroup2", dest, "cgroup2", keep, NULL) < 0)
-      return oci_error_errno(err, "mount cgroup2 on \"%s\"", dest);
-    return 0;
-  }
-  if (mount(cg->v2->dir, dest, NULL, MS_BIND | MS_REC, NULL) < 0)
-    return oci_error_errno(err, "bind \"%s\" on \"%s\"", cg->v2->dir, dest);
-  if (mount(NULL, dest, NULL, MS_BIND | MS_REMOUNT | keep, NULL) < 0)
-    return oci_error_errno(err, "remount \"%s\"", dest);
-  return 0;
-}
-
 /* ---- freeze ------------------------------------------------------------ */
 
 static int v2_is_frozen(struct oci_cgroup *cg, bool *frozen, oci_error *err) {
@@ -504,7 +487,6 @@ const struct cg_driver oci_cg_driver_v2 = {
     .name = "v2",
     .create = v2_create,
     .apply = v2_apply,
-    .mount = v2_mount,
     .freeze = v2_freeze,
     .is_frozen = v2_is_frozen,
     .kill_all = v2_kill_all,

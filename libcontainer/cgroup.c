@@ -556,11 +556,21 @@ int oci_cgroup_load(const char *saved, struct oci_cgroup **out, oci_error *err) 
 
 /* ---- the rest dispatches -------------------------------------------------- */
 
-int oci_cgroup_mount(const struct oci_cgroup *cg, const char *dest, bool cgroupns,
-                     unsigned long mount_flags, oci_error *err) {
-  if (cg->drv->mount(cg, dest, cgroupns, mount_flags, err) < 0)
-    return oci_error_wrap(err, "mount cgroups at \"%s\"", dest);
-  return 0;
+size_t oci_cgroup_views(const struct oci_cgroup *cg, struct oci_cgroup_view *out, size_t cap,
+                        bool *tmpfs) {
+  size_t n = 0;
+  *tmpfs = cg->mode != OCI_CGROUP_V2;
+  for (size_t i = 0; i < cg->n_v1 && n < cap; i++) {
+    const struct cg_hier *h = &cg->v1[i];
+    const char *named = strncmp(h->controllers, "name=", 5) == 0 ? h->controllers + 5 : NULL;
+    out[n++] = (struct oci_cgroup_view){.name = named ? named : h->controllers,
+                                        .host_dir = h->dir, .fstype = "cgroup",
+                                        .options = h->controllers};
+  }
+  if (cg->v2 && n < cap)
+    out[n++] = (struct oci_cgroup_view){.name = *tmpfs ? "unified" : NULL,
+                                        .host_dir = cg->v2->dir, .fstype = "cgroup2"};
+  return n;
 }
 
 int oci_cgroup_freeze(struct oci_cgroup *cg, bool frozen, oci_error *err) {

@@ -105,18 +105,82 @@ static int await_cgroup(const struct oci_rootfs_ctx *ctx, oci_error *err) {
   return ctx->await_cgroup ? ctx->await_cgroup(ctx->callback_data, err) : 0;
 }
 
+/* Co-mounted v1 controllers ("cpu,cpuacct") get a symlink per name. */
+static int link_comounted(int top, const char *controllers, oci_error *err) {
+  if (strchr(controllers, ',') == NULL)
+    return 0;
+  _cleanup_free_ char *copy = oci_xstrdup(controllers);
+  char *save = NULL;
+  for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save))
+    if (symlinkat(controllers, top, c) < 0 && errno != EEXIST)
+      return oci_error_errno(err, "symlink \"%s\"", c);
+  return 0;
+}
+
+/* One hierarchy onto target_fd: the container's cgroup directory bound, or
+ * with a cgroup namespace a fresh cgroup fs. */
+static int mount_cgroup_view(const struct mount_job *parent, const struct oci_cgroup_view *v,
+                             int target_fd, const char *dest, bool cgroupns, oci_error *err) {
+  unsigned long keep = parent->req.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY);
+  struct mount_job c = {.root_fd = parent->root_fd, .dest = dest, .target_fd = target_fd};
+  _cleanup_close_ int src = -1;
+  if (cgroupns) {
+    c.req = (struct oci_mnt_req){.source = v->fstype, .source_fd = -1, .fstype = v->fstype,
+                                 .flags = keep, .data = v->options, .userns_fd = -1};
+  } else {
+    src = open(v->host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (src < 0)
+      return oci_error_errno(err, "open \"%s\"", v->host_dir);
+    c.req = (struct oci_mnt_req){.source = v->host_dir, .source_fd = src, .recursive = true,
+                                 .flags = MS_BIND | MS_REC | keep, .userns_fd = -1};
+  }
+  if (mount_job_run(&c, err) < 0)
+    return oci_error_wrap(err, "%s \"%s\"", cgroupns ? v->fstype : "bind", cgroupns ? dest : v->host_dir);
+  return 0;
+}
+
+/* The container's cgroups, as cgroup.c describes them, mounted like every
+ * other mount: onto fds resolved inside the rootfs, never by a host path a
+ * process sharing the rootfs could redirect (CVE-2021-30465). On v1 and
+ * hybrid hosts a tmpfs goes first, then a directory per hierarchy in it. */
+static int mount_cgroup_tree(const struct oci_rootfs_ctx *ctx, const struct mount_job *j,
+                             oci_error *err) {
+  struct oci_cgroup_view v[32];
+  bool tmpfs;
+  size_t n = oci_cgroup_views(ctx->cgroup, v, OCI_ARRAY_SIZE(v), &tmpfs);
+  if (!tmpfs)
+    return n ? mount_cgroup_view(j, &v[0], j->target_fd, j->dest, ctx->cgroupns, err) : 0;
+  unsigned long keep = j->req.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  struct mount_job t = {.root_fd = j->root_fd, .dest = j->dest, .target_fd = j->target_fd};
+  t.req = (struct oci_mnt_req){.source = "tmpfs", .source_fd = -1, .fstype = "tmpfs",
+                               .flags = keep, .data = "mode=755", .userns_fd = -1};
+  if (mount_job_run(&t, err) < 0)
+    return oci_error_wrap(err, "tmpfs");
+  /* The new tmpfs, walked to again inside the root: it is ours alone (our
+   * mount namespace), so the names made in it stay what we made. */
+  _cleanup_close_ int top = oci_safe_open(j->root_fd, j->dest, O_PATH | O_DIRECTORY, 0, err);
+  if (top < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    if (mkdirat(top, v[i].name, 0755) < 0 && errno != EEXIST)
+      return oci_error_errno(err, "mkdir \"%s\"", v[i].name);
+    _cleanup_close_ int sub = openat(top, v[i].name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0)
+      return oci_error_errno(err, "open \"%s\"", v[i].name);
+    _cleanup_free_ char *dest = oci_xasprintf("%s/%s", j->dest, v[i].name);
+    if (mount_cgroup_view(j, &v[i], sub, dest, ctx->cgroupns, err) < 0 ||
+        (v[i].options && link_comounted(top, v[i].options, err) < 0))
+      return -1;
+  }
+  if ((j->req.flags & MS_RDONLY) && oci_mnt_setflags(top, MS_RDONLY | keep, 0, false, err) < 0)
+    return oci_error_wrap(err, "tmpfs read-only");
+  return 0;
+}
+
 static int mount_cgroup(const struct oci_rootfs_ctx *ctx, struct mount_job *j,
                         const struct oci_mount *m, oci_error *err) {
-  if (ctx->cgroup != NULL) {
-    /* cgroup.c mounts by path (it builds a tree of binds under dest); give
-     * it the host path the kernel resolved for our in-root fd. */
-    char p[32], abs[4096];
-    ssize_t n = readlink(oci_fd_path(j->target_fd, p), abs, sizeof(abs) - 1);
-    if (n < 0)
-      return oci_error_errno(err, "readlink target");
-    abs[n] = '\0';
-    return oci_cgroup_mount(ctx->cgroup, abs, ctx->cgroupns, j->req.flags, err);
-  }
+  if (ctx->cgroup != NULL)
+    return mount_cgroup_tree(ctx, j, err);
   if (!ctx->cgroupns) {
     /* Without a cgroup namespace a cgroup2 mount shows the host's whole
      * tree; with no cgroup handle we cannot bind the container's own. */

@@ -50,14 +50,22 @@ void oci_cgroup_free(struct oci_cgroup *cg);
 char *oci_cgroup_save(const struct oci_cgroup *cg);
 int oci_cgroup_load(const char *saved, struct oci_cgroup **out, oci_error *err);
 
-/* Mount the container's cgroups at `dest` (an absolute path in the new
- * mount namespace, before pivot_root), as runc does for a "cgroup" mount:
- * v1 a tmpfs with one bind per controller, v2 a cgroup2 mount (cgroupns) or
- * a bind of the container's group. With cgroupns the calling process must
- * have joined the container's cgroup BEFORE unsharing CLONE_NEWCGROUP: the
- * namespace root is fixed at unshare time and the new mount shows it. */
-int oci_cgroup_mount(const struct oci_cgroup *cg, const char *dest, bool cgroupns,
-                     unsigned long mount_flags, oci_error *err);
+/* What a "cgroup" mount shows the container, one entry per hierarchy, as
+ * runc does it: on v1 and hybrid hosts a tmpfs with a directory per
+ * hierarchy, on pure v2 the one hierarchy at the mount point itself. Each
+ * is the container's own cgroup directory bound there, or with a cgroup
+ * namespace a fresh cgroup fs (which shows that directory as its root, if
+ * the process joined the cgroup BEFORE unsharing CLONE_NEWCGROUP). rootfs.c
+ * does the mounting, through fds resolved inside the rootfs. */
+struct oci_cgroup_view {
+  const char *name;      /* directory under the tmpfs; NULL: the mount point */
+  const char *host_dir;  /* the container's cgroup in this hierarchy */
+  const char *fstype;    /* "cgroup" or "cgroup2" for a fresh mount */
+  const char *options;   /* v1 controllers ("cpu,cpuacct", "name=systemd") */
+};
+/* Fills up to cap entries (pointing into cg); *tmpfs: they go under a tmpfs. */
+size_t oci_cgroup_views(const struct oci_cgroup *cg, struct oci_cgroup_view *out, size_t cap,
+                        bool *tmpfs);
 
 int oci_cgroup_freeze(struct oci_cgroup *cg, bool frozen, oci_error *err);
 int oci_cgroup_is_frozen(struct oci_cgroup *cg, bool *frozen, oci_error *err);

@@ -128,6 +128,31 @@ use_cgroup_path() {
 	assert_output 67108864
 }
 
+# The "cgroup" mount is made through fds inside the rootfs; with and
+# without a cgroup namespace it shows the container's own cgroup, read-only.
+@test "the cgroup mount shows the container's own cgroup, read-only, with and without a cgroup namespace" {
+	use_cgroup_path
+	set_resources '{"memory":{"limit":67108864}}'
+	update_config '.linux.namespaces |= map(select(.type != "cgroup"))'
+	local f=/sys/fs/cgroup/memory/memory.limit_in_bytes
+	is_cgroup_v2 && f=/sys/fs/cgroup/memory.max
+	set_args sh -c "cat $f; grep -c ' /sys/fs/cgroup' /proc/self/mountinfo; touch /sys/fs/cgroup/x 2>&1; sed -n '\$p' /proc/self/cgroup"
+	run -0 ocirun run "$CID"
+	echo "$output"
+	assert_line --index 0 67108864
+	assert_output --partial "Read-only file system"
+	[ ! -e "$BUNDLE/rootfs/sys/fs/cgroup/x" ]
+	assert_line --index 3 --regexp ":/.+"
+	ocirun delete --force "$CID" 2>/dev/null || true
+	update_config '.linux.namespaces += [{"type": "cgroup"}]'
+	run -0 ocirun run "$CID-ns"
+	echo "$output"
+	assert_line --index 0 67108864
+	assert_output --partial "Read-only file system"
+	# Inside its own cgroup namespace the container is at the root.
+	assert_line --index 3 --regexp ":/$"
+}
+
 @test "pids.limit stops forks inside the container" {
 	use_cgroup_path
 	set_resources '{"pids":{"limit":5}}'
