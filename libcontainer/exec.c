@@ -197,21 +197,12 @@ static int exec_child_setup(struct exec_ctx *x, char **exe, oci_error *err) {
   return oci_check_executable(*exe, x->p->args[0], err);
 }
 
-/* The process starts like any freshly exec'd one: a foreground exec blocks
- * the signals it forwards, and that mask must not leak in. */
-static void reset_signals(void) {
-  sigset_t none;
-  sigemptyset(&none);
-  for (int s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP)
-      signal(s, SIG_DFL);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
   oci_error err = {0};
   char *exe = NULL;
-  reset_signals();
+  /* Like any freshly exec'd process: a foreground exec blocks the signals
+   * it forwards, and that mask must not leak in. */
+  oci_reset_signals_for_exec();
   prctl(PR_SET_DUMPABLE, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (exec_child_setup(x, &exe, &err) < 0)

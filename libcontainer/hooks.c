@@ -41,23 +41,13 @@ struct hook_result {
 
 /* ---- child side (after fork: only async-signal-safe calls) ---- */
 
-static void child_reset_signals(void) {
-  sigset_t none;
-  sigemptyset(&none);
-  /* The runtime may ignore SIGPIPE or block signals; a hook must start with
-   * default dispositions and an empty mask like any freshly exec'd program. */
-  for (int sig = 1; sig < NSIG; sig++) {
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal(sig, SIG_DFL);
-  }
-  sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 static __attribute__((noreturn)) void child_exec_hook(const struct oci_hook *hook,
                                                       char **argv, char **envp,
                                                       int stdin_r, int exec_w) {
   int e;
-  child_reset_signals();
+  /* A hook starts with default dispositions and an empty mask, like any
+   * freshly exec'd program, whatever the runtime's caller left ignored. */
+  oci_reset_signals_for_exec();
   /* The runtime may run with stdio closed, so the pipes can be fds 0-2:
    * keep exec_w out of the way and make the stdin pipe survive execve. */
   if (exec_w <= STDERR_FILENO)

@@ -319,15 +319,6 @@ static int wait_for_start(int fifo_fd) {
   return n == 1 ? 0 : -1;
 }
 
-static void reset_signals(void) {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  for (int s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP)
-      signal(s, SIG_DFL);
-}
-
 static __attribute__((noreturn)) void init_fail(struct oci_init_args *a, oci_error *err) {
   oci_sync_send_error(a->sync_fd, err);
   _exit(1);
@@ -358,7 +349,7 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
    * no longer write our uid_map/gid_map/setgroups. Nothing else runs in
    * our new namespaces before MAPPED. */
   prctl(PR_SET_DUMPABLE, 0);
-  reset_signals();
+  oci_reset_signals_for_exec();
   /* The network namespace is ours to make, not clone's: creating one is
    * the slow part of clone, and here it overlaps the runtime's cgroup
    * work. We are in our user namespace already, which will own it. */

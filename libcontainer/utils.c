@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -241,6 +242,42 @@ static int close_fds_walk(int first, bool cloexec, oci_error *err) {
   }
   closedir(d);
   return 0;
+}
+
+/* Which signals /proc/self/status says are ignored (SigIgn, hex); all of
+ * them when it cannot be read. No allocation: callers may be forked
+ * children. */
+static uint64_t ignored_signals(void) {
+  char buf[4096];
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+  if (fd >= 0)
+    close(fd);
+  if (n <= 0)
+    return ~0ULL;
+  buf[n] = '\0';
+  const char *p = strstr(buf, "\nSigIgn:\t");
+  if (p == NULL)
+    return ~0ULL;
+  uint64_t mask = 0;
+  int digits = 0;
+  for (p += 9; *p && *p != '\n'; p++, digits++) {
+    int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+    if (d < 0)
+      return ~0ULL;
+    mask = mask << 4 | (uint64_t)d;
+  }
+  return digits == 16 ? mask : ~0ULL;
+}
+
+void oci_reset_signals_for_exec(void) {
+  uint64_t ignored = ignored_signals();
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP && (s > 64 || ((ignored >> (s - 1)) & 1)))
+      signal(s, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 int oci_close_fds_from(int first, bool cloexec, oci_error *err) {

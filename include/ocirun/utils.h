@@ -56,6 +56,12 @@ int oci_parse_long(const char *s, long *out);
 /* Close every fd >= first except those listed in keep[] (close_range/
  * /proc/self/fd fallback) or mark them CLOEXEC when cloexec is true. */
 int oci_close_fds_from(int first, bool cloexec, oci_error *err);
+/* Default dispositions and an empty mask, as a process about to execve
+ * should have them. Handlers do not survive execve and ocirun installs
+ * none, so what needs resetting is what the caller left ignored (SigIgn):
+ * one read of /proc/self/status instead of 64 sigaction calls.
+ * Async-signal-safe (no allocation). */
+void oci_reset_signals_for_exec(void);
 
 /* Start time of a pid in clock ticks since boot (field 22 of /proc/PID/stat);
  * 0 when the process does not exist. Used to tell a pid from its reuse. */

@@ -124,6 +124,29 @@ trap_script='for s in HUP INT USR1 USR2 QUIT WINCH; do trap "echo $s >> /tmp/sig
 	assert_output "$(printf 'USR1\nTERM')"
 }
 
+# What the caller ignores or blocks is not the container's business: the
+# container's process, an exec'd one and a hook all start at the defaults.
+@test "signals ignored by the caller are at their defaults in the container, exec and hooks" {
+	local sigs='grep -E "^Sig(Ign|Blk)" /proc/self/status'
+	update_config '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", $c]}]' \
+		--arg c "exec $sigs >$TEST_TMP/hook"
+	set_args sh -c "exec $sigs"
+	run -0 bash -c 'trap "" INT PIPE USR1 TERM; exec "$@"' _ "$OCIRUN" --root "$ROOT" run "$CID" </dev/null
+	echo "run: $output"
+	assert_line "SigIgn:	0000000000000000"
+	assert_line "SigBlk:	0000000000000000"
+	run cat "$TEST_TMP/hook"
+	echo "hook: $output"
+	assert_line "SigIgn:	0000000000000000"
+	set_args sleep 100
+	ocirun run -d "$CID-x" </dev/null >/dev/null 2>&1 3>&-
+	run -0 bash -c 'trap "" INT PIPE USR1 TERM; exec "$@"' _ "$OCIRUN" --root "$ROOT" exec "$CID-x" \
+		sh -c "exec $sigs" </dev/null
+	echo "exec: $output"
+	assert_line "SigIgn:	0000000000000000"
+	assert_line "SigBlk:	0000000000000000"
+}
+
 @test "run returns 128+N when the process dies of signal N, exit code otherwise" {
 	# Not pid 1 of a pid namespace: that one cannot kill itself this way.
 	update_config 'del(.linux.namespaces[] | select(.type == "pid"))'
