@@ -362,20 +362,40 @@ static void rule_id(const oci_opt_i64 *v, char out[24]) {
     snprintf(out, 24, "*");
 }
 
-static int v1_device_rule(const char *dir, const struct oci_device_rule *r, oci_error *err) {
-  const char *file = r->allow ? "devices.allow" : "devices.deny";
+/* devices.allow and devices.deny, each opened once for all the rules: the
+ * kernel takes one rule per write(). */
+struct dev_files {
+  const char *dir;
+  int fd[2]; /* deny, allow */
+};
+
+static int dev_write(struct dev_files *f, bool allow, const char *rule, oci_error *err) {
+  const char *file = allow ? "devices.allow" : "devices.deny";
+  int *fd = &f->fd[allow];
+  if (*fd < 0) {
+    _cleanup_free_ char *path = oci_xasprintf("%s/%s", f->dir, file);
+    *fd = open(path, O_WRONLY | O_CLOEXEC);
+  }
+  if (*fd < 0 || oci_write_all(*fd, rule, strlen(rule)) < 0)
+    return oci_error_errno(err, R "devices: write \"%s\" to %s", rule, file);
+  return 0;
+}
+
+static int v1_device_rule(struct dev_files *f, const struct oci_device_rule *r, oci_error *err) {
   const char *access = r->access && r->access[0] ? r->access : "rwm";
-  char maj[24], min[24];
+  char maj[24], min[24], rule[80];
   rule_id(&r->major, maj);
   rule_id(&r->minor, min);
   bool all = r->type == 'a' || r->type == '\0';
   if (all && !r->major.set && !r->minor.set && strspn(access, "rwm") == strlen(access) &&
       strchr(access, 'r') && strchr(access, 'w') && strchr(access, 'm'))
-    return oci_cg_write(dir, file, R "devices", "a", err);
+    return dev_write(f, r->allow, "a", err);
   /* The kernel reads type "a" as "everything": spell out c and b instead. */
-  for (const char *t = all ? "cb" : (r->type == 'b' ? "b" : "c"); *t; t++)
-    if (oci_cg_write_fmt(dir, file, R "devices", err, "%c %s:%s %s", *t, maj, min, access) < 0)
+  for (const char *t = all ? "cb" : (r->type == 'b' ? "b" : "c"); *t; t++) {
+    snprintf(rule, sizeof(rule), "%c %s:%s %s", *t, maj, min, access);
+    if (dev_write(f, r->allow, rule, err) < 0)
       return -1;
+  }
   return 0;
 }
 
@@ -392,16 +412,18 @@ static int v1_devices(const struct oci_cgroup *cg, const struct oci_device_rule 
     return 0;
   if (need_dir(cg, "devices", R "devices", &dir, err) < 0)
     return -1;
+  struct dev_files f = {.dir = dir, .fd = {-1, -1}};
   /* Start from "deny everything"; the rules then open what they allow. */
-  if (oci_cg_write(dir, "devices.deny", R "devices", "a", err) < 0)
-    return -1;
+  int r = dev_write(&f, false, "a", err);
   size_t i = 0;
   while (i < n && is_deny_all(&rules[i]))
     i++; /* in force already (runc's spec starts with one) */
-  for (; i < n; i++)
-    if (v1_device_rule(dir, &rules[i], err) < 0)
-      return -1;
-  return 0;
+  for (; i < n && r == 0; i++)
+    r = v1_device_rule(&f, &rules[i], err);
+  for (int k = 0; k < 2; k++)
+    if (f.fd[k] >= 0)
+      close(f.fd[k]);
+  return r;
 }
 
 static int v1_apply(struct oci_cgroup *cg, const struct oci_resources *res,
