@@ -227,24 +227,43 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
 
 /* ---- parent ------------------------------------------------------------- */
 
-/* Open /proc/PID/ns/<type> for every namespace the container does not share
- * with us. */
+/* The init's /proc directory, as a handle on that very process: what is
+ * opened through it belongs to the process whose start time the state
+ * recorded, or the open fails once it is gone. By path, a pid reused since
+ * the state was read would hand us somebody else's namespaces. */
+static int open_init_proc(const struct oci_state *st, oci_error *err) {
+  char path[32];
+  snprintf(path, sizeof(path), "/proc/%d", (int)st->pid);
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0 && (st->pid_start == 0 || oci_proc_start_time_at(fd) == st->pid_start))
+    return fd;
+  if (fd >= 0)
+    close(fd);
+  return oci_error_setx(err, ESRCH, "container \"%s\": its init process has exited", st->id);
+}
+
+/* Open the init's ns/<type> for every namespace the container does not
+ * share with us. */
 static int open_container_namespaces(struct exec_ctx *x, int *pidns_fd, oci_error *err) {
   *pidns_fd = -1;
-  for (int t = 0; t < OCI_NS_COUNT; t++) {
+  for (int t = 0; t < OCI_NS_COUNT; t++)
     x->ns_fds[t] = -1;
+  _cleanup_close_ int proc = open_init_proc(x->st, err);
+  if (proc < 0)
+    return -1;
+  for (int t = 0; t < OCI_NS_COUNT; t++) {
     const char *name = t == OCI_NS_NETWORK ? "net" : t == OCI_NS_MOUNT ? "mnt" : oci_ns_type_name(t);
-    char theirs[64], ours[64];
-    snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", (int)x->st->pid, name);
+    char theirs[32], ours[64];
+    snprintf(theirs, sizeof(theirs), "ns/%s", name);
     snprintf(ours, sizeof(ours), "/proc/self/ns/%s", name);
     struct stat a, b;
-    if (stat(theirs, &a) < 0)
+    if (fstatat(proc, theirs, &a, 0) < 0)
       continue; /* kernel without this namespace type */
     if (stat(ours, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
       continue;
-    int fd = open(theirs, O_RDONLY | O_CLOEXEC);
+    int fd = openat(proc, theirs, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-      return oci_error_errno(err, "open \"%s\"", theirs);
+      return oci_error_errno(err, "open /proc/%d/%s", (int)x->st->pid, theirs);
     /* Joined for the children of the parent, before fork; an unprivileged
      * caller may only join them from inside the container's user
      * namespace, so the child does it and forks once more. */

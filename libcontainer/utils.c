@@ -288,9 +288,15 @@ int oci_close_fds_from(int first, bool cloexec, oci_error *err) {
 }
 
 unsigned long long oci_pid_start_time(pid_t pid) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+  _cleanup_close_ int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return dir < 0 ? 0 : oci_proc_start_time_at(dir);
+}
+
+unsigned long long oci_proc_start_time_at(int proc_dir) {
+  char buf[1024];
+  _cleanup_close_ int fd = openat(proc_dir, "stat", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return 0;
   ssize_t n = oci_read_all(fd, buf, sizeof(buf) - 1);

@@ -66,5 +66,7 @@ void oci_reset_signals_for_exec(void);
 /* Start time of a pid in clock ticks since boot (field 22 of /proc/PID/stat);
  * 0 when the process does not exist. Used to tell a pid from its reuse. */
 unsigned long long oci_pid_start_time(pid_t pid);
+/* The same through an open /proc/PID directory (0 once the process is gone). */
+unsigned long long oci_proc_start_time_at(int proc_dir);
 
 #endif

@@ -117,6 +117,38 @@ static void test_pid_start_time_and_alive(void **s) {
   assert_int_equal(oci_pid_start_time(child), 0);
 }
 
+/* A /proc/PID directory fd stays tied to its process: once that is reaped
+ * nothing opens through it, whatever the pid number is used for next. */
+static void test_proc_dir_outlives_its_process(void **s) {
+  int self = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true(self >= 0);
+  assert_int_equal(oci_proc_start_time_at(self), oci_pid_start_time(getpid()));
+  close(self);
+  int go[2];
+  assert_int_equal(pipe(go), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    char c;
+    close(go[1]);
+    (void)read(go[0], &c, 1);
+    _exit(0);
+  }
+  close(go[0]);
+  char path[32];
+  snprintf(path, sizeof(path), "/proc/%d", (int)child);
+  int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true(dir >= 0);
+  assert_int_equal(oci_proc_start_time_at(dir), oci_pid_start_time(child));
+  int ns = openat(dir, "ns/net", O_RDONLY | O_CLOEXEC);
+  assert_true(ns >= 0);
+  close(ns);
+  close(go[1]);
+  waitpid(child, NULL, 0);
+  assert_int_equal(oci_proc_start_time_at(dir), 0);
+  assert_int_equal(openat(dir, "ns/net", O_RDONLY | O_CLOEXEC), -1);
+  close(dir);
+}
+
 static void test_sync_roundtrip_with_fd(void **s) {
   int sv[2];
   oci_error e;
@@ -291,6 +323,7 @@ int main(void) {
       cmocka_unit_test(test_files_roundtrip_and_atomic),
       cmocka_unit_test(test_close_fds_from_marks_cloexec),
       cmocka_unit_test(test_pid_start_time_and_alive),
+      cmocka_unit_test(test_proc_dir_outlives_its_process),
       cmocka_unit_test(test_sync_roundtrip_with_fd),
       cmocka_unit_test(test_container_id_validate),
       cmocka_unit_test(test_state_save_load_and_status),
