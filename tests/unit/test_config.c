@@ -29,9 +29,17 @@
 
 static char spec_dir[4096];
 
+/* The runtime-spec's own test files live beside the repository
+ * (../shared/runtime-spec), not in it. A checkout without them skips the
+ * tests that read them, saying why (the suite counts the skips), rather
+ * than failing them; CI has them. */
 static const char *schema_test_dir(const char *sub) {
   static char buf[4200];
   snprintf(buf, sizeof(buf), "%s/schema/test/config/%s", spec_dir, sub);
+  if (access(buf, R_OK | X_OK) != 0) {
+    print_message("%s: %s (set OCI_SPEC_DIR); skipped\n", buf, strerror(errno));
+    skip();
+  }
   return buf;
 }
 
