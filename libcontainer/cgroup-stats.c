@@ -186,5 +186,3 @@ char *oci_cg_stats_json(const struct cg_stats *s) {
   yajl_gen_map_close(g);
   return j_gen_finish(g);
 }
-
-

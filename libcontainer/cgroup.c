@@ -330,19 +330,6 @@ int oci_cgroup_make(struct oci_cgroup *cg, const char *id, oci_error *err) {
   return 0;
 }
 
-int oci_cgroup_create(const struct oci_config *cfg, const char *id, bool systemd,
-                      struct oci_cgroup **out, oci_error *err) {
-  struct oci_cgroup *cg;
-  if (oci_cgroup_prepare(cfg, id, systemd, &cg, err) < 0)
-    return -1;
-  if (oci_cgroup_make(cg, id, err) < 0) {
-    oci_cgroup_free(cg);
-    return -1;
-  }
-  *out = cg;
-  return 0;
-}
-
 int oci_cgroup_apply(struct oci_cgroup *cg, const struct oci_resources *res, oci_error *err) {
   static const struct oci_resources none = {0};
   if (res == NULL)
@@ -560,16 +547,17 @@ size_t oci_cgroup_views(const struct oci_cgroup *cg, struct oci_cgroup_view *out
                         bool *tmpfs) {
   size_t n = 0;
   *tmpfs = cg->mode != OCI_CGROUP_V2;
-  for (size_t i = 0; i < cg->n_v1 && n < cap; i++) {
+  for (size_t i = 0; i < cg->n_v1; i++, n++) {
     const struct cg_hier *h = &cg->v1[i];
     const char *named = strncmp(h->controllers, "name=", 5) == 0 ? h->controllers + 5 : NULL;
-    out[n++] = (struct oci_cgroup_view){.name = named ? named : h->controllers,
+    if (n < cap)
+      out[n] = (struct oci_cgroup_view){.name = named ? named : h->controllers,
                                         .host_dir = h->dir, .fstype = "cgroup",
                                         .options = h->controllers};
   }
-  if (cg->v2 && n < cap)
-    out[n++] = (struct oci_cgroup_view){.name = *tmpfs ? "unified" : NULL,
-                                        .host_dir = cg->v2->dir, .fstype = "cgroup2"};
+  if (cg->v2 && n++ < cap)
+    out[n - 1] = (struct oci_cgroup_view){.name = *tmpfs ? "unified" : NULL,
+                                          .host_dir = cg->v2->dir, .fstype = "cgroup2"};
   return n;
 }
 

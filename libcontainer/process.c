@@ -446,9 +446,9 @@ static int spawn_through_intermediate(struct oci_init_args *a, int parent_sock, 
 
 int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_error *err) {
   /* The cgroup namespace is made by the init itself, once it is in its
-   * cgroup (see init_main). */
+   * cgroup (see await_cgroup). */
   int flags = oci_ns_new_flags(a->cfg) & ~CLONE_NEWCGROUP;
-  /* And the network namespace by the init (see init_main). */
+  /* And the network namespace by the init, after MAPPED (see init_main). */
   a->unshare_flags = flags & CLONE_NEWNET;
   flags &= ~CLONE_NEWNET;
   bool joins = false;

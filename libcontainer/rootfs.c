@@ -148,6 +148,9 @@ static int mount_cgroup_tree(const struct oci_rootfs_ctx *ctx, const struct moun
   struct oci_cgroup_view v[32];
   bool tmpfs;
   size_t n = oci_cgroup_views(ctx->cgroup, v, OCI_ARRAY_SIZE(v), &tmpfs);
+  if (n > OCI_ARRAY_SIZE(v))
+    return oci_error_setx(err, E2BIG, "%zu cgroup hierarchies, at most %zu supported", n,
+                          OCI_ARRAY_SIZE(v));
   if (!tmpfs)
     return n ? mount_cgroup_view(j, &v[0], j->target_fd, j->dest, ctx->cgroupns, err) : 0;
   unsigned long keep = j->req.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);

@@ -233,20 +233,10 @@ static int move_map(const struct exe_map *m, int file, bool copy, oci_error *err
 
 /* PR_SET_MM_MAP rewrites the whole layout: hand it back what it is. */
 static int set_exe_file(int file, oci_error *err) {
-  char buf[1024];
-  _cleanup_close_ int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-  if (len <= 0)
-    return oci_error_errno(err, "read /proc/self/stat");
-  buf[len] = '\0';
-  /* Fields after the command name, numbered as in proc(5). */
-  unsigned long long f[53] = {0};
-  char *p = strrchr(buf, ')'), *save = NULL;
-  int k = 3;
-  for (char *t = p ? strtok_r(p + 2, " ", &save) : NULL; t && k < 53; t = strtok_r(NULL, " ", &save))
-    f[k++] = strtoull(t, NULL, 10);
-  if (k < 52)
-    return oci_error_setx(err, EINVAL, "/proc/self/stat: %d fields", k - 1);
+  unsigned long long f[52] = {0};
+  int k = oci_proc_stat_read(AT_FDCWD, "/proc/self/stat", NULL, f, 52);
+  if (k < 51)
+    return oci_error_setx(err, EINVAL, "/proc/self/stat: %d fields, want 51", k);
   struct prctl_mm_map map = {
       .start_code = f[26], .end_code = f[27], .start_stack = f[28], .start_data = f[45],
       .end_data = f[46], .start_brk = f[47], .brk = (uint64_t)syscall(SYS_brk, 0),
@@ -336,7 +326,7 @@ int oci_selfexe_protect(oci_error *err) {
   int fd = readonly_clone(&why);
 #endif
   if (fd >= 0) {
-    oci_error how;
+    oci_error how = {0};
     if (move_onto_clone(fd, &how) == 0 && oci_selfexe_is_protected()) {
       close(fd);
       return 0;

@@ -40,19 +40,13 @@ char *oci_now_rfc3339(void) {
 bool oci_pid_alive(pid_t pid, unsigned long long start) {
   if (pid <= 0)
     return false;
-  char path[64], buf[512];
+  char path[64], state;
+  unsigned long long f[23];
   snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  ssize_t n = oci_read_all(fd, buf, sizeof(buf) - 1);
-  if (n <= 0)
-    return false;
-  buf[n] = '\0';
-  const char *p = strrchr(buf, ')');
-  if (p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X')
-    return false; /* a zombie has finished running */
-  return start == 0 || oci_pid_start_time(pid) == start;
+  /* One read for both: the state, and the start time against pid reuse. */
+  if (oci_proc_stat_read(AT_FDCWD, path, &state, f, 23) < 22 || state == 'Z' || state == 'X')
+    return false; /* gone, or a zombie: finished running */
+  return start == 0 || f[22] == start;
 }
 
 bool oci_state_init_alive(const struct oci_state *st) {
@@ -144,7 +138,6 @@ static void gen_kv(yajl_gen g, const char *k, const char *v) {
   else
     yajl_gen_null(g);
 }
-
 
 static void gen_annotations(yajl_gen g, const struct oci_config *cfg) {
   gen_str(g, "annotations");

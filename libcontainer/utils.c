@@ -287,35 +287,38 @@ int oci_close_fds_from(int first, bool cloexec, oci_error *err) {
   return close_fds_walk(first, cloexec, err);
 }
 
-unsigned long long oci_pid_start_time(pid_t pid) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-  _cleanup_close_ int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  return dir < 0 ? 0 : oci_proc_start_time_at(dir);
-}
-
-unsigned long long oci_proc_start_time_at(int proc_dir) {
+int oci_proc_stat_read(int dirfd, const char *path, char *state, unsigned long long *f,
+                       int max) {
   char buf[1024];
-  _cleanup_close_ int fd = openat(proc_dir, "stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  ssize_t n = oci_read_all(fd, buf, sizeof(buf) - 1);
+  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : oci_read_all(fd, buf, sizeof(buf) - 1);
   if (n <= 0)
     return 0;
   buf[n] = '\0';
   /* comm may hold spaces and ')': fields start after the last ')'. */
   char *p = strrchr(buf, ')');
-  if (p == NULL)
+  if (p == NULL || p[1] != ' ' || p[2] == '\0' || p[3] != ' ')
     return 0;
-  p += 2; /* now at field 3 (state) */
-  for (int field = 3; field < 22 && p; field++) {
-    p = strchr(p, ' ');
-    if (p)
-      p++;
-  }
-  if (p == NULL)
-    return 0;
-  return strtoull(p, NULL, 10);
+  if (state)
+    *state = p[2];
+  int k = 3;
+  char *save = NULL;
+  for (char *t = strtok_r(p + 4, " \n", &save); t && k + 1 < max;
+       t = strtok_r(NULL, " \n", &save))
+    f[++k] = strtoull(t, NULL, 10);
+  return k;
+}
+
+unsigned long long oci_pid_start_time(pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  unsigned long long f[23];
+  return oci_proc_stat_read(AT_FDCWD, path, NULL, f, 23) >= 22 ? f[22] : 0;
+}
+
+unsigned long long oci_proc_start_time_at(int proc_dir) {
+  unsigned long long f[23];
+  return oci_proc_stat_read(proc_dir, "stat", NULL, f, 23) >= 22 ? f[22] : 0;
 }
 
 /* ---- /proc/self/mountinfo ------------------------------------------------ */

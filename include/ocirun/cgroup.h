@@ -21,20 +21,17 @@ int oci_cgroup_mode(enum oci_cgroup_mode *out, oci_error *err);
 
 /* Resolve linux.cgroupsPath (absolute as given; relative under the caller's
  * own cgroup per hierarchy, below its parent on pure v2 as runc does; unset:
- * "<that cgroup>/ocirun-<id>") and create the
- * directories. With systemd == true this fails with a clear error (no
- * systemd driver on this host). Does not apply resources, but prepares the
- * device allow-list (runc's defaults + one rule per linux.devices node) that
- * the first oci_cgroup_apply() writes, so call apply once after create even
- * when the config has no linux.resources (res may be NULL). */
-int oci_cgroup_create(const struct oci_config *cfg, const char *id, bool systemd,
-                      struct oci_cgroup **out, oci_error *err);
-/* The two halves of create, so that the directories can be made while the
- * container's init is already building its rootfs: prepare resolves the
- * paths and refuses busy cgroups (makes nothing), make creates the
- * directories (on failure it removes what it made; free cg yourself). */
+ * "<that cgroup>/ocirun-<id>") and refuse cgroups that hold processes:
+ * nothing is made yet. With systemd == true this fails with a clear error
+ * (no systemd driver on this host). Also prepares the device allow-list
+ * (runc's defaults + one rule per linux.devices node) that the first
+ * oci_cgroup_apply() writes, so call apply once after make even when the
+ * config has no linux.resources (res may be NULL).
+ * Two steps so that create can make the directories while the container's
+ * init already builds its rootfs. */
 int oci_cgroup_prepare(const struct oci_config *cfg, const char *id, bool systemd,
                        struct oci_cgroup **out, oci_error *err);
+/* Make the directories; on failure remove what was made (free cg yourself). */
 int oci_cgroup_make(struct oci_cgroup *cg, const char *id, oci_error *err);
 /* Write linux.resources (create, and `update`): only the fields present.
  * res may be NULL. Errors name the resource and the file:
@@ -63,7 +60,8 @@ struct oci_cgroup_view {
   const char *fstype;    /* "cgroup" or "cgroup2" for a fresh mount */
   const char *options;   /* v1 controllers ("cpu,cpuacct", "name=systemd") */
 };
-/* Fills up to cap entries (pointing into cg); *tmpfs: they go under a tmpfs. */
+/* Fills up to cap entries (pointing into cg) and returns how many there
+ * are (more than cap: some were left out); *tmpfs: they go under a tmpfs. */
 size_t oci_cgroup_views(const struct oci_cgroup *cg, struct oci_cgroup_view *out, size_t cap,
                         bool *tmpfs);
 

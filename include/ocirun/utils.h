@@ -68,5 +68,9 @@ void oci_reset_signals_for_exec(void);
 unsigned long long oci_pid_start_time(pid_t pid);
 /* The same through an open /proc/PID directory (0 once the process is gone). */
 unsigned long long oci_proc_start_time_at(int proc_dir);
+/* Read a stat file of /proc (path relative to dirfd): *state is field 3
+ * (may be NULL), f[k] numeric field k (as numbered in proc(5)) for
+ * 4 <= k < max. Returns the last field read, 0 when unreadable. */
+int oci_proc_stat_read(int dirfd, const char *path, char *state, unsigned long long *f, int max);
 
 #endif

@@ -157,7 +157,7 @@ static void test_systemd_refused(void **state) {
   (void)state;
   struct oci_cgroup *cg = NULL;
   oci_error err = {0};
-  assert_int_equal(oci_cgroup_create(NULL, "x", true, &cg, &err), -1);
+  assert_int_equal(oci_cgroup_prepare(NULL, "x", true, &cg, &err), -1);
   assert_null(cg);
   if (access("/run/systemd/system", F_OK) != 0)
     assert_string_equal(err.msg, "systemd cgroup driver requested but systemd is not running "
@@ -191,8 +191,10 @@ static int live_setup(void **state) {
   l->cfg.linux_ = &l->linux_;
   l->child = -1;
   l->release = -1;
-  if (oci_cgroup_create(&l->cfg, "t", false, &l->cg, &err) < 0) {
+  if (oci_cgroup_prepare(&l->cfg, "t", false, &l->cg, &err) < 0 ||
+      oci_cgroup_make(l->cg, "t", &err) < 0) {
     fprintf(stderr, "create: %s\n", err.msg);
+    oci_cgroup_free(l->cg);
     free(l);
     return -1;
   }

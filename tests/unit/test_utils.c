@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -115,6 +116,40 @@ static void test_pid_start_time_and_alive(void **s) {
   assert_false(oci_pid_alive(child, 0));
   waitpid(child, NULL, 0);
   assert_int_equal(oci_pid_start_time(child), 0);
+}
+
+/* The command name may hold spaces and ')': the fields after it still
+ * read the same. */
+static void test_proc_stat_with_odd_comm(void **s) {
+  int go[2], named[2];
+  assert_int_equal(pipe(go), 0);
+  assert_int_equal(pipe(named), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    char c;
+    close(go[1]);
+    close(named[0]);
+    prctl(PR_SET_NAME, "a) b ) c", 0, 0, 0);
+    (void)write(named[1], "x", 1);
+    (void)read(go[0], &c, 1);
+    _exit(0);
+  }
+  char c;
+  assert_int_equal(read(named[0], &c, 1), 1);
+  char path[64], state = 0;
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)child);
+  unsigned long long f[23] = {0};
+  assert_int_equal(oci_proc_stat_read(AT_FDCWD, path, &state, f, 23), 22);
+  assert_true(state == 'S' || state == 'R');
+  assert_int_equal(f[4], (unsigned long long)getpid()); /* ppid */
+  assert_true(f[22] > 0);
+  assert_int_equal(oci_pid_start_time(child), f[22]);
+  assert_true(oci_pid_alive(child, f[22]));
+  close(go[1]);
+  waitpid(child, NULL, 0);
+  close(go[0]);
+  close(named[0]);
+  close(named[1]);
 }
 
 /* A /proc/PID directory fd stays tied to its process: once that is reaped
@@ -324,6 +359,7 @@ int main(void) {
       cmocka_unit_test(test_close_fds_from_marks_cloexec),
       cmocka_unit_test(test_pid_start_time_and_alive),
       cmocka_unit_test(test_proc_dir_outlives_its_process),
+      cmocka_unit_test(test_proc_stat_with_odd_comm),
       cmocka_unit_test(test_sync_roundtrip_with_fd),
       cmocka_unit_test(test_container_id_validate),
       cmocka_unit_test(test_state_save_load_and_status),
