@@ -27,6 +27,17 @@ struct cg_hier {
 };
 
 struct cg_driver;
+struct oci_sdbus;
+
+/* The systemd driver's part (cgroup-systemd.c): the unit that owns the
+ * container's cgroup. */
+struct cg_systemd {
+  char *unit;            /* "libpod-ID.scope" or "ID.slice" */
+  char *slice;           /* the parent slice, "machine.slice" */
+  bool user;             /* the user's manager, not the system's */
+  bool started;          /* started by this process: its properties are set */
+  struct oci_sdbus *bus; /* connected on first use */
+};
 
 struct oci_cgroup {
   enum oci_cgroup_mode mode;
@@ -41,6 +52,8 @@ struct oci_cgroup {
   size_t n_extra_rules;
   bool devices_pending;
   uint64_t oom_kills_seen;  /* v2: memory.events oom_kill at the last check */
+  struct cg_systemd *sd;    /* NULL: cgroupfs */
+  const struct oci_resources *initial; /* create: the config's, for the unit */
 };
 
 /* A driver: the version-specific half of each operation. */
@@ -117,6 +130,39 @@ void oci_cg_device_defaults(struct oci_device_rule **rules, size_t *n);
 /* Replace the extra device rules with runc's defaults plus one per
  * linux.devices node of cfg (used by create, and by update on a loaded cg). */
 void oci_cg_set_config_rules(struct oci_cgroup *cg, const struct oci_config *cfg);
+
+/* ---- cgroup-systemd.c ------------------------------------------------- */
+
+struct sd_props;
+
+/* "slice:prefix:name" (NULL or "": the default) -> parent slice and unit. */
+int oci_cg_systemd_parse_path(const char *cgroups_path, const char *id, bool user,
+                              char **slice, char **unit, oci_error *err);
+/* "a-b.slice" -> "/a.slice/a-b.slice"; "-.slice" -> "/". */
+int oci_cg_systemd_expand_slice(const char *slice, char **out, oci_error *err);
+/* A cpuset list ("0-3,8") as systemd's byte mask (bit i = cpu i). */
+int oci_cg_cpuset_mask(const char *list, uint8_t **bytes, size_t *n, const char *what,
+                       oci_error *err);
+/* CPUQuotaPerSecUSec for a quota and period (runc's rounding). */
+uint64_t oci_cg_systemd_quota_per_sec(int64_t quota, uint64_t period);
+/* The unit properties for linux.resources (v2: unified hierarchy names). */
+int oci_cg_systemd_resource_props(const struct oci_resources *r, bool v2, struct sd_props *p,
+                                  oci_error *err);
+/* DevicePolicy and DeviceAllow for the rules (cgroup v1 only). */
+void oci_cg_systemd_device_props(const struct oci_device_rule *rules, size_t n,
+                                 const char *proc_devices, struct sd_props *p);
+/* Set cg->sd and return the unit's cgroup path (absolute in each hierarchy). */
+int oci_cg_systemd_prepare(struct oci_cgroup *cg, const char *cgroups_path, const char *id,
+                           char **abs_path, oci_error *err);
+/* Start the unit with pid in it and the resources as properties. */
+int oci_cg_systemd_start(struct oci_cgroup *cg, const char *id, pid_t pid,
+                         const struct oci_resources *res, const struct oci_device_rule *rules,
+                         size_t n_rules, oci_error *err);
+/* Set the resources as properties (update; no-op right after the start). */
+int oci_cg_systemd_update(struct oci_cgroup *cg, const struct oci_resources *res,
+                          const struct oci_device_rule *rules, size_t n_rules, oci_error *err);
+int oci_cg_systemd_stop(struct oci_cgroup *cg, oci_error *err);
+void oci_cg_systemd_free(struct cg_systemd *sd);
 
 /* ---- cgroup-v2.c, used by the hybrid side of v1 ---------------------- */
 

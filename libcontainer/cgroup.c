@@ -92,6 +92,7 @@ void oci_cgroup_free(struct oci_cgroup *cg) {
     hier_clear(cg->v2);
   free(cg->v2);
   rules_free(cg->extra_rules, cg->n_extra_rules);
+  oci_cg_systemd_free(cg->sd);
   free(cg);
 }
 
@@ -245,17 +246,6 @@ void oci_cg_set_config_rules(struct oci_cgroup *cg, const struct oci_config *cfg
 
 /* ---- create / apply / enter / destroy --------------------------------- */
 
-/* Kept apart from the cgroupfs path: there is no systemd driver (yet). */
-static int systemd_create(oci_error *err) {
-  struct stat st;
-  if (stat("/run/systemd/system", &st) < 0)
-    return oci_error_setx(err, ENOTSUP,
-                         "systemd cgroup driver requested but systemd is not running "
-                         "(no /run/systemd/system)");
-  return oci_error_setx(err, ENOTSUP,
-                       "systemd cgroup driver is not supported by ocirun; use cgroupfs");
-}
-
 static int for_each_dir(struct oci_cgroup *cg, int (*fn)(const char *dir, void *data, oci_error *err),
                         void *data, oci_error *err) {
   for (size_t i = 0; i < cg->n_v1; i++)
@@ -302,15 +292,22 @@ static int rmdir_one(const char *dir, void *data, oci_error *err) {
 
 int oci_cgroup_prepare(const struct oci_config *cfg, const char *id, bool systemd,
                        struct oci_cgroup **out, oci_error *err) {
-  if (systemd)
-    return systemd_create(err);
   enum oci_cgroup_mode mode;
   if (oci_cgroup_mode(&mode, err) < 0)
     return -1;
   struct oci_cgroup *cg = cgroup_new(mode);
   const char *path = cfg && cfg->linux_ ? cfg->linux_->cgroups_path : NULL;
+  _cleanup_free_ char *unit_path = NULL;
   set_config_rules(cg, cfg);
   cg->devices_pending = true;
+  cg->initial = cfg && cfg->linux_ ? cfg->linux_->resources : NULL;
+  /* systemd: the unit's cgroup, the same path in every hierarchy. */
+  if (systemd && oci_cg_systemd_prepare(cg, path, id, &unit_path, err) < 0) {
+    oci_cgroup_free(cg);
+    return -1;
+  }
+  if (unit_path)
+    path = unit_path;
   if (discover(cg, path, id, err) < 0 || for_each_dir(cg, refuse_busy, NULL, err) < 0) {
     oci_cgroup_free(cg); /* nothing made yet, nothing of ours to remove */
     return oci_error_wrap(err, "create cgroup for \"%s\"", id);
@@ -319,10 +316,41 @@ int oci_cgroup_prepare(const struct oci_config *cfg, const char *id, bool system
   return 0;
 }
 
-int oci_cgroup_make(struct oci_cgroup *cg, const char *id, oci_error *err) {
+/* The device rules apply() writes: the resources', then cg's extra ones. */
+static struct oci_device_rule *collect_rules(const struct oci_cgroup *cg,
+                                             const struct oci_resources *res, size_t *n) {
+  *n = res->n_devices + cg->n_extra_rules;
+  struct oci_device_rule *rules = oci_xmalloc0((*n + 1) * sizeof(*rules));
+  if (res->n_devices)
+    memcpy(rules, res->devices, res->n_devices * sizeof(*rules));
+  if (cg->n_extra_rules)
+    memcpy(rules + res->n_devices, cg->extra_rules, cg->n_extra_rules * sizeof(*rules));
+  return rules;
+}
+
+static const struct oci_resources no_resources;
+
+/* systemd: the unit, with pid in it, before the directories (it makes
+ * most of them). */
+static int start_unit(struct oci_cgroup *cg, const char *id, pid_t pid, oci_error *err) {
+  const struct oci_resources *res = cg->initial ? cg->initial : &no_resources;
+  size_t n = 0;
+  _cleanup_free_ struct oci_device_rule *rules = collect_rules(cg, res, &n);
+  return oci_cg_systemd_start(cg, id, pid, res, rules, n, err);
+}
+
+int oci_cgroup_make(struct oci_cgroup *cg, const char *id, pid_t pid, oci_error *err) {
+  bool unit_started = false;
+  if (cg->sd) {
+    if (start_unit(cg, id, pid, err) < 0)
+      return oci_error_wrap(err, "create cgroup for \"%s\"", id);
+    unit_started = true;
+  }
   if (for_each_dir(cg, mkdir_one, NULL, err) < 0 || cg->drv->create(cg, err) < 0) {
     int failed = 0;
     oci_error ignored;
+    if (unit_started && oci_cg_systemd_stop(cg, &ignored) < 0)
+      oci_warn("rollback: %s", ignored.msg);
     for_each_dir(cg, rmdir_one, &failed, &ignored);
     return oci_error_wrap(err, "create cgroup for \"%s\"", id);
   }
@@ -331,20 +359,16 @@ int oci_cgroup_make(struct oci_cgroup *cg, const char *id, oci_error *err) {
 }
 
 int oci_cgroup_apply(struct oci_cgroup *cg, const struct oci_resources *res, oci_error *err) {
-  static const struct oci_resources none = {0};
   if (res == NULL)
-    res = &none;
+    res = &no_resources;
   _cleanup_free_ struct oci_device_rule *rules = NULL;
   size_t n_rules = 0;
   bool devices = res->n_devices > 0 || cg->devices_pending;
-  if (devices) {
-    n_rules = res->n_devices + cg->n_extra_rules;
-    rules = oci_xmalloc0((n_rules + 1) * sizeof(*rules));
-    if (res->n_devices)
-      memcpy(rules, res->devices, res->n_devices * sizeof(*rules));
-    if (cg->n_extra_rules)
-      memcpy(rules + res->n_devices, cg->extra_rules, cg->n_extra_rules * sizeof(*rules));
-  }
+  if (devices)
+    rules = collect_rules(cg, res, &n_rules);
+  /* systemd first: its own write of a value must not undo ours. */
+  if (cg->sd && oci_cg_systemd_update(cg, res, rules, n_rules, err) < 0)
+    return -1;
   if (cg->drv->apply(cg, res, devices ? rules : NULL, n_rules, err) < 0)
     return -1;
   if (devices)
@@ -432,6 +456,10 @@ int oci_cgroup_destroy(struct oci_cgroup *cg, oci_error *err) {
     return 0;
   if (kill_and_wait(cg, err) < 0)
     return oci_error_wrap(err, "destroy cgroup");
+  /* Empty now: stop the unit, so that systemd forgets it, then remove
+   * what systemd did not make (v1 hierarchies it does not manage). */
+  if (cg->sd && oci_cg_systemd_stop(cg, err) < 0)
+    return oci_error_wrap(err, "destroy cgroup");
   int failed = 0;
   for_each_dir(cg, rmdir_one, &failed, err);
   return failed ? oci_error_wrap(err, "destroy cgroup") : 0;
@@ -472,6 +500,17 @@ char *oci_cgroup_save(const struct oci_cgroup *cg) {
     gen_str(g, "v2");
     gen_hier(g, cg->v2);
   }
+  if (cg->sd) {
+    gen_str(g, "systemd");
+    yajl_gen_map_open(g);
+    gen_str(g, "unit");
+    gen_str(g, cg->sd->unit);
+    gen_str(g, "slice");
+    gen_str(g, cg->sd->slice);
+    gen_str(g, "user");
+    yajl_gen_bool(g, cg->sd->user);
+    yajl_gen_map_close(g);
+  }
   yajl_gen_map_close(g);
   return j_gen_finish(g);
 }
@@ -491,6 +530,21 @@ static int load_hier(yajl_val obj, struct cg_hier *h, oci_error *err) {
   h->mount = oci_xstrdup(m);
   h->rel = oci_xstrdup(p);
   h->dir = oci_xstrdup(d);
+  return 0;
+}
+
+static int load_systemd(yajl_val root, struct oci_cgroup *cg, oci_error *err) {
+  const char *k[] = {"systemd", NULL}, *ku[] = {"user", NULL};
+  yajl_val sd = yajl_tree_get(root, k, yajl_t_object);
+  if (sd == NULL)
+    return 0;
+  const char *unit = tree_str(sd, "unit"), *slice = tree_str(sd, "slice");
+  if (unit == NULL || slice == NULL)
+    return oci_error_setx(err, EINVAL, "saved cgroup: systemd needs unit and slice");
+  cg->sd = oci_xmalloc0(sizeof(*cg->sd));
+  cg->sd->unit = oci_xstrdup(unit);
+  cg->sd->slice = oci_xstrdup(slice);
+  cg->sd->user = YAJL_IS_TRUE(yajl_tree_get(sd, ku, yajl_t_true));
   return 0;
 }
 
@@ -522,6 +576,8 @@ static int load_tree(yajl_val root, struct oci_cgroup **out, oci_error *err) {
     oci_error_setx(err, EINVAL, "saved cgroup: no hierarchy");
     goto fail;
   }
+  if (load_systemd(root, cg, err) < 0)
+    goto fail;
   *out = cg;
   return 0;
 fail:

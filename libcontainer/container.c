@@ -258,7 +258,7 @@ static int map_init(struct creation *c, oci_error *err) {
  * limits written, the init placed in it; then GO. */
 static int place_init(struct creation *c, oci_error *err) {
   if (c->cg && !c->cg_made) {
-    if (oci_cgroup_make(c->cg, c->st->id, err) < 0)
+    if (oci_cgroup_make(c->cg, c->st->id, c->pid, err) < 0)
       return -1;
     c->cg_made = true;
     c->st->cgroup = oci_cgroup_save(c->cg);
@@ -356,9 +356,10 @@ static int create_cgroup(const struct oci_context *ctx, struct creation *c, oci_
   const struct oci_config *cfg = c->st->config;
   if (oci_cgroup_prepare(cfg, c->st->id, ctx->systemd_cgroup, &c->cg, err) < 0)
     return -1;
-  if (geteuid() == 0)
+  /* systemd (also the user's) makes the unit around the init's pid. */
+  if (geteuid() == 0 || ctx->systemd_cgroup)
     return 0;
-  if (oci_cgroup_make(c->cg, c->st->id, err) < 0) {
+  if (oci_cgroup_make(c->cg, c->st->id, 0, err) < 0) {
     bool asked = cfg->linux_ && (cfg->linux_->cgroups_path || cfg->linux_->resources);
     bool denied = err->errnum == EACCES || err->errnum == EPERM || err->errnum == EROFS;
     if (!denied)

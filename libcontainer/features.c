@@ -18,6 +18,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "config-json.h"
+#include "systemd-bus.h"
 #include "ocirun/container.h"
 #include "ocirun/rootfs.h"
 #include "ocirun/seccomp.h"
@@ -185,8 +186,11 @@ static void gen_linux(yajl_gen g) {
   yajl_gen_map_open(g);
   j_gen_kbool(g, "v1", true);
   j_gen_kbool(g, "v2", true);
-  j_gen_kbool(g, "systemd", false);
-  j_gen_kbool(g, "systemdUser", false);
+  /* The systemd driver works wherever libsystemd can be loaded; whether
+   * a manager runs is a matter of the host, told by create. */
+  bool sd = oci_sdbus_available();
+  j_gen_kbool(g, "systemd", sd);
+  j_gen_kbool(g, "systemdUser", sd);
   yajl_gen_map_close(g);
   gen_seccomp(g);
   gen_enabled(g, "apparmor", false);

@@ -10,7 +10,7 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	build-essential autoconf automake pkg-config
-	libyajl-dev libseccomp-dev libcap-dev libmount-dev
+	libyajl-dev libseccomp-dev libcap-dev libmount-dev libsystemd-dev
 	# C unit tests
 	libcmocka-dev
 	# integration tests

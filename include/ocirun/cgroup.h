@@ -22,8 +22,9 @@ int oci_cgroup_mode(enum oci_cgroup_mode *out, oci_error *err);
 /* Resolve linux.cgroupsPath (absolute as given; relative under the caller's
  * own cgroup per hierarchy, below its parent on pure v2 as runc does; unset:
  * "<that cgroup>/ocirun-<id>") and refuse cgroups that hold processes:
- * nothing is made yet. With systemd == true this fails with a clear error
- * (no systemd driver on this host). Also prepares the device allow-list
+ * nothing is made yet. With systemd == true, cgroupsPath is systemd's
+ * "slice:prefix:name" and the cgroup is a transient unit's (cgroup-
+ * systemd.c); an error says so when systemd is not running. Also prepares the device allow-list
  * (runc's defaults + one rule per linux.devices node) that the first
  * oci_cgroup_apply() writes, so call apply once after make even when the
  * config has no linux.resources (res may be NULL).
@@ -31,8 +32,10 @@ int oci_cgroup_mode(enum oci_cgroup_mode *out, oci_error *err);
  * init already builds its rootfs. */
 int oci_cgroup_prepare(const struct oci_config *cfg, const char *id, bool systemd,
                        struct oci_cgroup **out, oci_error *err);
-/* Make the directories; on failure remove what was made (free cg yourself). */
-int oci_cgroup_make(struct oci_cgroup *cg, const char *id, oci_error *err);
+/* Make the directories (systemd: start the unit with pid in it first; the
+ * cgroupfs driver does not need pid); on failure remove what was made
+ * (free cg yourself). */
+int oci_cgroup_make(struct oci_cgroup *cg, const char *id, pid_t pid, oci_error *err);
 /* Write linux.resources (create, and `update`): only the fields present.
  * res may be NULL. Errors name the resource and the file:
  * `linux.resources.memory.limit: write "1" to memory.limit_in_bytes: ...`. */
