@@ -189,8 +189,11 @@ int oci_cg_cpuset_mask(const char *list, uint8_t **bytes, size_t *n, const char 
       if (end == p || errno || b < a)
         goto bad;
     }
-    if (b >= 8192)
-      goto bad;
+    if (b >= 8192) { /* systemd's own bound (ERANGE from it says less) */
+      free(v);
+      return oci_error_setx(err, ERANGE, "%s: \"%s\": %lu is beyond the 8191 systemd accepts",
+                            what, list, b);
+    }
     if (b / 8 + 1 > len) {
       v = oci_xrealloc(v, b / 8 + 1);
       memset(v + len, 0, b / 8 + 1 - len);

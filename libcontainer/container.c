@@ -356,6 +356,11 @@ static int create_cgroup(const struct oci_context *ctx, struct creation *c, oci_
   const struct oci_config *cfg = c->st->config;
   if (oci_cgroup_prepare(cfg, c->st->id, ctx->systemd_cgroup, &c->cg, err) < 0)
     return -1;
+  /* Written before anything is made: a create killed from here on leaves
+   * what delete --force needs to find its cgroups and unit. */
+  _cleanup_free_ char *record = oci_cgroup_save(c->cg);
+  if (oci_state_save_cgroup_record(c->st->dir, record, err) < 0)
+    return -1;
   /* systemd (also the user's) makes the unit around the init's pid. */
   if (geteuid() == 0 || ctx->systemd_cgroup)
     return 0;
@@ -587,6 +592,20 @@ static int destroy(struct oci_state *st, oci_error *err) {
   return oci_state_dir_remove(st->dir, err);
 }
 
+/* What a create killed before state.json left: the cgroups (and unit) of
+ * its first record, with whatever is in them, then the directory. */
+static int remove_half_created(const struct oci_context *ctx, const char *id, oci_error *err) {
+  _cleanup_free_ char *record = oci_state_load_cgroup_record(ctx, id);
+  struct oci_cgroup *cg = NULL;
+  if (record && oci_cgroup_load(record, &cg, err) == 0) {
+    int r = oci_cgroup_destroy(cg, err);
+    oci_cgroup_free(cg);
+    if (r < 0)
+      return oci_error_wrap(err, "delete \"%s\"", id);
+  }
+  return oci_state_dir_remove_by_id(ctx, id, err);
+}
+
 int oci_container_delete(const struct oci_context *ctx, const char *id, bool force,
                          oci_error *err) {
   if (oci_container_id_validate(id, err) < 0)
@@ -602,7 +621,7 @@ int oci_container_delete(const struct oci_context *ctx, const char *id, bool for
       return oci_error_wrap(err, "delete \"%s\"", id);
     /* We hold the lock and there is no state.json: a create was killed
      * before it wrote it. Without this, the id could never be used again. */
-    return oci_state_dir_remove_by_id(ctx, id, err);
+    return remove_half_created(ctx, id, err);
   }
   const char *status = oci_state_status(st);
   int r;

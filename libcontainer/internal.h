@@ -54,6 +54,11 @@ int oci_state_dir_create(const struct oci_context *ctx, const char *id, char **d
 int oci_state_save(const struct oci_state *st, bool with_config, oci_error *err);
 /* rm -r of <root>/<id>. */
 int oci_state_dir_remove(const char *dir, oci_error *err);
+/* create's first record, <dir>/cgroup.json: the cgroups (and systemd unit)
+ * it is about to make, written before any is made, so that delete --force
+ * finds them when create died before state.json. Load gives NULL if none. */
+int oci_state_save_cgroup_record(const char *dir, const char *saved, oci_error *err);
+char *oci_state_load_cgroup_record(const struct oci_context *ctx, const char *id);
 /* <root>/<id>, for a dir left without state.json by a create that died. */
 int oci_state_dir_remove_by_id(const struct oci_context *ctx, const char *id, oci_error *err);
 /* The spec's state JSON (+ runc's rootfs/created/owner) with the given

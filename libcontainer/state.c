@@ -109,6 +109,20 @@ int oci_state_dir_remove_by_id(const struct oci_context *ctx, const char *id, oc
   return oci_state_dir_remove(path, err);
 }
 
+#define CGROUP_RECORD "cgroup.json"
+
+int oci_state_save_cgroup_record(const char *dir, const char *saved, oci_error *err) {
+  _cleanup_free_ char *path = oci_xasprintf("%s/" CGROUP_RECORD, dir);
+  return oci_write_file_atomic(path, saved, strlen(saved), err);
+}
+
+char *oci_state_load_cgroup_record(const struct oci_context *ctx, const char *id) {
+  _cleanup_free_ char *path = oci_xasprintf("%s/%s/" CGROUP_RECORD, state_root(ctx), id);
+  char *text = NULL;
+  oci_error ignored;
+  return oci_read_file(path, &text, NULL, &ignored) == 0 ? text : NULL;
+}
+
 int oci_state_lock(const struct oci_context *ctx, const char *id, oci_error *err) {
   _cleanup_free_ char *path = oci_xasprintf("%s/%s", state_root(ctx), id);
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -102,9 +102,21 @@ assert_ocirun_output() {
 
 # ocirun ARGS...: the runtime under test with this test's private --root.
 # Use it with `run`: `run ocirun state "$CID"`; `run -1 ocirun start nope`.
+# OCIRUN_CGROUP_MANAGER=systemd runs every test with the systemd cgroup
+# driver (--systemd-cgroup, runc's flag; tests/vm runs the cgroup tests so).
 ocirun() {
-	timeout --kill-after=5 "$OCIRUN_TIMEOUT" "$OCIRUN" --root "$ROOT" "$@"
+	if [ "${OCIRUN_CGROUP_MANAGER:-cgroupfs}" = systemd ]; then
+		timeout --kill-after=5 "$OCIRUN_TIMEOUT" "$OCIRUN" --root "$ROOT" --systemd-cgroup "$@"
+	else
+		timeout --kill-after=5 "$OCIRUN_TIMEOUT" "$OCIRUN" --root "$ROOT" "$@"
+	fi
 }
+
+# uses_systemd_driver: the tests run with the systemd cgroup driver.
+uses_systemd_driver() { [ "${OCIRUN_CGROUP_MANAGER:-cgroupfs}" = systemd ]; }
+
+# systemd_running: systemd is PID 1 here (tests/vm's systemd machines).
+systemd_running() { [ -d /run/systemd/system ]; }
 
 # The busybox rootfs is made once per bats run (make-bundle.sh takes ~0.4 s)
 # and copied per test (cp -a, ~0.05 s): each test gets a writable rootfs of
@@ -280,10 +292,17 @@ _pids_of() {
 	return 0
 }
 
+# systemd units named after ID, loaded in any state (failed ones included).
+_units_of() {
+	systemd_running || return 0
+	systemctl list-units --all --plain --no-legend --no-pager "*$1*" 2>/dev/null | awk '{ print $1 }'
+}
+
 # _leftovers ID: print one line per thing of container ID still present.
 _leftovers() {
-	local id=$1 m c p
+	local id=$1 m c p u
 	[ -e "$ROOT/$id" ] && echo "state dir $ROOT/$id"
+	for u in $(_units_of "$id"); do echo "systemd unit $u"; done
 	for m in $(_mounts_under "$TEST_TMP"); do echo "mount $m"; done
 	for c in $(_cgroups_of "$id"); do echo "cgroup $c"; done
 	for p in $(_pids_of "$id"); do
@@ -320,7 +339,11 @@ assert_no_leftovers() {
 # detach the mounts, remove the cgroups. Only things named after our unique
 # id or under our own temp dir are touched.
 _cleanup_by_force() {
-	local id=$1 p m c i
+	local id=$1 p m c i u
+	for u in $(_units_of "$id"); do
+		systemctl stop "$u" 2>/dev/null || true
+		systemctl reset-failed "$u" 2>/dev/null || true
+	done
 	for p in $(_pids_of "$id"); do kill -9 "$p" 2>/dev/null || true; done
 	for m in $(_mounts_under "$TEST_TMP" | sort -r); do umount -l "$m" 2>/dev/null || true; done
 	for ((i = 0; i < 20; i++)); do
