@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "systemd-bus.h"
@@ -299,19 +298,13 @@ static int call(struct oci_sdbus *b, sd_bus_message *m, char **job, const char *
   return 0;
 }
 
-static uint64_t now_usec(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
-}
-
 /* Read the bus until JobRemoved for `job` arrives; its result in *result. */
 static int wait_job(struct oci_sdbus *b, const char *job, char **result, const char *what,
                     oci_error *err) {
   b->job = job;
   free(b->job_result);
   b->job_result = NULL;
-  uint64_t deadline = now_usec() + JOB_TIMEOUT_USEC;
+  uint64_t deadline = oci_monotonic_usec() + JOB_TIMEOUT_USEC;
   int r = 0;
   while (b->job_result == NULL) {
     r = sd.sd_bus_process(b->bus, NULL);
@@ -319,7 +312,7 @@ static int wait_job(struct oci_sdbus *b, const char *job, char **result, const c
       break;
     if (r > 0)
       continue;
-    uint64_t now = now_usec();
+    uint64_t now = oci_monotonic_usec();
     if (now >= deadline) {
       r = -ETIMEDOUT;
       break;

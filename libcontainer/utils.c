@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -408,4 +409,10 @@ const struct oci_mountinfo_entry *oci_mountinfo_mountpoint(const struct oci_moun
       return NULL;
     slash[slash == p] = '\0';
   }
+}
+
+uint64_t oci_monotonic_usec(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
 }

@@ -19,9 +19,14 @@ PACKAGES=(
 	# reference runtimes: the tests' control and the benchmark's peers
 	runc crun
 )
-# The engine suites (tests/engines, run when OCIRUN_TEST_ENGINES=1, as CI does).
-if [ "${OCIRUN_TEST_ENGINES:-0}" = 1 ]; then
+# The engine suites (tests/engines; OCIRUN_TEST_ENGINES=0 leaves them out).
+if [ "${OCIRUN_TEST_ENGINES:-1}" = 1 ]; then
 	PACKAGES+=(podman conmon containerd uidmap fuse-overlayfs catatonit)
+fi
+# The VM tier (tests/vm: QEMU machines booting this host's own systemd;
+# run-vm.sh fetches the guest kernel with apt-get download itself).
+if [ "${OCIRUN_TEST_VM:-1}" = 1 ]; then
+	PACKAGES+=(qemu-system-x86 cpio kmod busybox-static systemd dbus libpam-systemd dbus-user-session)
 fi
 
 die() { echo "deps.sh: $*" >&2; exit 1; }

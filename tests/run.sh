@@ -18,8 +18,10 @@
 #                          ocirun); OCIRUN=/usr/sbin/runc runs them against runc
 #   OCIRUN_BUILD_DIR=DIR   build there and keep it (default: a temp dir,
 #                          removed at exit)
-#   OCIRUN_TEST_ENGINES=1  also run tests/engines/*.sh and *.bats (podman,
-#                          containerd; they print TAP; need podman/containerd)
+#   OCIRUN_TEST_ENGINES=0  leave out tests/engines/*.sh (podman, containerd
+#                          end to end; they print TAP); default 1
+#   OCIRUN_TEST_VM=0       leave out the VM tier, tests/vm/check-host.sh
+#                          (systemd hosts, ~25 min under emulation); default 1
 #   OCIRUN_BATS_TIMEOUT=S  time limit for one .bats file (default 600)
 # Options:
 #   --no-build             skip deps, build and unit tests (needs OCIRUN)
@@ -56,12 +58,13 @@ fi
 
 no_build=0
 bats_files=()
+bats_args=()
 for arg in "$@"; do
 	case "$arg" in
 	--no-build) no_build=1 ;;
 	-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "tests/run.sh: unknown option $arg" >&2; exit 2 ;;
-	*) bats_files+=("$(realpath "$arg")") ;;
+	*) bats_files+=("$(realpath "$arg")"); bats_args+=("$arg") ;;
 	esac
 done
 
@@ -191,18 +194,20 @@ if [ -z "${OCIRUN:-}" ] && [ "$built_ok" = 1 ]; then
 	OCIRUN="$BUILD_DIR/ocirun"
 fi
 
-# run_tap_file FILE: run a .bats file with bats --tap, or an engine script
-# (tests/engines/*.sh print TAP themselves), and count its TAP lines.
-run_tap_file() { # FILE
+# run_tap_file FILE [ARG...]: run a .bats file with bats --tap, or a script
+# that prints TAP itself (tests/engines/*.sh, tests/vm/check-host.sh), and
+# count its TAP lines. TAP_TIMEOUT overrides the time limit.
+run_tap_file() { # FILE [ARG...]
 	local file=$1 name out rc line p=0 f=0 s=0 cmd
+	shift
 	name=${file#"$SRCDIR"/}
 	case "$file" in
 	*.bats) cmd=(bats --tap "$file") ;;
-	*) cmd=(bash "$file") ;;
+	*) cmd=(bash "$file" "$@") ;;
 	esac
 	out=$(mktemp /tmp/ocirun-bats.XXXXXX)
 	say "$name"
-	timeout --kill-after=10 "$BATS_TIMEOUT" "${cmd[@]}" </dev/null 2>&1 | tee "$out"
+	timeout --kill-after=10 "${TAP_TIMEOUT:-$BATS_TIMEOUT}" "${cmd[@]}" </dev/null 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	while IFS= read -r line; do
 		case "$line" in
@@ -227,7 +232,7 @@ run_tap_file() { # FILE
 if [ ${#bats_files[@]} -eq 0 ]; then
 	shopt -s nullglob
 	bats_files=("$SRCDIR"/tests/integration/*.bats)
-	if [ "${OCIRUN_TEST_ENGINES:-0}" = 1 ]; then
+	if [ "${OCIRUN_TEST_ENGINES:-1}" = 1 ]; then
 		# The scripts print TAP per check; engines.bats only wraps them.
 		for f in "$SRCDIR"/tests/engines/*.sh; do
 			[ "$(basename "$f")" = lib.sh ] || bats_files+=("$f")
@@ -246,6 +251,17 @@ else
 	for f in "${bats_files[@]}"; do
 		run_tap_file "$f"
 	done
+fi
+
+# --- the VM tier: systemd hosts ---------------------------------------------------
+# Needs the build dir (the guest runs the built binary and unit tests), so
+# only after a build of our own.
+if [ "${OCIRUN_TEST_VM:-1}" = 1 ] && [ ${#bats_args[@]} -eq 0 ]; then
+	if [ "$built_ok" = 1 ]; then
+		TAP_TIMEOUT=${OCIRUN_VM_TIER_TIMEOUT:-2400} run_tap_file "$SRCDIR/tests/vm/check-host.sh" "$BUILD_DIR"
+	else
+		fail_item "tests/vm/check-host.sh not run: ocirun was not built"
+	fi
 fi
 
 # --- nothing left behind -------------------------------------------------------

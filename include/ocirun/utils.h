@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -62,6 +63,9 @@ int oci_close_fds_from(int first, bool cloexec, oci_error *err);
  * one read of /proc/self/status instead of 64 sigaction calls.
  * Async-signal-safe (no allocation). */
 void oci_reset_signals_for_exec(void);
+
+/* CLOCK_MONOTONIC in microseconds: deadlines and the debug log's timings. */
+uint64_t oci_monotonic_usec(void);
 
 /* Start time of a pid in clock ticks since boot (field 22 of /proc/PID/stat);
  * 0 when the process does not exist. Used to tell a pid from its reuse. */

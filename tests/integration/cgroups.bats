@@ -2,7 +2,7 @@
 # cgroups: placement, resources, pause/resume, ps, update, events, devices,
 # and removal. Each check looks from the host (cgroup files, /proc/PID/cgroup)
 # and, where it matters, from inside the container. Runs on the hybrid host
-# and in the cgroup v2 VM (tests/cgroupv2.sh); v1-only and v2-only checks
+# and in the systemd VMs (tests/vm/check-host.sh, either cgroup driver); v1-only and v2-only checks
 # branch on is_cgroup_v2. Also runs against runc as a control, except the
 # checks of ocirun's own messages and naming.
 
