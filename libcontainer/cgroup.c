@@ -364,6 +364,14 @@ int oci_cgroup_apply(struct oci_cgroup *cg, const struct oci_resources *res, oci
   _cleanup_free_ struct oci_device_rule *rules = NULL;
   size_t n_rules = 0;
   bool devices = res->n_devices > 0 || cg->devices_pending;
+  /* Rootless, as with runc: an unprivileged user can neither load a device
+   * program nor write devices.allow, and a container in a user namespace
+   * can open only the device nodes its user could open anyway. */
+  if (devices && geteuid() != 0) {
+    oci_debug("cgroup: rootless: the device rules are not applied by a cgroup");
+    devices = false;
+    cg->devices_pending = false;
+  }
   if (devices)
     rules = collect_rules(cg, res, &n_rules);
   /* systemd first: its own write of a value must not undo ours. */

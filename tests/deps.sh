@@ -15,7 +15,7 @@ PACKAGES=(
 	libcmocka-dev
 	# integration tests
 	bats bats-support bats-assert busybox-static jq
-	iproute2 util-linux procps time python3
+	iproute2 util-linux procps time python3 expect socat
 	# reference runtimes: the tests' control and the benchmark's peers
 	runc crun
 )

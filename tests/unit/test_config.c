@@ -737,8 +737,8 @@ static void test_features(void **state) {
 
   assert_true(YAJL_IS_TRUE(jpath(root, "linux", "cgroup", "v1")));
   assert_true(YAJL_IS_TRUE(jpath(root, "linux", "cgroup", "v2")));
-  assert_true(YAJL_IS_FALSE(jpath(root, "linux", "cgroup", "systemd")));
-  assert_true(YAJL_IS_FALSE(jpath(root, "linux", "cgroup", "systemdUser")));
+  assert_true(YAJL_IS_TRUE(jpath(root, "linux", "cgroup", "systemd")));
+  assert_true(YAJL_IS_TRUE(jpath(root, "linux", "cgroup", "systemdUser")));
 
   assert_true(YAJL_IS_TRUE(jpath(root, "linux", "seccomp", "enabled")));
   assert_true(json_array_has(jpath(root, "linux", "seccomp", "actions"), "SCMP_ACT_NOTIFY"));
