@@ -86,6 +86,10 @@ int oci_cg_v2_enable_controllers(const struct cg_hier *h, oci_error *err) {
 }
 
 static int v2_create(struct oci_cgroup *cg, oci_error *err) {
+  /* Under a user's systemd the ancestors are root's: the user manager has
+   * enabled what it delegates, nothing more can be. */
+  if (cg->sd && cg->sd->user)
+    return 0;
   return oci_cg_v2_enable_controllers(cg->v2, err);
 }
 

@@ -438,8 +438,9 @@ static int kill_and_wait(struct oci_cgroup *cg, oci_error *err) {
     _cleanup_free_ pid_t *pids = NULL;
     size_t n = 0;
     oci_error e;
+    /* ENODEV: removed while we read it (systemd removes an emptied unit's) */
     if (oci_cg_read_pids(dir, &pids, &n, &e) < 0)
-      return e.errnum == ENOENT ? 0 : (*err = e, -1);
+      return e.errnum == ENOENT || e.errnum == ENODEV ? 0 : (*err = e, -1);
     if (n == 0)
       return 0;
     if (ms_since(&t0) > limit_ms)

@@ -9,6 +9,17 @@
 # state.
 
 load ../integration/helpers
+load ../integration/userns_helpers
+
+teardown() {
+	if [ -n "${RL_USER:-}" ]; then
+		loginctl disable-linger "$RL_USER" 2>/dev/null || true
+		systemctl stop "user@$RL_UID.service" 2>/dev/null || true
+		teardown_userns
+	else
+		teardown_bundle
+	fi
+}
 
 setup() {
 	systemd_running || {
@@ -276,4 +287,54 @@ set_resources() {
 	run timeout 30 "$OCIRUN" features
 	[ "$(jq -r '.linux.cgroup.systemd' <<<"$output")" = true ]
 	assert_no_leftovers
+}
+
+# rl_systemctl ARGS...: the rootless user's own systemd.
+rl_systemctl() { as_rl systemctl --user "$@"; }
+
+@test "systemd rootless: the scope is the user's systemd's, with the limits it delegates" {
+	make_rootless_user
+	make_rl_bundle 0
+	loginctl enable-linger "$RL_USER"
+	# the user's manager, its private socket in the user's runtime dir
+	wait_for_file "/run/user/$RL_UID/systemd/private" 60
+	XDG=/run/user/$RL_UID
+	rl_update_config '.linux.cgroupsPath = $p | .linux.resources = {pids: {limit: 30}, memory: {limit: 67108864}}' \
+		--arg p "user.slice:test:$CID"
+	rl_set_args sleep 600
+	rl_ocirun --systemd-cgroup run -d --bundle "$RL_BUNDLE" "$CID" </dev/null >"$TEST_TMP/rl.out" 2>&1 3>&- ||
+		{ cat "$TEST_TMP/rl.out"; false; }
+	run rl_systemctl show -P ActiveState "test-$CID.scope"
+	assert_output active
+	run rl_systemctl show -P ControlGroup "test-$CID.scope"
+	assert_output "/user.slice/user-$RL_UID.slice/user@$RL_UID.service/user.slice/test-$CID.scope"
+	local d="/sys/fs/cgroup$output"
+	assert_equal "$(cat "$d/pids.max")" 30
+	assert_equal "$(cat "$d/memory.max")" 67108864
+	run rl_systemctl show -P TasksMax "test-$CID.scope"
+	assert_output 30
+	grep -qx "$(rl_ocirun state "$CID" | jq -r .pid)" "$d/cgroup.procs"
+	run -0 rl_ocirun --systemd-cgroup update --pids-limit 40 "$CID"
+	assert_equal "$(cat "$d/pids.max")" 40
+	run -0 rl_ocirun --systemd-cgroup delete --force "$CID"
+	run rl_systemctl list-units --all --plain --no-legend "*$CID*"
+	assert_output ""
+	[ ! -e "$d" ]
+}
+
+@test "systemd rootless: a limit the user's systemd does not delegate is a clear error, leaving nothing" {
+	make_rootless_user
+	make_rl_bundle 0
+	loginctl enable-linger "$RL_USER"
+	wait_for_file "/run/user/$RL_UID/systemd/private" 60
+	XDG=/run/user/$RL_UID
+	# Debian's user@.service delegates cpu, memory and pids: not cpuset
+	rl_update_config '.linux.cgroupsPath = $p | .linux.resources = {cpu: {cpus: "0"}}' --arg p "user.slice:test:$CID"
+	rl_set_args true
+	run rl_ocirun --systemd-cgroup run --bundle "$RL_BUNDLE" "$CID"
+	assert_failure
+	assert_output --partial "linux.resources.cpu.cpus"
+	assert_output --partial "cpuset"
+	run rl_systemctl list-units --all --plain --no-legend "*$CID*"
+	assert_output ""
 }
