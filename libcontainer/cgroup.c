@@ -467,7 +467,12 @@ int oci_cgroup_destroy(struct oci_cgroup *cg, oci_error *err) {
     return oci_error_wrap(err, "destroy cgroup");
   /* Empty now: stop the unit, so that systemd forgets it, then remove
    * what systemd did not make (v1 hierarchies it does not manage). */
-  if (cg->sd && oci_cg_systemd_stop(cg, err) < 0)
+  struct stat st;
+  const char *dir = main_dir(cg);
+  /* Its cgroup gone, the unit is too: systemd stops and collects a scope
+   * that empties (a container that exited), and then nothing is left to
+   * ask it, which spares loading libsystemd and the round trips. */
+  if (cg->sd && (dir == NULL || stat(dir, &st) == 0) && oci_cg_systemd_stop(cg, err) < 0)
     return oci_error_wrap(err, "destroy cgroup");
   int failed = 0;
   for_each_dir(cg, rmdir_one, &failed, err);

@@ -413,10 +413,9 @@ int oci_sdbus_stop_unit(struct oci_sdbus *b, const char *unit, oci_error *err) {
     return 0; /* stopped and collected already: the container's processes are gone */
   if (r < 0 || wait_job(b, job, &result, what, err) < 0)
     return -1;
+  /* Failed or not, the unit is collected (CollectMode=inactive-or-failed). */
   if (strcmp(result, "done") != 0)
     oci_debug("%s: job ended \"%s\"", what, result);
-  /* A unit that failed stays listed until reset: leave nothing behind. */
-  reset_failed(b, unit);
   return 0;
 }
 
