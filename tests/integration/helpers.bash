@@ -259,7 +259,7 @@ cgroup_dir_of() {
 	fi
 }
 
-# is_cgroup_v2: the host has a pure cgroup v2 hierarchy (e.g. ../shared/v2vm).
+# is_cgroup_v2: the host has a pure cgroup v2 hierarchy (e.g. tests/vm/run-vm.sh --mode v2).
 is_cgroup_v2() { [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; }
 
 # --- leftovers -------------------------------------------------------------
