@@ -141,7 +141,12 @@ build_and_unit_test() {
 			return 1
 		fi
 	fi
-	if [ -z "$BUILD_DIR" ]; then
+	if [ -z "$BUILD_DIR" ] && [ -f "$SRCDIR/config.status" ]; then
+		# Configured in place (the README's first command does that):
+		# automake refuses an out-of-tree build of such a tree, so build
+		# here, reconfigured with --enable-werror, and keep it.
+		BUILD_DIR=$SRCDIR
+	elif [ -z "$BUILD_DIR" ]; then
 		BUILD_DIR=$(mktemp -d /tmp/ocirun-build.XXXXXX)
 		# the rootless tests run the binary as an unprivileged user
 		chmod 755 "$BUILD_DIR"
