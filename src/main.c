@@ -16,6 +16,10 @@
 #ifndef OCIRUN_VERSION
 #define OCIRUN_VERSION "unknown"
 #endif
+/* From configure: git's description of the source tree. */
+#ifndef OCIRUN_COMMIT
+#define OCIRUN_COMMIT "unknown"
+#endif
 
 /* runc exits 3 for an unknown command (urfave/cli's "No help topic"). */
 #define EXIT_UNKNOWN_COMMAND 3
@@ -74,9 +78,11 @@ static void print_usage(void) {
          OCI_DEFAULT_STATE_ROOT);
 }
 
+/* runc's layout, less its "go:" line: the runtime-spec version is the one
+ * ocirun implements, libseccomp's the one it runs with. */
 static void print_version(void) {
-  printf("ocirun version %s\nspec: %s\nlibseccomp: %s\n", OCIRUN_VERSION, OCI_SPEC_VERSION,
-         oci_seccomp_library_version());
+  printf("ocirun version %s\ncommit: %s\nspec: %s\nlibseccomp: %s\n", OCIRUN_VERSION,
+         OCIRUN_COMMIT, OCI_SPEC_VERSION, oci_seccomp_library_version());
 }
 
 static const struct cli_command *find_command(const char *name) {

@@ -47,12 +47,22 @@ man_options() {
 
 # ---- version and help -------------------------------------------------
 
-@test "--version and -v print the version, the spec and libseccomp versions" {
+@test "--version and -v print the version, commit, spec and libseccomp versions" {
 	run -0 "$OCIRUN" --version
-	assert_line --index 0 --regexp '^ocirun version [0-9]+\.[0-9]+'
-	assert_line --index 1 'spec: 1.2.0'
-	assert_line --index 2 --regexp '^libseccomp: [0-9]+\.[0-9]+\.[0-9]+$'
+	# runc's layout (version, commit, spec, go, libseccomp) without "go:".
+	assert_equal "${#lines[@]}" 4
+	assert_line --index 0 --regexp '^ocirun version [0-9]+\.[0-9]+\.[0-9]+$'
+	# git describe of the source: a hash or tag-N-ghash, maybe -dirty;
+	# "unknown" when built outside a git checkout.
+	assert_line --index 1 --regexp '^commit: ([0-9a-f]{7,}|[^ ]+-g[0-9a-f]{7,}|v?[0-9][^ ]*|unknown)(-dirty)?$'
+	assert_line --index 2 'spec: 1.2.0'
+	assert_line --index 3 --regexp '^libseccomp: [0-9]+\.[0-9]+\.[0-9]+$'
 	local long=$output
+	# The same versions `features` reports.
+	local spec=${lines[2]#spec: } seccomp=${lines[3]#libseccomp: }
+	run -0 "$OCIRUN" features
+	assert_output --regexp "\"ociVersionMax\": *\"$spec\""
+	assert_output --regexp "\"io.github.seccomp.libseccomp.version\": *\"$seccomp\""
 	run -0 "$OCIRUN" -v
 	assert_equal "$output" "$long"
 }
