@@ -45,7 +45,15 @@ cat >"$inner" <<'EOF'
 # arguments: MACHINE SRCDIR BUILD ENGINES
 set -uo pipefail
 machine=$1 src=$2 build=$3 engines=$4
-export OCIRUN=$build/ocirun OCIRUN_TEST_TMPDIR=/tmp/ocirun-vm-tests
+# Everything the tests read, copied onto the guest's tmpfs first: the shared
+# directories are 9p without a page cache, where every exec of the runtime
+# and every `load helpers` would cross to the host again.
+work=/tmp/ocirun-vm
+mkdir -p "$work/bin" "$work/src"
+cp -a "$src/tests" "$src/config.json.example" "$work/src/"
+cp "$build/ocirun" "$build/tests/unit/test_cgroup" "$build/tests/unit/test_systemd" "$work/bin/"
+src=$work/src build=
+export OCIRUN=$work/bin/ocirun OCIRUN_TEST_TMPDIR=/tmp/ocirun-vm-tests
 mkdir -p "$OCIRUN_TEST_TMPDIR"
 cd "$src"
 
@@ -71,7 +79,7 @@ step() {
 echo "# [$machine] $(uname -r); /sys/fs/cgroup is $(stat -fc %T /sys/fs/cgroup); systemd $(systemctl is-system-running 2>&1)"
 if [ "$machine" = systemd ]; then
 	for u in test_cgroup test_systemd; do
-		step "unit $u" env CMOCKA_MESSAGE_OUTPUT=TAP "$build/tests/unit/$u"
+		step "unit $u" env CMOCKA_MESSAGE_OUTPUT=TAP "$work/bin/$u"
 	done
 fi
 step "systemd.bats" bats --tap tests/vm/systemd.bats
