@@ -454,6 +454,11 @@ int oci_cg_systemd_prepare(struct oci_cgroup *cg, const char *cgroups_path, cons
   bool user = geteuid() != 0;
   if (systemd_running(user, err) < 0)
     return -1;
+  /* cgroup v1 has no safe delegation to a user: runc and crun refuse it too. */
+  if (user && cg->mode != OCI_CGROUP_V2)
+    return oci_error_setx(err, ENOTSUP,
+                          "the systemd cgroup driver for a rootless container needs cgroup v2 "
+                          "(this host has cgroup v1); use --cgroup-manager=cgroupfs");
   struct cg_systemd *sd = oci_xmalloc0(sizeof(*sd));
   sd->user = user;
   if (oci_cg_systemd_parse_path(cgroups_path, id, user, &sd->slice, &sd->unit, err) < 0) {

@@ -110,7 +110,13 @@ set_resources() {
 }
 
 @test "systemd: resources become unit properties and cgroup files" {
-	set_resources '{"memory":{"limit":67108864},"pids":{"limit":42},"cpu":{"shares":1024,"quota":50000,"period":100000},"blockIO":{"weight":500}}'
+	# blkio.weight needs an I/O scheduler with weights (BFQ), which the
+	# legacy machine's virtual disks lack: the weight only on v2 (io.weight)
+	if is_cgroup_v2; then
+		set_resources '{"memory":{"limit":67108864},"pids":{"limit":42},"cpu":{"shares":1024,"quota":50000,"period":100000},"blockIO":{"weight":500}}'
+	else
+		set_resources '{"memory":{"limit":67108864},"pids":{"limit":42},"cpu":{"shares":1024,"quota":50000,"period":100000}}'
+	fi
 	start_sleeper
 	assert_equal "$(prop "$UNIT" TasksMax)" 42
 	if is_cgroup_v2; then
@@ -292,7 +298,7 @@ set_resources() {
 # rl_systemctl ARGS...: the rootless user's own systemd.
 rl_systemctl() { as_rl systemctl --user "$@"; }
 
-@test "systemd rootless: the scope is the user's systemd's, with the limits it delegates" {
+@test "systemd rootless: the scope is the user's systemd's, with the limits it delegates (v1: refused)" {
 	make_rootless_user
 	make_rl_bundle 0
 	loginctl enable-linger "$RL_USER"
@@ -302,6 +308,15 @@ rl_systemctl() { as_rl systemctl --user "$@"; }
 	rl_update_config '.linux.cgroupsPath = $p | .linux.resources = {pids: {limit: 30}, memory: {limit: 67108864}}' \
 		--arg p "user.slice:test:$CID"
 	rl_set_args sleep 600
+	if ! is_cgroup_v2; then
+		# no delegation to users on cgroup v1: a clear refusal, nothing made
+		run rl_ocirun --systemd-cgroup run --bundle "$RL_BUNDLE" "$CID"
+		assert_failure
+		assert_output --partial "needs cgroup v2"
+		run rl_systemctl list-units --all --plain --no-legend "*$CID*"
+		assert_output ""
+		return
+	fi
 	rl_ocirun --systemd-cgroup run -d --bundle "$RL_BUNDLE" "$CID" </dev/null >"$TEST_TMP/rl.out" 2>&1 3>&- ||
 		{ cat "$TEST_TMP/rl.out"; false; }
 	run rl_systemctl show -P ActiveState "test-$CID.scope"
@@ -322,7 +337,10 @@ rl_systemctl() { as_rl systemctl --user "$@"; }
 	[ ! -e "$d" ]
 }
 
-@test "systemd rootless: a limit the user's systemd does not delegate is a clear error, leaving nothing" {
+# On cgroup v1 rootless is refused as a whole (the test above); check-host.sh
+# leaves this one out there.
+# bats test_tags=v2-only
+@test "systemd rootless: a limit the user's systemd does not delegate is a clear error, leaving nothing (v2)" {
 	make_rootless_user
 	make_rl_bundle 0
 	loginctl enable-linger "$RL_USER"
