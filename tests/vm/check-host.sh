@@ -23,6 +23,9 @@
 # OCIRUN_VM_ENGINES=0 leaves out the engine suites; OCIRUN_VM_TIMEOUT (s, per
 # machine, default 1500); the rest as in tests/vm/run-vm.sh.
 set -uo pipefail
+# The whole script is one block, read before it runs: editing the file
+# while a (long) run is going cannot change what that run does.
+{
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRCDIR=$(cd "$HERE/../.." && pwd)
@@ -119,3 +122,4 @@ for m in $MACHINES; do
 	echo "# [$m] machine done in ${SECONDS}s"
 done
 exit "$failed"
+}
