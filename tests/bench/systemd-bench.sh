@@ -10,6 +10,7 @@
 #   crun-sd     crun --cgroup-manager=systemd
 #   runc-sd     runc --systemd-cgroup
 #   ocirun-fs   ocirun with its cgroupfs driver  (the same work minus systemd)
+#   crun-fs     crun with its cgroupfs driver    (likewise for crun)
 # and prints a markdown table of medians (ms), the ratios asked of ocirun,
 # and, from ocirun's --debug log, where its systemd time goes: connecting
 # (dlopen of libsystemd + the private socket), StartTransientUnit with its
@@ -34,7 +35,7 @@ trap 'rm -rf "$WORK"' EXIT
 (cd "$WORK/bundle" && runc spec) || die "runc spec failed"
 jq '.process.args = ["/bin/true"] | .process.terminal = false | del(.linux.cgroupsPath)' \
 	"$WORK/bundle/config.json" >"$WORK/c.json" && mv "$WORK/c.json" "$WORK/bundle/config.json"
-mkdir -p "$WORK"/state/{ocirun-sd,crun-sd,runc-sd,ocirun-fs}
+mkdir -p "$WORK"/state/{ocirun-sd,crun-sd,runc-sd,ocirun-fs,crun-fs}
 
 cmd_of() { # NAME -> the runtime command line (without the id)
 	case $1 in
@@ -42,12 +43,13 @@ cmd_of() { # NAME -> the runtime command line (without the id)
 	crun-sd) echo "crun --root $WORK/state/crun-sd --cgroup-manager=systemd" ;;
 	runc-sd) echo "runc --root $WORK/state/runc-sd --systemd-cgroup" ;;
 	ocirun-fs) echo "$OCIRUN_BIN --root $WORK/state/ocirun-fs" ;;
+	crun-fs) echo "crun --root $WORK/state/crun-fs --cgroup-manager=cgroupfs" ;;
 	esac
 }
 
 now_ms() { date +%s%N | awk '{ printf "%.3f", $1 / 1e6 }'; }
 
-NAMES=(ocirun-sd crun-sd runc-sd ocirun-fs)
+NAMES=(ocirun-sd crun-sd runc-sd ocirun-fs crun-fs)
 cd "$WORK/bundle"
 # one unmeasured run each: page cache, systemd's first slice activation
 for n in "${NAMES[@]}"; do $(cmd_of "$n") run "warm-$n" >/dev/null 2>&1 || die "$n cannot run a container"; done
@@ -72,10 +74,10 @@ connect=$(sed -nE 's/.*connect ([0-9]+) us.*/\1/p' "$WORK/debug.log" >"$WORK/c" 
 start=$(sed -nE 's/.*start and job ([0-9]+) us.*/\1/p' "$WORK/debug.log" >"$WORK/s" && median "$WORK/s")
 stop=$(sed -nE 's/.*stopped .* \(([0-9]+) us\).*/\1/p' "$WORK/debug.log" >"$WORK/t" && median "$WORK/t")
 
-echo "| run /bin/true, median of $RUNS (ms) | ocirun --systemd-cgroup | crun systemd | runc systemd | ocirun cgroupfs |"
-echo "|---|---:|---:|---:|---:|"
-echo "| $(uname -r), $(nproc) CPUs | ${M[ocirun-sd]} | ${M[crun-sd]} | ${M[runc-sd]} | ${M[ocirun-fs]} |"
+echo "| run /bin/true, median of $RUNS (ms) | ocirun --systemd-cgroup | crun systemd | runc systemd | ocirun cgroupfs | crun cgroupfs |"
+echo "|---|---:|---:|---:|---:|---:|"
+echo "| $(uname -r), $(nproc) CPUs | ${M[ocirun-sd]} | ${M[crun-sd]} | ${M[runc-sd]} | ${M[ocirun-fs]} | ${M[crun-fs]} |"
 echo
-awk -v o="${M[ocirun-sd]}" -v c="${M[crun-sd]}" -v r="${M[runc-sd]}" -v f="${M[ocirun-fs]}" 'BEGIN {
-	printf "ocirun/crun (systemd): %.2f   ocirun/runc (systemd): %.2f   systemd driver over cgroupfs: %+.1f ms\n", o / c, o / r, o - f }'
+awk -v o="${M[ocirun-sd]}" -v c="${M[crun-sd]}" -v r="${M[runc-sd]}" -v f="${M[ocirun-fs]}" -v cf="${M[crun-fs]}" 'BEGIN {
+	printf "ocirun/crun (systemd): %.2f   ocirun/runc (systemd): %.2f   systemd over cgroupfs: ocirun %+.1f ms, crun %+.1f ms\n", o / c, o / r, o - f, c - cf }'
 echo "ocirun's systemd steps (median of 5, us): connect (dlopen + private socket) $connect, StartTransientUnit + job $start, StopUnit + job $stop"
