@@ -453,7 +453,9 @@ static int systemd_running(bool user, oci_error *err) {
 
 int oci_cg_systemd_prepare(struct oci_cgroup *cg, const char *cgroups_path, const char *id,
                            char **abs_path, oci_error *err) {
-  bool user = geteuid() != 0;
+  /* Rootless (also uid 0 of rootless podman's user namespace): the
+   * user's own manager. */
+  bool user = oci_is_rootless();
   if (systemd_running(user, err) < 0)
     return -1;
   /* cgroup v1 has no safe delegation to a user: runc and crun refuse it too. */

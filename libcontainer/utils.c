@@ -416,3 +416,23 @@ uint64_t oci_monotonic_usec(void) {
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
 }
+
+/* The initial user namespace maps all of uid space onto itself. */
+static bool in_initial_userns(void) {
+  _cleanup_free_ char *map = NULL;
+  oci_error ignored;
+  if (oci_read_file("/proc/self/uid_map", &map, NULL, &ignored) < 0)
+    return true;
+  unsigned long a, b, n;
+  return sscanf(map, "%lu %lu %lu", &a, &b, &n) == 3 && a == 0 && b == 0 && n == 4294967295UL &&
+         strchr(map, '\n') == map + strlen(map) - 1;
+}
+
+bool oci_is_rootless(void) {
+  if (geteuid() != 0)
+    return true;
+  if (in_initial_userns())
+    return false;
+  const char *user = getenv("USER");
+  return user == NULL || strcmp(user, "root") != 0;
+}

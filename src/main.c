@@ -184,9 +184,18 @@ static int run_help(int argc, char **argv) {
   return 0;
 }
 
+/* runc's default root: $XDG_RUNTIME_DIR/<name> for a rootless caller
+ * (rootless podman runs us as uid 0 of its user namespace), else /run. */
+static char *default_state_root(void) {
+  const char *xdg = getenv("XDG_RUNTIME_DIR");
+  if (xdg && xdg[0] == '/' && oci_is_rootless())
+    return oci_xasprintf("%s/ocirun", xdg);
+  return oci_xstrdup(OCI_DEFAULT_STATE_ROOT);
+}
+
 int main(int argc, char **argv) {
   struct cli_global g = {
-      .ctx = {.state_root = OCI_DEFAULT_STATE_ROOT},
+      .ctx = {.state_root = default_state_root()},
       .log_format = "text",
   };
   int status = parse_globals(&g, argc, argv);

@@ -64,6 +64,11 @@ int oci_close_fds_from(int first, bool cloexec, oci_error *err);
  * Async-signal-safe (no allocation). */
 void oci_reset_signals_for_exec(void);
 
+/* Is the caller rootless, as runc decides it: not uid 0, or uid 0 of a
+ * user namespace other than the initial one with $USER not "root"
+ * (rootless podman and buildah run the runtime so). */
+bool oci_is_rootless(void);
+
 /* CLOCK_MONOTONIC in microseconds: deadlines and the debug log's timings. */
 uint64_t oci_monotonic_usec(void);
 
