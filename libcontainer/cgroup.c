@@ -367,7 +367,7 @@ int oci_cgroup_apply(struct oci_cgroup *cg, const struct oci_resources *res, oci
   /* Rootless, as with runc: an unprivileged user can neither load a device
    * program nor write devices.allow, and a container in a user namespace
    * can open only the device nodes its user could open anyway. */
-  if (devices && geteuid() != 0) {
+  if (devices && oci_is_rootless()) {
     oci_debug("cgroup: rootless: the device rules are not applied by a cgroup");
     devices = false;
     cg->devices_pending = false;
