@@ -10,15 +10,25 @@
 # container is run with `ctr run --runc-binary WRAPPER --runc-root DIR`:
 # containerd-shim-runc-v2 then calls WRAPPER (which logs each call and runs
 # $RUNTIME) for create/start/exec/ps/pause/resume/kill/delete, with a state
-# root of our own. Prints TAP; exits non-zero when a check fails. At exit it
-# deletes every container, stops containerd, kills the shims it started
-# (found through its state dir) and removes mounts, cgroups and temp dirs.
+# root of our own. The cgroup manager is ENGINE_CGROUP_MANAGER:
+#   cgroupfs (default): ctr's default cgroup path /<namespace>/<id>;
+#   systemd: systemd as PID 1; each container is run with
+#     --runc-systemd-cgroup (the shim runs the runtime with --systemd-cgroup)
+#     and --cgroup machine.slice:ocirun-ctd-<pid>:<id>, a transient scope
+#     ocirun-ctd-<pid>-<id>.scope in machine.slice, whose systemd state and
+#     properties are checked too.
+# The cgroup files checked are those of the host's hierarchy (v1 or v2).
+# Prints TAP; exits non-zero when a check fails. At exit it deletes every
+# container, stops containerd, kills the shims it started (found through its
+# state dir), stops the run's units and removes mounts, cgroups and temp dirs.
 #
-# Environment: RUNTIME (or OCIRUN, or $1); ENGINE_TIMEOUT seconds per ctr
-# command; KEEP_WORK=1 keeps the temp dir.
+# Environment: RUNTIME (or OCIRUN, or $1); ENGINE_CGROUP_MANAGER (cgroupfs or
+# systemd); ENGINE_TIMEOUT seconds per ctr command; KEEP_WORK=1 keeps the
+# temp dir.
 
 source "$(dirname "$0")/lib.sh"
 
+setup_cgroup_manager
 setup_runtime "${1:-}"
 for b in containerd ctr containerd-shim-runc-v2 script; do
 	command -v "$b" >/dev/null || die "$b is needed: apt-get install -y containerd util-linux"
@@ -34,6 +44,13 @@ IMG_USER=localhost/busybox:user
 NS=ocirun-engines-$$
 # the shim adds the namespace to --runc-root: the runtime's --root is this
 RSTATE=$RUNC_ROOT/$NS
+# systemd mode: cgroupsPath $SLICE:$SCOPE_PREFIX:<id>, unit
+# $SCOPE_PREFIX-<id>.scope (the pid keeps concurrent runs apart)
+SLICE=machine.slice
+SCOPE_PREFIX=ocirun-ctd-$$
+# the global option the shim adds in systemd mode
+SYSTEMD_FLAG=
+systemd_mode && SYSTEMD_FLAG="--systemd-cgroup "
 CONTAINERD_PID=
 # shim v2 puts its sockets in /run/containerd/s whatever the state dir is
 SHIM_SOCK_DIR=/run/containerd/s
@@ -45,9 +62,31 @@ ctrc() {
 	timeout -k 5 "$ENGINE_TIMEOUT" ctr -a "$SOCK" -n "$NS" "$@"
 }
 
-# crun_ ARGS: ctr run with the runtime under test.
+# cgroup_opts ID: the ctr run options that place container ID's cgroup:
+# none with cgroupfs (ctr's default /<namespace>/<id>); with systemd, the
+# shim's systemd driver and a slice:prefix:name path.
+cgroup_opts() {
+	systemd_mode || return 0
+	printf '%s\n' --runc-systemd-cgroup --cgroup "$SLICE:$SCOPE_PREFIX:$1"
+}
+
+# scope_of ID: the unit of container ID in systemd mode.
+scope_of() { echo "$SCOPE_PREFIX-$1.scope"; }
+
+# crun_ ARGS: ctr run with the runtime under test (ARGS: options, then
+# $IMG or $IMG_USER, the container id, the command).
 crun_() {
-	ctrc run --runc-binary "$RUNTIME_WRAPPER" --runc-root "$RUNC_ROOT" --fifo-dir "$C/fifo" "$@"
+	local a prev= cg=()
+	for a in "$@"; do
+		case $prev in
+		"$IMG" | "$IMG_USER")
+			mapfile -t cg < <(cgroup_opts "$a")
+			break
+			;;
+		esac
+		prev=$a
+	done
+	ctrc run --runc-binary "$RUNTIME_WRAPPER" --runc-root "$RUNC_ROOT" --fifo-dir "$C/fifo" "${cg[@]}" "$@"
 }
 
 # cexec ARGS: ctr task exec, its stdio fifos in our dir (the default is
@@ -125,10 +164,15 @@ cleanup() {
 			ctrc container rm "$id" >/dev/null 2>&1
 		done
 	fi
-	# processes still in our cgroups (containers), then shims: ours only
-	for p in $(pids_in_cgroups "$NS"); do
-		kill -9 "$p" 2>/dev/null
-	done
+	# processes still in our cgroups or units (containers), then shims:
+	# ours only
+	if systemd_mode; then
+		stop_units $(units_like "$SCOPE_PREFIX-*")
+	else
+		for p in $(pids_in_cgroups "$NS"); do
+			kill -9 "$p" 2>/dev/null
+		done
+	fi
 	for p in $(shim_pids); do
 		kill -9 "$p" 2>/dev/null
 	done
@@ -206,15 +250,24 @@ task_status() { ctrc task ls | awk -v id="$1" '$1 == id { print $3 }'; }
 task_pid() { ctrc task ls | awk -v id="$1" '$1 == id { print $2 }'; }
 is_status() { [ "$(task_status "$1")" = "$2" ]; }
 
-# cg_file ID CTRL FILE: a v1 controller file of a task, read from the host
-# through its init's cgroup.
-cg_file() {
-	local pid path
+# cg ID WHAT: a cgroup setting (lib.sh's cg_read: memory, pids, cpu,
+# freezer) of a task, read from the host through its init's cgroup.
+cg() {
+	local pid
 	pid=$(task_pid "$1")
 	[ -n "$pid" ] && [ "$pid" -gt 0 ] || fail "task $1 has no pid"
-	path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
-	[ -n "$path" ] || fail "pid $pid has no $2 cgroup"
-	cat "/sys/fs/cgroup/$2$path/$3"
+	cg_read "$pid" "$2"
+}
+
+# assert_no_units_of ID...: (systemd mode) no unit of these containers is
+# left, within 20 s.
+assert_no_units_of() {
+	local pats=() id
+	systemd_mode || return 0
+	for id in "$@"; do
+		pats+=("$(scope_of "$id")")
+	done
+	assert_units_gone 20 "${pats[@]}"
 }
 
 # remove ID: kill, delete the task and the container.
@@ -223,13 +276,14 @@ remove() {
 	retry 10 sh -c "! ctr -a '$SOCK' -n '$NS' task ls | awk '\$1 == \"$1\" && \$3 != \"STOPPED\" { f = 1 } END { exit !f }'" || true
 	ctrc task delete "$1" >/dev/null 2>&1 || ctrc task delete -f "$1" >/dev/null
 	ctrc container rm "$1"
+	assert_no_units_of "$1"
 }
 
 # --- set-up ---------------------------------------------------------------------
 
 write_config
 echo "# runtime: $RUNTIME ($("$RUNTIME" --version 2>&1 | head -n1))"
-echo "# containerd: $(containerd --version), work dir $WORK"
+echo "# containerd: $(containerd --version), $(cgroup_mode_desc), work dir $WORK"
 start_containerd
 make_busybox_rootfs "$WORK/rootfs"
 make_oci_archive "$WORK/busybox-oci.tar" "$WORK/rootfs"
@@ -254,7 +308,7 @@ t_run_exit() {
 	assert_eq "$out" hello "output"
 	assert_eq "$rc" 3 "exit status of ctr run"
 	ctrc container ls -q | qgrep -x r1 && fail "container r1 left after --rm"
-	called "^--root $RSTATE --log [^ ]*/r1/log.json --log-format json create "
+	called "^--root $RSTATE --log [^ ]*/r1/log.json --log-format json ${SYSTEMD_FLAG}create "
 	called "^--root $RSTATE [^=]*delete r1 => 0"
 	[ ! -e "$RSTATE/r1" ] || fail "runtime state $RSTATE/r1 left"
 }
@@ -267,9 +321,27 @@ t_detach() {
 	assert_match "$(tr '\0' ' ' <"/proc/$(task_pid c1)/cmdline")" '^sleep 1000' "c1's init on the host"
 }
 
+# systemd mode: the shim ran the runtime with --systemd-cgroup; the task's
+# init is in the active scope of its slice:prefix:name cgroupsPath.
+t_systemd_scope() {
+	local pid unit
+	pid=$(task_pid c1)
+	unit=$(scope_of c1)
+	called "^--root $RSTATE [^=]*--systemd-cgroup create [^=]* c1 => 0"
+	assert_eq "$(jq -r .linux.cgroupsPath "$C/state/io.containerd.runtime.v2.task/$NS/c1/config.json")" \
+		"$SLICE:$SCOPE_PREFIX:c1" "cgroupsPath in the bundle's config.json"
+	assert_eq "$(unit_prop "$unit" ActiveState)" active "ActiveState of $unit"
+	assert_eq "$(unit_prop "$unit" Slice)" "$SLICE" "Slice of $unit"
+	assert_eq "$(unit_prop "$unit" Delegate)" yes "Delegate of $unit"
+	assert_eq "$(unit_prop "$unit" ControlGroup)" "/$SLICE/$unit" "ControlGroup of $unit"
+	assert_eq "$(cgroup_path "$pid" name=systemd)" "/$SLICE/$unit" "cgroup of the task's init $pid"
+}
+
 t_tty() {
 	local out
-	out=$(on_tty "${CTR[@]}" run "${RUNOPTS[@]}" --rm -t "$IMG" t1 sh -c 'tty; [ -t 0 ] && echo stdin-is-tty')
+	local cg
+	mapfile -t cg < <(cgroup_opts t1)
+	out=$(on_tty "${CTR[@]}" run "${RUNOPTS[@]}" "${cg[@]}" --rm -t "$IMG" t1 sh -c 'tty; [ -t 0 ] && echo stdin-is-tty')
 	echo "$out"
 	assert_match "$out" '^/dev/pts/[0-9]+' "tty"
 	assert_match "$out" 'stdin-is-tty' "stdin on the terminal"
@@ -282,7 +354,7 @@ t_exec() {
 	assert_match "$out" 'sleep 1000' "exec sees the container's pid 1"
 	cexec --exec-id e2 c1 sh -c 'exit 5' || rc=$?
 	assert_eq "$rc" 5 "exec exit status"
-	called "^--root $RSTATE --log [^ ]* --log-format json exec .*--process [^ ]* .*c1 => 0"
+	called "^--root $RSTATE --log [^ ]* --log-format json ${SYSTEMD_FLAG}exec .*--process [^ ]* .*c1 => 0"
 }
 
 t_exec_tty() {
@@ -316,10 +388,10 @@ t_ps() {
 t_pause_resume() {
 	ctrc task pause c1
 	assert_eq "$(task_status c1)" PAUSED "status after pause"
-	assert_eq "$(cg_file c1 freezer freezer.state)" FROZEN "freezer.state"
+	assert_eq "$(cg c1 freezer)" FROZEN "freezer state"
 	ctrc task resume c1
 	assert_eq "$(task_status c1)" RUNNING "status after resume"
-	assert_eq "$(cg_file c1 freezer freezer.state)" THAWED "freezer.state after resume"
+	assert_eq "$(cg c1 freezer)" THAWED "freezer state after resume"
 	assert_eq "$(cexec --exec-id e6 c1 echo alive)" alive "exec after resume"
 	called "pause c1 => 0"
 	called "resume c1 => 0"
@@ -354,6 +426,7 @@ t_kill() {
 	ctrc task delete k1
 	ctrc container rm k1
 	[ ! -e "$RSTATE/k1" ] || fail "runtime state $RSTATE/k1 left after delete"
+	assert_no_units_of k1
 }
 
 t_delete_force() {
@@ -366,20 +439,28 @@ t_delete_force() {
 	ctrc task ls -q | qgrep -x f1 && fail "task f1 still listed"
 	ctrc container rm f1
 	[ ! -e "$RSTATE/f1" ] || fail "runtime state $RSTATE/f1 left"
+	assert_no_units_of f1
 	# The shim runs `delete --force` after `delete`: on a container that is
 	# gone already, runc exits 0 (nothing to do).
 	called "delete --force f1 => 0"
 }
 
 t_resources() {
+	local path unit
 	crun_ -d --memory-limit 33554432 --cpus 0.5 "$IMG" m1 sleep 1000
 	retry 10 is_status m1 RUNNING
-	assert_eq "$(cg_file m1 memory memory.limit_in_bytes)" 33554432 "memory.limit_in_bytes"
-	assert_eq "$(cg_file m1 cpu cpu.cfs_quota_us)" 50000 "cpu.cfs_quota_us"
-	assert_eq "$(cg_file m1 cpu cpu.cfs_period_us)" 100000 "cpu.cfs_period_us"
-	local path
-	path=$(awk -F: '$2 == "memory" { print $3 }' "/proc/$(task_pid m1)/cgroup")
-	assert_eq "$path" "/$NS/m1" "cgroup path (ctr's default /<namespace>/<id>)"
+	assert_eq "$(cg m1 memory)" 33554432 "memory limit"
+	assert_eq "$(cg m1 cpu)" "50000 100000" "cpu quota and period"
+	path=$(cgroup_path "$(task_pid m1)" memory)
+	if systemd_mode; then
+		unit=$(scope_of m1)
+		assert_eq "$path" "/$SLICE/$unit" "cgroup path (the scope of $SLICE:$SCOPE_PREFIX:m1)"
+		assert_eq "$(unit_prop "$unit" ActiveState)" active "ActiveState of $unit"
+		assert_eq "$(unit_prop "$unit" MemoryMax)" 33554432 "MemoryMax of $unit"
+		assert_eq "$(unit_prop "$unit" CPUQuotaPerSecUSec)" 500ms "CPUQuotaPerSecUSec of $unit"
+	else
+		assert_eq "$path" "/$NS/m1" "cgroup path (ctr's default /<namespace>/<id>)"
+	fi
 	remove m1
 }
 
@@ -408,16 +489,36 @@ t_env_cwd_user() {
 	assert_match "$out" refused "--read-only"
 }
 
-t_many() {
-	local i n
-	for i in $(seq 1 10); do
-		crun_ -d "$IMG" "n$i" sleep 1000
+# wait_all WHAT PID...: wait for background jobs; fails if any failed.
+wait_all() {
+	local what=$1 p failed=0
+	shift
+	for p in "$@"; do
+		wait "$p" || failed=$((failed + 1))
 	done
+	assert_eq "$failed" 0 "$what that failed"
+}
+
+t_many() {
+	local i n pids=()
+	# started concurrently: ten shims, ten runtime creates at once
+	for i in $(seq 1 10); do
+		crun_ -d "$IMG" "n$i" sleep 1000 &
+		pids+=($!)
+	done
+	wait_all "ctr run -d" "${pids[@]}"
 	n=$(ctrc task ls | awk '$1 ~ /^n[0-9]+$/ && $3 == "RUNNING"' | wc -l)
 	assert_eq "$n" 10 "running tasks"
+	if systemd_mode; then
+		n=$(units_like "$SCOPE_PREFIX-n*" | wc -l)
+		assert_eq "$n" 10 "scopes $SCOPE_PREFIX-n*"
+	fi
+	pids=()
 	for i in $(seq 1 10); do
-		remove "n$i" >/dev/null
+		remove "n$i" >"$WORK/logs/remove-n$i.log" 2>&1 &
+		pids+=($!)
 	done
+	wait_all "removals" "${pids[@]}" || { cat "$WORK"/logs/remove-n*.log; return 1; }
 	n=$(ctrc container ls -q | grep -c '^n[0-9]' || true)
 	assert_eq "$n" 0 "containers left"
 }
@@ -460,6 +561,7 @@ t_remove() {
 	ctrc container rm c1
 	! kill -0 "$pid" 2>/dev/null || fail "init $pid alive after delete"
 	[ ! -e "$RSTATE/c1" ] || fail "runtime state $RSTATE/c1 left"
+	assert_no_units_of c1
 }
 
 t_leftovers() {
@@ -468,10 +570,20 @@ t_leftovers() {
 	assert_eq "$(ctrc container ls -q | wc -l)" 0 "containers left"
 	d=$(ls -A "$RSTATE" 2>/dev/null)
 	[ -z "$d" ] || fail "runtime state left in $RSTATE: $d"
-	d=$(cgroup_dirs_under "$NS" | grep -v "/$NS\$" || true)
-	[ -z "$d" ] || fail "container cgroups left: $d"
-	d=$(pids_in_cgroups "$NS" | tr '\n' ' ')
-	[ -z "$d" ] || fail "processes left in our cgroups: $d"
+	if systemd_mode; then
+		retry 20 no_units_like "$SCOPE_PREFIX-*" ||
+			fail "units left: $(units_like "$SCOPE_PREFIX-*" | tr '\n' ' ')"
+		d=$(cgroup_dirs_under "$SLICE" | grep -F "/$SCOPE_PREFIX-" || true)
+		[ -z "$d" ] || fail "container cgroups left: $d"
+		# nor did anything fall back on ctr's cgroupfs path
+		d=$(cgroup_dirs_under "$NS")
+		[ -z "$d" ] || fail "cgroups left: $d"
+	else
+		d=$(cgroup_dirs_under "$NS" | grep -v "/$NS\$" || true)
+		[ -z "$d" ] || fail "container cgroups left: $d"
+		d=$(pids_in_cgroups "$NS" | tr '\n' ' ')
+		[ -z "$d" ] || fail "processes left in our cgroups: $d"
+	fi
 	d=$(mounts_under "$C/state")
 	[ -z "$d" ] || fail "mounts left: $d"
 	retry 5 sh -c "[ -z \"\$(ls $C/state/io.containerd.runtime.v2.task/$NS 2>/dev/null)\" ]" ||
@@ -480,6 +592,9 @@ t_leftovers() {
 
 run_test "run --rm: output, exit status 3, --root/--log/--log-format json" t_run_exit
 run_test "run -d: task RUNNING, state under --runc-root" t_detach
+if systemd_mode; then
+	run_test "systemd: the task's scope in $SLICE" t_systemd_scope
+fi
 run_test "run --tty" t_tty
 run_test "task exec: output, pid namespace, exit status" t_exec
 run_test "task exec --tty" t_exec_tty

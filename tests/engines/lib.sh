@@ -8,7 +8,10 @@
 #     engine ran and what they printed;
 #   - a busybox rootfs made from Debian's busybox-static;
 #   - a timeout for every engine command, so a hung runtime fails one check
-#     instead of the whole run.
+#     instead of the whole run;
+#   - the cgroup manager (ENGINE_CGROUP_MANAGER=cgroupfs|systemd), cgroup
+#     files read the same way on v1 and v2, systemd unit helpers, and a
+#     static sd_notify helper for containers.
 #
 # Each test function runs in a subshell with `set -e`, its output going to a
 # per-test log; on failure the log's tail is printed as TAP diagnostics
@@ -136,6 +139,206 @@ retry() {
 	done
 }
 
+# --- cgroups and systemd ----------------------------------------------------
+#
+# ENGINE_CGROUP_MANAGER picks how the engines make cgroups: "cgroupfs" (the
+# default; no systemd needed) or "systemd" (systemd must be PID 1; the
+# runtime is run with --systemd-cgroup and each container becomes a
+# transient scope). Either works on cgroup v1 (hybrid) and v2; the checks
+# read the files of the hierarchy the host has.
+
+ENGINE_CGROUP_MANAGER=${ENGINE_CGROUP_MANAGER:-cgroupfs}
+CGROUP_V2=0
+[ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] && CGROUP_V2=1
+
+cgroup_v2() { [ "$CGROUP_V2" = 1 ]; }
+systemd_mode() { [ "$ENGINE_CGROUP_MANAGER" = systemd ]; }
+
+# setup_cgroup_manager: check ENGINE_CGROUP_MANAGER and what it needs.
+setup_cgroup_manager() {
+	case $ENGINE_CGROUP_MANAGER in
+	cgroupfs) ;;
+	systemd)
+		[ -d /run/systemd/system ] && command -v systemctl >/dev/null ||
+			die "ENGINE_CGROUP_MANAGER=systemd needs systemd as PID 1"
+		systemctl show -P Version >/dev/null 2>&1 ||
+			die "ENGINE_CGROUP_MANAGER=systemd: systemctl cannot reach systemd"
+		;;
+	*) die "ENGINE_CGROUP_MANAGER must be cgroupfs or systemd, not '$ENGINE_CGROUP_MANAGER'" ;;
+	esac
+}
+
+# cgroup_mode_desc: one line for the header of a run.
+cgroup_mode_desc() {
+	local v=v1
+	cgroup_v2 && v=v2
+	echo "cgroup manager $ENGINE_CGROUP_MANAGER, cgroup $v"
+}
+
+# cgroup_path PID [CTRL]: the cgroup of PID: in the unified hierarchy on
+# cgroup v2, else in the v1 hierarchy of controller CTRL.
+cgroup_path() {
+	if cgroup_v2; then
+		awk -F: '$1 == "0" { print $3 }' "/proc/$1/cgroup"
+	else
+		awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup"
+	fi
+}
+
+# cgroup_dir PID CTRL: the directory of that cgroup under /sys/fs/cgroup.
+cgroup_dir() {
+	local path
+	[ -n "$1" ] && [ "$1" -gt 0 ] || fail "no pid to find the cgroup of"
+	path=$(cgroup_path "$1" "$2")
+	[ -n "$path" ] || fail "pid $1 has no ${2:-unified} cgroup"
+	if cgroup_v2; then
+		echo "/sys/fs/cgroup${path%/}"
+	else
+		echo "/sys/fs/cgroup/$2${path%/}"
+	fi
+}
+
+# cg_read PID WHAT: a setting of the cgroup of PID, the same on v1 and v2:
+#   memory   the limit in bytes (memory.limit_in_bytes | memory.max)
+#   pids     pids.max
+#   cpu      "QUOTA PERIOD" (cpu.cfs_quota_us, cpu.cfs_period_us | cpu.max)
+#   freezer  FROZEN or THAWED (freezer.state | cgroup.freeze and the frozen
+#            flag of cgroup.events, which must agree)
+cg_read() {
+	local pid=$1 d freeze frozen
+	case $2 in
+	memory)
+		d=$(cgroup_dir "$pid" memory) || { echo "$d"; return 1; }
+		if cgroup_v2; then cat "$d/memory.max"; else cat "$d/memory.limit_in_bytes"; fi
+		;;
+	pids)
+		d=$(cgroup_dir "$pid" pids) || { echo "$d"; return 1; }
+		cat "$d/pids.max"
+		;;
+	cpu)
+		d=$(cgroup_dir "$pid" cpu) || { echo "$d"; return 1; }
+		if cgroup_v2; then
+			cat "$d/cpu.max"
+		else
+			echo "$(cat "$d/cpu.cfs_quota_us") $(cat "$d/cpu.cfs_period_us")"
+		fi
+		;;
+	freezer)
+		d=$(cgroup_dir "$pid" freezer) || { echo "$d"; return 1; }
+		if cgroup_v2; then
+			freeze=$(cat "$d/cgroup.freeze")
+			frozen=$(awk '$1 == "frozen" { print $2 }' "$d/cgroup.events")
+			case $freeze$frozen in
+			11) echo FROZEN ;;
+			00) echo THAWED ;;
+			*) echo "cgroup.freeze $freeze, cgroup.events frozen $frozen" ;;
+			esac
+		else
+			cat "$d/freezer.state"
+		fi
+		;;
+	*) fail "cg_read: unknown setting $2" ;;
+	esac
+}
+
+# cg_memory_file_inside: the memory limit file as a container with its own
+# cgroup namespace sees it.
+cg_memory_file_inside() {
+	if cgroup_v2; then
+		echo /sys/fs/cgroup/memory.max
+	else
+		echo /sys/fs/cgroup/memory/memory.limit_in_bytes
+	fi
+}
+
+# unit_prop UNIT PROPERTY: the property's value as systemctl shows it.
+unit_prop() {
+	systemctl show -P "$2" "$1"
+}
+
+# units_like PATTERN...: loaded units (any state) matching a glob.
+units_like() {
+	systemctl list-units --all --plain --no-legend "$@" 2>/dev/null | awk '{ print $1 }'
+}
+
+# no_units_like PATTERN...: succeeds when no unit matches.
+no_units_like() {
+	[ -z "$(units_like "$@")" ]
+}
+
+# assert_units_gone SECS PATTERN...: within SECS no unit matches any PATTERN
+# (a scope goes away once it is stopped or its last process is gone).
+assert_units_gone() {
+	local secs=$1
+	shift
+	retry "$secs" no_units_like "$@" ||
+		fail "units left: $(systemctl list-units --all --plain --no-legend "$@" | tr '\n' ';')"
+}
+
+# stop_units UNIT...: kill the units' processes, stop them and forget their
+# failures (for cleanups: only units this run made).
+stop_units() {
+	[ $# -gt 0 ] || return 0
+	systemctl kill -s SIGKILL "$@" >/dev/null 2>&1
+	timeout 60 systemctl stop "$@" >/dev/null 2>&1
+	systemctl reset-failed "$@" >/dev/null 2>&1
+	return 0
+}
+
+# build_sd_notify OUT: compile a static helper that sends one datagram
+# (argument 1, default READY=1) to $NOTIFY_SOCKET, as sd_notify(3) does, for
+# images without systemd-notify (busybox has no unix datagram client).
+# Fails when gcc or a static libc is missing.
+build_sd_notify() {
+	local src=$1.c
+	command -v gcc >/dev/null || return 1
+	cat >"$src" <<'EOF'
+/* sd-notify [MESSAGE]: send MESSAGE (default READY=1) to $NOTIFY_SOCKET. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+int main(int argc, char **argv)
+{
+	const char *msg = argc > 1 ? argv[1] : "READY=1";
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd;
+
+	if (path == NULL || path[0] == '\0') {
+		fputs("sd-notify: NOTIFY_SOCKET is not set\n", stderr);
+		return 2;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "sd-notify: NOTIFY_SOCKET %s: path too long\n", path);
+		return 2;
+	}
+	strcpy(sa.sun_path, path);
+	if (sa.sun_path[0] == '@') /* abstract socket */
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		perror("sd-notify: socket");
+		return 1;
+	}
+	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa, len) < 0) {
+		fprintf(stderr, "sd-notify: send to %s: ", path);
+		perror(NULL);
+		return 1;
+	}
+	return 0;
+}
+EOF
+	gcc -static -O2 -o "$1" "$src" && rm -f "$src"
+}
+
 # --- runtime under test ---------------------------------------------------
 
 # setup_runtime ARG1: sets RUNTIME (absolute path), WORK (a private temp dir,
@@ -199,6 +402,10 @@ mounts_under() {
 # every hierarchy (v1 controllers and the unified one), deepest first.
 cgroup_dirs_under() {
 	local h
+	if cgroup_v2; then
+		[ -d "/sys/fs/cgroup/$1" ] && find "/sys/fs/cgroup/$1" -depth -type d
+		return 0
+	fi
 	for h in /sys/fs/cgroup/*/; do
 		[ -d "$h$1" ] && find "$h$1" -depth -type d
 	done

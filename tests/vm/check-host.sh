@@ -96,7 +96,18 @@ if [ "$machine" = systemd ]; then
 		bats --tap --filter-tags '!cgroupfs-only,!no-systemd' tests/integration/cgroups.bats
 	step "cgroups.bats (cgroupfs driver)" bats --tap --filter-tags '!no-systemd' tests/integration/cgroups.bats
 	if [ "$engines" = 1 ]; then
-		step "podman (systemd)" env ENGINE_CGROUP_MANAGER=systemd RUNTIME="$OCIRUN" bash tests/engines/podman.sh
+		# rootless podman: a user with subordinate ids and a lingering
+		# systemd --user, as on a desktop or a rootless server
+		rl=ocirun-rl
+		id "$rl" >/dev/null 2>&1 || useradd -m "$rl"
+		usermod --add-subuids 300000-365535 --add-subgids 300000-365535 "$rl"
+		loginctl enable-linger "$rl"
+		for _ in $(seq 120); do
+			[ -S "/run/user/$(id -u "$rl")/bus" ] && break
+			sleep 0.5
+		done
+		step "podman (systemd)" env ENGINE_CGROUP_MANAGER=systemd ENGINE_ROOTLESS_USER="$rl" \
+			RUNTIME="$OCIRUN" bash tests/engines/podman.sh
 		step "containerd (systemd)" env ENGINE_CGROUP_MANAGER=systemd RUNTIME="$OCIRUN" bash tests/engines/containerd.sh
 	fi
 fi
