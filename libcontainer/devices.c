@@ -126,8 +126,10 @@ static int create_device(const struct oci_rootfs_ctx *ctx, int root_fd,
                          const struct oci_device *d, oci_error *err) {
   mode_t perm = d->file_mode.set ? (d->file_mode.v & 07777) : 0666;
   int r;
-  /* A fifo needs no privilege, so it is made even in a user namespace. */
-  if (ctx->userns && d->type != 'p')
+  /* A fifo needs no privilege, so it is made even in a user namespace.
+   * The runtime itself may run in one (rootless podman): mknod of a device
+   * is refused there too, as runc knows. */
+  if ((ctx->userns || !oci_in_initial_userns()) && d->type != 'p')
     r = bind_device(root_fd, d, err);
   else
     r = mknod_device(root_fd, d, perm, err);

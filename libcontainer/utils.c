@@ -418,7 +418,7 @@ uint64_t oci_monotonic_usec(void) {
 }
 
 /* The initial user namespace maps all of uid space onto itself. */
-static bool in_initial_userns(void) {
+bool oci_in_initial_userns(void) {
   _cleanup_free_ char *map = NULL;
   oci_error ignored;
   if (oci_read_file("/proc/self/uid_map", &map, NULL, &ignored) < 0)
@@ -431,7 +431,7 @@ static bool in_initial_userns(void) {
 bool oci_is_rootless(void) {
   if (geteuid() != 0)
     return true;
-  if (in_initial_userns())
+  if (oci_in_initial_userns())
     return false;
   const char *user = getenv("USER");
   return user == NULL || strcmp(user, "root") != 0;

@@ -68,6 +68,8 @@ void oci_reset_signals_for_exec(void);
  * user namespace other than the initial one with $USER not "root"
  * (rootless podman and buildah run the runtime so). */
 bool oci_is_rootless(void);
+/* Does this process run in the initial user namespace? */
+bool oci_in_initial_userns(void);
 
 /* CLOCK_MONOTONIC in microseconds: deadlines and the debug log's timings. */
 uint64_t oci_monotonic_usec(void);
