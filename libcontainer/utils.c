@@ -419,13 +419,17 @@ uint64_t oci_monotonic_usec(void) {
 
 /* The initial user namespace maps all of uid space onto itself. */
 bool oci_in_initial_userns(void) {
+  static int cached = -1; /* read once: asked per device node */
+  if (cached >= 0)
+    return cached;
   _cleanup_free_ char *map = NULL;
   oci_error ignored;
   if (oci_read_file("/proc/self/uid_map", &map, NULL, &ignored) < 0)
     return true;
   unsigned long a, b, n;
-  return sscanf(map, "%lu %lu %lu", &a, &b, &n) == 3 && a == 0 && b == 0 && n == 4294967295UL &&
-         strchr(map, '\n') == map + strlen(map) - 1;
+  cached = sscanf(map, "%lu %lu %lu", &a, &b, &n) == 3 && a == 0 && b == 0 &&
+           n == 4294967295UL && strchr(map, '\n') == map + strlen(map) - 1;
+  return cached;
 }
 
 bool oci_is_rootless(void) {
