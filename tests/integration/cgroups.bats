@@ -228,6 +228,11 @@ use_cgroup_path() {
 	assert_success
 }
 
+# The OOM kill here is of the container's pid 1: with the systemd driver the
+# emptied scope's cgroup is removed by systemd at once, and under load that
+# can beat events to memory.events (a known gap, README). systemd.bats checks
+# an OOM kill of another process in the scope instead.
+# bats test_tags=cgroupfs-only
 @test "events reports an OOM kill, then ends when the container stops" {
 	use_cgroup_path
 	set_resources '{"memory":{"limit":33554432,"swap":33554432}}'
