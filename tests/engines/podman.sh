@@ -230,8 +230,12 @@ RL_RUN=
 RL_HOME=
 RL_RUN_BEFORE=
 RL_PAUSE_PID=
-# (empty) directories rootless podman makes in the user's home
-RL_HOME_DIRS=(.config/containers/podman .config/containers .config)
+# what rootless podman makes in the user's home (with --root and
+# CONTAINERS_CONF still): removed at exit if new, deepest first
+RL_HOME_DIRS=(.config/containers/podman .config/containers
+	.config/cni/net.d/cni.lock .config/cni/net.d .config/cni .config
+	.local/share/containers/cache/blob-info-cache-v1.boltdb .local/share/containers/cache
+	.local/share/containers .local/share .local)
 RL_HOME_NEW=()
 
 # rl CMD...: CMD as the rootless user, in the environment of its session.
@@ -323,7 +327,7 @@ rootless_cleanup() {
 		printf '%s\n' "$RL_RUN_BEFORE" | qgrep -x "$e" || rm -rf "${RL_RUN:?}/$e"
 	done
 	for e in "${RL_HOME_NEW[@]}"; do
-		rmdir "$e" 2>/dev/null
+		if [ -d "$e" ]; then rmdir "$e" 2>/dev/null; else rm -f "$e"; fi
 	done
 	return 0
 }
