@@ -263,7 +263,7 @@ fi
 # only after a build of our own.
 if [ "${OCIRUN_TEST_VM:-1}" = 1 ] && [ ${#bats_args[@]} -eq 0 ]; then
 	if [ "$built_ok" = 1 ]; then
-		TAP_TIMEOUT=${OCIRUN_VM_TIER_TIMEOUT:-2400} run_tap_file "$SRCDIR/tests/vm/check-host.sh" "$BUILD_DIR"
+		TAP_TIMEOUT=${OCIRUN_VM_TIER_TIMEOUT:-3000} run_tap_file "$SRCDIR/tests/vm/check-host.sh" "$BUILD_DIR"
 	else
 		fail_item "tests/vm/check-host.sh not run: ocirun was not built"
 	fi

@@ -21,7 +21,7 @@
 #
 # Environment: OCIRUN_VM_MACHINES (default "systemd systemd-legacy");
 # OCIRUN_VM_ENGINES=0 leaves out the engine suites; OCIRUN_VM_TIMEOUT (s, per
-# machine, default 1500); the rest as in tests/vm/run-vm.sh.
+# machine, default 2000); the rest as in tests/vm/run-vm.sh.
 set -uo pipefail
 # The whole script is one block, read before it runs: editing the file
 # while a (long) run is going cannot change what that run does.
@@ -32,7 +32,7 @@ SRCDIR=$(cd "$HERE/../.." && pwd)
 BUILD=$(realpath "${1:?usage: $0 BUILD_DIR}")
 [ -x "$BUILD/ocirun" ] || { echo "check-host.sh: $BUILD/ocirun not built" >&2; exit 2; }
 MACHINES=${OCIRUN_VM_MACHINES:-systemd systemd-legacy}
-export OCIRUN_VM_TIMEOUT=${OCIRUN_VM_TIMEOUT:-1500}
+export OCIRUN_VM_TIMEOUT=${OCIRUN_VM_TIMEOUT:-2000}
 
 # The unit test programs the guest runs (make builds them on demand).
 UNITS=(tests/unit/test_cgroup tests/unit/test_systemd)
