@@ -21,7 +21,7 @@
 #   OCIRUN_TEST_ENGINES=0  leave out tests/engines/*.sh (podman, containerd
 #                          end to end; they print TAP); default 1
 #   OCIRUN_TEST_VM=0       leave out the VM tier, tests/vm/check-host.sh
-#                          (systemd hosts, ~25 min under emulation); default 1
+#                          (systemd hosts, ~30 min under emulation); default 1
 #   OCIRUN_BATS_TIMEOUT=S  time limit for one .bats file (default 600)
 # Options:
 #   --no-build             skip deps, build and unit tests (needs OCIRUN)
