@@ -100,7 +100,10 @@ if [ "$machine" = systemd ]; then
 		# systemd --user, as on a desktop or a rootless server
 		rl=ocirun-rl
 		id "$rl" >/dev/null 2>&1 || useradd -m "$rl"
-		usermod --add-subuids 300000-365535 --add-subgids 300000-365535 "$rl"
+		# useradd gives a new user subordinate ids already; a second,
+		# overlapping range makes newuidmap fail, so add one only if none
+		grep -q "^$rl:" /etc/subuid || usermod --add-subuids 300000-365535 "$rl"
+		grep -q "^$rl:" /etc/subgid || usermod --add-subgids 300000-365535 "$rl"
 		loginctl enable-linger "$rl"
 		for _ in $(seq 120); do
 			[ -S "/run/user/$(id -u "$rl")/bus" ] && break
