@@ -434,6 +434,14 @@ static int connect_bus(struct cg_systemd *sd, oci_error *err) {
   return oci_sdbus_open(sd->user, &sd->bus, err);
 }
 
+/* cgroup v1: the device rules as systemd's properties too (the names of
+ * device groups come from /proc/devices). */
+static void add_device_props(const struct oci_device_rule *rules, size_t n, struct sd_props *p) {
+  _cleanup_free_ char *devs = NULL;
+  oci_read_file("/proc/devices", &devs, NULL, NULL);
+  oci_cg_systemd_device_props(rules, n, devs, p);
+}
+
 /* Is there a manager to talk to? Said before anything is made. */
 static int systemd_running(bool user, oci_error *err) {
   struct stat st;
@@ -513,11 +521,8 @@ int oci_cg_systemd_start(struct oci_cgroup *cg, const char *id, pid_t pid,
    * slice (each sibling's cgroup) at every start, which cost 0.2 s a run
    * in the benchmark's VM. */
   int r = oci_cg_systemd_resource_props(res, v2, &p, err);
-  if (r == 0 && !v2) {
-    _cleanup_free_ char *devs = NULL;
-    oci_read_file("/proc/devices", &devs, NULL, NULL);
-    oci_cg_systemd_device_props(rules, n_rules, devs, &p);
-  }
+  if (r == 0 && !v2)
+    add_device_props(rules, n_rules, &p);
   /* The debug line says what the driver costs (the benchmark reads it). */
   uint64_t t0 = oci_monotonic_usec(), t1 = t0;
   if (r == 0 && (r = connect_bus(sd, err)) == 0) {
@@ -543,11 +548,8 @@ int oci_cg_systemd_update(struct oci_cgroup *cg, const struct oci_resources *res
   bool v2 = cg->mode == OCI_CGROUP_V2;
   struct sd_props p = {0};
   int r = oci_cg_systemd_resource_props(res, v2, &p, err);
-  if (r == 0 && !v2 && rules) {
-    _cleanup_free_ char *devs = NULL;
-    oci_read_file("/proc/devices", &devs, NULL, NULL);
-    oci_cg_systemd_device_props(rules, n_rules, devs, &p);
-  }
+  if (r == 0 && !v2 && rules)
+    add_device_props(rules, n_rules, &p);
   if (r == 0 && p.n > 0 && (r = connect_bus(sd, err)) == 0)
     r = oci_sdbus_set_properties(sd->bus, sd->unit, &p, err);
   oci_sd_props_free(&p);

@@ -349,9 +349,12 @@ int oci_cgroup_make(struct oci_cgroup *cg, const char *id, pid_t pid, oci_error 
   if (for_each_dir(cg, mkdir_one, NULL, err) < 0 || cg->drv->create(cg, err) < 0) {
     int failed = 0;
     oci_error ignored;
-    if (unit_started && oci_cg_systemd_stop(cg, &ignored) < 0)
+    /* The unit holds the init already: kill it, stop the unit, remove
+     * the rest (destroy's order), rather than wait for systemd's SIGTERM. */
+    if (unit_started && oci_cgroup_destroy(cg, &ignored) < 0)
       oci_warn("rollback: %s", ignored.msg);
-    for_each_dir(cg, rmdir_one, &failed, &ignored);
+    else if (!unit_started)
+      for_each_dir(cg, rmdir_one, &failed, &ignored);
     return oci_error_wrap(err, "create cgroup for \"%s\"", id);
   }
   oci_debug("cgroup %s: created %s (%s)", id, main_dir(cg), mode_name(cg->mode));

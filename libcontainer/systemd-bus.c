@@ -125,10 +125,6 @@ static int sd_load(oci_error *err) {
   return 0;
 }
 
-int oci_sdbus_check(oci_error *err) {
-  return sd_load(err);
-}
-
 bool oci_sdbus_available(void) {
   oci_error e;
   return sd_load(&e) == 0;

@@ -52,9 +52,8 @@ const struct sd_prop *oci_sd_props_find(const struct sd_props *p, const char *na
 
 struct oci_sdbus;
 
-/* Is libsystemd loadable here? (features; check says why not) */
+/* Is libsystemd loadable here? (features) */
 bool oci_sdbus_available(void);
-int oci_sdbus_check(oci_error *err);
 /* Connect to the system manager (user = false) or to the caller's
  * `systemd --user`: its private socket when we may use it (no bus daemon
  * in between, no Hello round trip), else the system/session bus. */
