@@ -592,9 +592,14 @@ static int destroy(struct oci_state *st, oci_error *err) {
   return oci_state_dir_remove(st->dir, err);
 }
 
-/* What a create killed before state.json left: the cgroups (and unit) of
- * its first record, with whatever is in them, then the directory. */
-static int remove_half_created(const struct oci_context *ctx, const char *id, oci_error *err) {
+/* Tear down by create's first record (cgroup.json): the cgroups and unit
+ * it named, with everything in them, then the directory. For a create
+ * killed before it wrote state.json, and for a damaged state.json, which
+ * is not followed at all: its pid may be anyone's by now and its cgroup
+ * anything, while cgroup.json, written once before anything was made,
+ * names the container's own cgroup. */
+static int remove_by_record(const struct oci_context *ctx, const char *id, bool damaged,
+                            oci_error *err) {
   _cleanup_free_ char *record = oci_state_load_cgroup_record(ctx, id);
   struct oci_cgroup *cg = NULL;
   if (record && oci_cgroup_load(record, &cg, err) == 0) {
@@ -602,6 +607,9 @@ static int remove_half_created(const struct oci_context *ctx, const char *id, oc
     oci_cgroup_free(cg);
     if (r < 0)
       return oci_error_wrap(err, "delete \"%s\"", id);
+  } else if (damaged) {
+    oci_warn("delete \"%s\": no usable cgroup record: processes of the container, if any, "
+             "are left running", id);
   }
   return oci_state_dir_remove_by_id(ctx, id, err);
 }
@@ -617,11 +625,15 @@ int oci_container_delete(const struct oci_context *ctx, const char *id, bool for
     return force && err->errnum == ENOENT ? 0 : -1;
   struct oci_state *st = NULL;
   if (oci_state_load(ctx, id, &st, err) < 0) {
-    if (!force || err->errnum != ENOENT)
+    bool damaged = err->errnum == EUCLEAN;
+    if (!force || (err->errnum != ENOENT && !damaged))
       return oci_error_wrap(err, "delete \"%s\"", id);
-    /* We hold the lock and there is no state.json: a create was killed
-     * before it wrote it. Without this, the id could never be used again. */
-    return remove_half_created(ctx, id, err);
+    /* We hold the lock and there is no usable state.json: a create was
+     * killed before it wrote it, or it was damaged since. Without this,
+     * the id could never be used again. */
+    if (damaged)
+      oci_warn("delete \"%s\": %s: removing the container by its cgroup record", id, err->msg);
+    return remove_by_record(ctx, id, damaged, err);
   }
   const char *status = oci_state_status(st);
   int r;
@@ -698,6 +710,17 @@ static void fill_status(const struct oci_state *st, struct oci_container_status 
   }
 }
 
+/* A container whose state cannot be read is still listed, or nobody would
+ * know to delete it: status "unknown" (a string every consumer of the JSON
+ * takes), the other fields empty, and why on stderr. */
+static void fill_unknown(const char *id, const oci_error *why,
+                         struct oci_container_status *out) {
+  memset(out, 0, sizeof(*out));
+  out->id = oci_xstrdup(id);
+  out->status = oci_xstrdup("unknown");
+  oci_warn("list: %s", why->msg);
+}
+
 int oci_container_state_json(const struct oci_context *ctx, const char *id, char **json,
                              oci_error *err) {
   struct oci_state *st = NULL;
@@ -719,9 +742,12 @@ int oci_container_list(const struct oci_context *ctx, struct oci_container_statu
   *out = oci_xmalloc0((n_ids + 1) * sizeof(**out));
   for (size_t i = 0; i < n_ids; i++) {
     struct oci_state *st = NULL;
-    oci_error ignored;
-    if (oci_state_load(ctx, ids[i], &st, &ignored) < 0)
-      continue; /* deleted meanwhile */
+    oci_error why;
+    if (oci_state_load(ctx, ids[i], &st, &why) < 0) {
+      if (why.errnum != ENOENT) /* else deleted meanwhile */
+        fill_unknown(ids[i], &why, &(*out)[(*n)++]);
+      continue;
+    }
     fill_status(st, &(*out)[(*n)++]);
     oci_state_free(st);
   }

@@ -29,7 +29,9 @@ struct oci_state {
 };
 
 /* Load <root>/<id>/state.json. A missing container gives
- * `container "ID" does not exist` with errnum ENOENT. */
+ * `container "ID" does not exist` with errnum ENOENT; a state.json that
+ * cannot be used (not JSON, a field missing or of the wrong type, a config
+ * that does not parse) an error naming it with errnum EUCLEAN. */
 int oci_state_load(const struct oci_context *ctx, const char *id, struct oci_state **out,
                    oci_error *err);
 void oci_state_free(struct oci_state *st);

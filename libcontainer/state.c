@@ -222,11 +222,81 @@ static long long tree_int(yajl_val root, const char *key) {
   return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
 }
 
+enum field_kind { FIELD_STRING, FIELD_STRING_OR_NULL, FIELD_POSITIVE_INT, FIELD_BOOL };
+
+struct state_field {
+  const char *key;
+  enum field_kind kind;
+  bool optional;
+};
+
+/* Every field state_file_json() writes. A pid_start of 0 would make any
+ * process behind the pid pass for the init (oci_pid_alive), so it must be
+ * there too. "config" is absent in the older layout (config.json beside). */
+static const struct state_field state_fields[] = {
+    {"id", FIELD_STRING, false},          {"pid", FIELD_POSITIVE_INT, false},
+    {"pid_start", FIELD_POSITIVE_INT, false}, {"bundle", FIELD_STRING, false},
+    {"rootfs", FIELD_STRING, false},      {"created", FIELD_STRING, false},
+    {"owner", FIELD_STRING_OR_NULL, false}, {"cgroup", FIELD_STRING_OR_NULL, false},
+    {"systemd_cgroup", FIELD_BOOL, false}, {"config", FIELD_STRING, true},
+};
+
+static const char *field_kind_name(enum field_kind k) {
+  switch (k) {
+  case FIELD_STRING: return "a string";
+  case FIELD_STRING_OR_NULL: return "a string or null";
+  case FIELD_POSITIVE_INT: return "a positive integer";
+  default: return "a boolean";
+  }
+}
+
+static bool field_has_kind(yajl_val v, enum field_kind k) {
+  switch (k) {
+  case FIELD_STRING: return YAJL_IS_STRING(v);
+  case FIELD_STRING_OR_NULL: return YAJL_IS_STRING(v) || YAJL_IS_NULL(v);
+  case FIELD_POSITIVE_INT: return YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) > 0;
+  default: return YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v);
+  }
+}
+
+/* A damaged file is refused as a whole rather than read as zeros and
+ * NULLs: a pid of 0 or a missing cgroup would make delete think the
+ * container stopped and leave it running. EUCLEAN tells callers (delete
+ * --force, list) that the container exists but its state cannot be used. */
+static int state_check(const struct oci_state *st, yajl_val root, oci_error *err) {
+  if (!YAJL_IS_OBJECT(root))
+    return oci_error_setx(err, EUCLEAN, "%s/state.json: not a JSON object", st->dir);
+  for (size_t i = 0; i < OCI_ARRAY_SIZE(state_fields); i++) {
+    const struct state_field *f = &state_fields[i];
+    const char *path[] = {f->key, NULL};
+    yajl_val v = yajl_tree_get(root, path, yajl_t_any);
+    if (v == NULL && f->optional)
+      continue;
+    if (v == NULL || !field_has_kind(v, f->kind))
+      return oci_error_setx(err, EUCLEAN, "%s/state.json: \"%s\": %s, expected %s", st->dir,
+                            f->key, v == NULL ? "missing" : "invalid",
+                            field_kind_name(f->kind));
+  }
+  const char *idp[] = {"id", NULL};
+  const char *id = YAJL_GET_STRING(yajl_tree_get(root, idp, yajl_t_string));
+  if (id == NULL || strcmp(id, st->id) != 0)
+    return oci_error_setx(err, EUCLEAN, "%s/state.json: \"id\": not the directory's id",
+                          st->dir);
+  return 0;
+}
+
 static int state_parse(struct oci_state *st, const char *json, oci_error *err) {
-  char ebuf[256];
+  char ebuf[256] = "";
   yajl_val root = yajl_tree_parse(json, ebuf, sizeof(ebuf));
-  if (root == NULL)
-    return oci_error_setx(err, EINVAL, "%s/state.json: %s", st->dir, ebuf);
+  if (root == NULL) {
+    ebuf[strcspn(ebuf, "\n")] = '\0'; /* yajl adds lines pointing at the spot */
+    return oci_error_setx(err, EUCLEAN, "%s/state.json: not valid JSON: %s", st->dir,
+                          *json ? ebuf : "empty file");
+  }
+  if (state_check(st, root, err) < 0) {
+    yajl_tree_free(root);
+    return -1;
+  }
   st->pid = (pid_t)tree_int(root, "pid");
   st->pid_start = (unsigned long long)tree_int(root, "pid_start");
   st->bundle = tree_str(root, "bundle");
@@ -262,7 +332,11 @@ int oci_state_load(const struct oci_context *ctx, const char *id, struct oci_sta
       (st->config_json == NULL && oci_read_file(cpath, &st->config_json, NULL, err) < 0) ||
       oci_config_parse(st->config_json, strlen(st->config_json), spath, &st->config, err) < 0) {
     oci_state_free(st);
-    return oci_error_wrap(err, "container \"%s\"", id);
+    oci_error_wrap(err, "container \"%s\"", id);
+    /* The file is there: whatever is wrong with it, the container exists
+     * (a missing config.json must not read as a missing container). */
+    err->errnum = EUCLEAN;
+    return -1;
   }
   *out = st;
   return 0;

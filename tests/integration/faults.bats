@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# Faults the runtime must survive without leaving a container nobody can
+# remove or a command that never returns: a damaged state.json (list still
+# shows the container, delete --force still kills and removes everything it
+# owns), and peers that never answer (a frozen cgroup, a container that
+# never says READY=1, a seccomp agent that must get the listener before the
+# container's first notified call). Every runtime command is bounded by
+# the `ocirun` helper's timeout; background ones by `timeout` here.
+
+load helpers
+load plumbing_helpers
+
+setup() {
+	setup_bundle
+	update_config '.root.readonly = false'
+}
+
+teardown() {
+	if [ -n "${AGENT_PID:-}" ]; then
+		kill "$AGENT_PID" 2>/dev/null || true
+		wait "$AGENT_PID" 2>/dev/null || true
+	fi
+	if [ -n "${FROZEN_CG:-}" ]; then
+		echo THAWED >"$FROZEN_CG/freezer.state" 2>/dev/null || echo 0 >"$FROZEN_CG/cgroup.freeze" 2>/dev/null || true
+	fi
+	teardown_plumbing
+	if [ -n "${FROZEN_CG:-}" ]; then
+		rmdir "$FROZEN_CG" 2>/dev/null || true
+	fi
+}
+
+# --- a damaged state.json -----------------------------------------------
+
+# damaged_state_test HOW: a running container (a child process beside its
+# init), state.json damaged by the shell command HOW (run in $ROOT/$CID),
+# then: list shows it with the reason on stderr, delete without --force
+# names it, delete --force kills every process and removes cgroups and state.
+damaged_state_test() {
+	set_args sh -c 'sleep 1000 & exec sleep 1000'
+	run_detached "$CID"
+	wait_for_status "$CID" running
+	local pid
+	pid=$(container_pid "$CID")
+	(cd "$ROOT/$CID" && eval "$1")
+
+	run -0 --separate-stderr ocirun list --format json
+	assert_equal "$(jq -r --arg id "$CID" '.[] | select(.id == $id) | .status' <<<"$output")" unknown
+	assert_equal "$(jq -r --arg id "$CID" '.[] | select(.id == $id) | .pid' <<<"$output")" 0
+	[[ "$stderr" == *"$CID"*state.json* ]]
+	run -0 --separate-stderr ocirun list -q
+	assert_output "$CID"
+
+	run -1 ocirun delete "$CID"
+	assert_output --partial "$CID"
+	assert_output --partial state.json
+	[ -d "/proc/$pid" ]
+
+	run -0 ocirun delete --force "$CID"
+	assert_no_leftovers
+	run -0 ocirun list -q
+	assert_output ""
+}
+
+@test "damaged state.json, truncated: list shows it, delete --force removes everything" {
+	damaged_state_test 'head -c 40 state.json >s && mv s state.json'
+}
+
+@test "damaged state.json, emptied: list shows it, delete --force removes everything" {
+	damaged_state_test ': >state.json'
+}
+
+@test "damaged state.json, garbage: list shows it, delete --force removes everything" {
+	damaged_state_test 'head -c 300 /dev/urandom >state.json'
+}
+
+@test "damaged state.json, not an object: list shows it, delete --force removes everything" {
+	damaged_state_test 'echo "[1, 2]" >state.json'
+}
+
+@test "damaged state.json, wrong types (pid a string, cgroup a number): delete --force still removes everything" {
+	# Read as zeros, this said "stopped, no cgroup": delete removed the
+	# state and left the container running.
+	damaged_state_test 'jq ".pid = \"1\" | .cgroup = 5" state.json >s && mv s state.json'
+}
+
+@test "damaged state.json, pid_start lost: pid 1 is not taken for the init" {
+	# Without its start time any process behind the pid passed for the init:
+	# list said "running" with pid 1, and kill signalled the host's init.
+	damaged_state_test 'jq ".pid_start = 0 | .pid = 1" state.json >s && mv s state.json'
+}
+
+@test "damaged state.json of a paused container: delete --force thaws and removes everything" {
+	set_args sleep 1000
+	run_detached "$CID"
+	wait_for_status "$CID" running
+	run -0 ocirun pause "$CID"
+	echo '{"id": ' >"$ROOT/$CID/state.json"
+	run -0 ocirun delete --force "$CID"
+	assert_no_leftovers
+}
