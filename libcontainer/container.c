@@ -506,44 +506,76 @@ static void run_poststart(const struct oci_state *st) {
     oci_warn("%s", e.msg);
 }
 
-/* Let the init go; poststart; with NOTIFY_SOCKET, relay its READY=1. */
-static int release_and_notify(const struct oci_state *st, oci_error *err) {
-  _cleanup_close_ int notify = oci_notify_listen(st, err);
-  if (notify < 0 && err->errnum != 0)
-    return -1;
-  _cleanup_close_ int result = open_start_result(st, err);
-  if (result == -2)
-    return -1;
-  if (release_init(st, err) < 0)
-    return -1;
-  if (result >= 0 && wait_start_result(st, result, err) < 0)
-    return -1;
-  run_poststart(st);
-  return notify >= 0 ? oci_notify_wait_ready(notify, st->pid, err) : 0;
+/* What start waits on once the init is released: start.result, and the
+ * NOTIFY_SOCKET socket (each -1 when not used). */
+struct release {
+  int notify;
+  int result;
+};
+
+static void release_close(struct release *rl) {
+  if (rl->notify >= 0)
+    close(rl->notify);
+  if (rl->result >= 0)
+    close(rl->result);
 }
 
-static int start_locked(const struct oci_context *ctx, const char *id, oci_error *err) {
-  struct oci_state *st = NULL;
-  if (oci_state_load(ctx, id, &st, err) < 0)
+/* Let the init go, with what tells how it went opened first. */
+static int release_container(const struct oci_state *st, struct release *rl, oci_error *err) {
+  rl->result = -1;
+  rl->notify = oci_notify_listen(st, err);
+  if (rl->notify < 0 && err->errnum != 0)
     return -1;
-  const char *status = oci_state_status(st);
-  int r = 0;
-  if (strcmp(status, "created") != 0)
-    r = oci_error_setx(err, EINVAL, "container \"%s\" is %s, not created: cannot start it", id,
-                      status);
-  else
-    r = release_and_notify(st, err);
-  oci_state_free(st);
+  rl->result = open_start_result(st, err);
+  if (rl->result == -2) {
+    rl->result = -1;
+    return -1;
+  }
+  return release_init(st, err);
+}
+
+/* The startContainer hooks' verdict, poststart, and with NOTIFY_SOCKET the
+ * container's READY=1 relayed. Each ends at the latest when the init
+ * exits (EOF on start.result, its pidfd), so a `delete --force` ends it. */
+static int await_started(const struct oci_state *st, const struct release *rl, oci_error *err) {
+  if (rl->result >= 0 && wait_start_result(st, rl->result, err) < 0)
+    return -1;
+  run_poststart(st);
+  return rl->notify >= 0 ? oci_notify_wait_ready(rl->notify, st->pid, err) : 0;
+}
+
+static int release_and_notify(const struct oci_state *st, oci_error *err) {
+  struct release rl = {-1, -1};
+  int r = release_container(st, &rl, err);
+  if (r == 0)
+    r = await_started(st, &rl, err);
+  release_close(&rl);
   return r;
 }
 
 int oci_container_start(const struct oci_context *ctx, const char *id, oci_error *err) {
   if (oci_container_id_validate(id, err) < 0)
     return -1;
-  _cleanup_close_ int lock = oci_state_lock(ctx, id, err);
+  int lock = oci_state_lock(ctx, id, err);
   if (lock < 0)
     return -1;
-  return start_locked(ctx, id, err);
+  struct oci_state *st = NULL;
+  struct release rl = {-1, -1};
+  int r = oci_state_load(ctx, id, &st, err);
+  const char *status = r == 0 ? oci_state_status(st) : NULL;
+  if (status && strcmp(status, "created") != 0)
+    r = oci_error_setx(err, EINVAL, "container \"%s\" is %s, not created: cannot start it", id,
+                       status);
+  else if (r == 0)
+    r = release_container(st, &rl, err);
+  /* Released: the lock is not held over the waits (READY=1 may never
+   * come), or a `delete` of the container would wait with us. */
+  close(lock);
+  if (r == 0)
+    r = await_started(st, &rl, err);
+  release_close(&rl);
+  oci_state_free(st);
+  return r;
 }
 
 /* ---- delete ------------------------------------------------------------ */

@@ -98,3 +98,23 @@ damaged_state_test() {
 	run -0 ocirun delete --force "$CID"
 	assert_no_leftovers
 }
+
+# --- waits that must end ------------------------------------------------
+
+@test "start waiting for READY=1 that never comes does not hold up delete --force" {
+	set_args sleep 1000
+	# The host socket is only used once READY=1 comes: it never does.
+	NOTIFY_SOCKET="$TEST_TMP/host.sock" create_container "$CID"
+	(NOTIFY_SOCKET="$TEST_TMP/host.sock" OCIRUN_TIMEOUT=20 ocirun start "$CID" \
+		</dev/null >"$TEST_TMP/start.out" 2>&1 3>&-) &
+	local start=$! t0
+	wait_for_status "$CID" running
+	t0=$(date +%s)
+	OCIRUN_TIMEOUT=10 run -0 ocirun delete --force "$CID"
+	# Promptly: not after start gave up (the lock was held over the wait).
+	[ $(($(date +%s) - t0)) -le 5 ]
+	# And start ends with the container it waited for.
+	run -0 timeout 10 bash -c "while kill -0 $start 2>/dev/null; do sleep 0.05; done"
+	wait "$start" || echo "start: status $?" >&2
+	assert_no_leftovers
+}
