@@ -11,11 +11,15 @@ PACKAGES=(
 	# build
 	build-essential autoconf automake pkg-config
 	libyajl-dev libseccomp-dev libcap-dev libmount-dev libsystemd-dev
+	# man pages (go-md2man), bash completion's directory and library
+	go-md2man bash-completion
 	# C unit tests
 	libcmocka-dev
 	# integration tests
 	bats bats-support bats-assert busybox-static jq
 	iproute2 util-linux procps time python3 expect socat
+	# tests/install: rendering the man pages, building the Debian package
+	man-db groff-base debhelper dpkg-dev fakeroot lintian
 	# reference runtimes: the tests' control and the benchmark's peers
 	runc crun
 )

@@ -8,7 +8,8 @@
 # 3. runs the C unit tests (make check) and counts cmocka's per-test results;
 # 4. runs every tests/integration/*.bats (and the engine scripts in
 #    tests/engines when OCIRUN_TEST_ENGINES=1) with bats --tap against
-#    $OCIRUN, counting ok / not ok / skip;
+#    $OCIRUN, counting ok / not ok / skip; then, after a build of its own,
+#    tests/install/*.bats on the build dir;
 # 5. checks nothing was left behind (mounts, temp dirs, state in /run/ocirun);
 # 6. prints the failing tests, then a last line "N passed, N failed, N skipped".
 # Exit status: 0 only when nothing failed.
@@ -22,6 +23,8 @@
 #                          end to end; they print TAP); default 1
 #   OCIRUN_TEST_VM=0       leave out the VM tier, tests/vm/check-host.sh
 #                          (systemd hosts, ~30 min under emulation); default 1
+#   OCIRUN_TEST_INSTALL=0  leave out tests/install/*.bats (make install,
+#                          make distcheck, the Debian package); default 1
 #   OCIRUN_BATS_TIMEOUT=S  time limit for one .bats file (default 600)
 # Options:
 #   --no-build             skip deps, build and unit tests (needs OCIRUN)
@@ -62,7 +65,7 @@ bats_args=()
 for arg in "$@"; do
 	case "$arg" in
 	--no-build) no_build=1 ;;
-	-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "tests/run.sh: unknown option $arg" >&2; exit 2 ;;
 	*) bats_files+=("$(realpath "$arg")"); bats_args+=("$arg") ;;
 	esac
@@ -193,6 +196,8 @@ built_ok=0
 if [ "$no_build" = 0 ]; then
 	build_and_unit_test && [ -x "$BUILD_DIR/ocirun" ] && built_ok=1
 fi
+# tests/install/*.bats work on the build dir (make install, make distcheck)
+[ "$built_ok" = 1 ] && export OCIRUN_BUILD_DIR=$BUILD_DIR
 
 # --- integration tests -------------------------------------------------------
 if [ -z "${OCIRUN:-}" ] && [ "$built_ok" = 1 ]; then
@@ -256,6 +261,18 @@ else
 	for f in "${bats_files[@]}"; do
 		run_tap_file "$f"
 	done
+fi
+
+# --- installing: make install and uninstall, make distcheck, the .deb -------
+# They need the build dir, so only after a build of our own.
+if [ "${OCIRUN_TEST_INSTALL:-1}" = 1 ] && [ ${#bats_args[@]} -eq 0 ]; then
+	if [ "$built_ok" = 1 ]; then
+		for f in "$SRCDIR"/tests/install/*.bats; do
+			run_tap_file "$f"
+		done
+	else
+		fail_item "tests/install not run: ocirun was not built"
+	fi
 fi
 
 # --- the VM tier: systemd hosts ---------------------------------------------------
