@@ -73,11 +73,13 @@ setup() {
 		fail "make distcheck failed (log above)"
 	fi
 	grep -q "ocirun-$version archives ready for distribution" "$log" || fail "no 'ready for distribution' line"
-	# the tarball carries the man pages' sources and the completion
+	# the tarball carries the man pages' sources, the completion and debian/
 	run -0 tar -tzf "$BUILD/ocirun-$version.tar.gz"
 	rm -f "$BUILD/ocirun-$version.tar.gz"
 	assert_line "ocirun-$version/docs/ocirun-run.8.md"
 	assert_line "ocirun-$version/completions/bash/ocirun"
+	assert_line "ocirun-$version/debian/rules"
+	assert_line "ocirun-$version/debian/containers.conf.d/50-ocirun.conf"
 	# and no build product
 	refute_line --regexp '\.(o|a|8|log|trs)$'
 }
