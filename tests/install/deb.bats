@@ -64,8 +64,9 @@ pm() {
 }
 
 @test "the package builds from the tree with dpkg-buildpackage, and lintian finds no error" {
-	local version src
+	local version src arch
 	version=$(built_version)
+	arch=$(dpkg --print-architecture)
 	run -0 make -s -C "$BUILD" dist-gzip
 	tar -C "$W" -xzf "$BUILD/ocirun-$version.tar.gz"
 	rm -f "$BUILD/ocirun-$version.tar.gz"
@@ -75,9 +76,9 @@ pm() {
 	# the unit tests are tests/run.sh's, not repeated here
 	(cd "$src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) >"$W/build.log" 2>&1 ||
 		{ tail -n 30 "$W/build.log"; fail "dpkg-buildpackage failed (log above)"; }
-	run -0 ls "$W/ocirun_${version}_amd64.deb" "$W/ocirun_${version}_amd64.changes"
+	run -0 ls "$W/ocirun_${version}_${arch}.deb" "$W/ocirun_${version}_${arch}.changes"
 	# (it warns that it runs as root: stderr)
-	run --separate-stderr lintian --fail-on error "$W/ocirun_${version}_amd64.changes"
+	run --separate-stderr lintian --fail-on error "$W/ocirun_${version}_${arch}.changes"
 	[ "$status" -eq 0 ] || fail "lintian found errors: $output $stderr"
 }
 
