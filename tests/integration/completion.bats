@@ -85,13 +85,14 @@ sorted_words() { tr ' ' '\n' | grep . | sort -u | paste -sd ' ' -; }
 }
 
 @test "each command's options complete to exactly those of its --help" {
-	local cmd table lines="" got want
+	local cmd table input="" want
 	for cmd in $(help_commands); do
 		[ "$cmd" = help ] && continue
-		lines+="ocirun $cmd -"$'\n'
+		input+="ocirun $cmd -"$'\n'
 	done
 	local -a replies
-	mapfile -t replies < <(printf '%s' "$lines" | complete_lines)
+	mapfile -t replies < <(printf '%s' "$input" | complete_lines)
+	assert_equal "${#replies[@]}" "$(printf '%s' "$input" | wc -l)"
 	local i=0
 	for cmd in $(help_commands); do
 		[ "$cmd" = help ] && continue
@@ -106,21 +107,22 @@ sorted_words() { tr ' ' '\n' | grep . | sort -u | paste -sd ' ' -; }
 @test "every option that takes a value completes a value, every boolean the next option" {
 	# After "ocirun CMD OPT -": a value option wants its value (no option is
 	# offered), a boolean one is followed by the next option (--help is).
-	local cmd name kind lines="" expect=() i reply
+	local cmd name kind input="" expect=() i reply
 	while read -r name kind; do
-		lines+="ocirun $name -"$'\n'
+		input+="ocirun $name -"$'\n'
 		expect+=("global $name $kind")
 	done < <("$OCIRUN" --help | help_option_table | grep -vE '^(-v|--version|-h|--help) ')
 	for cmd in $(help_commands); do
 		[ "$cmd" = help ] && continue
 		while read -r name kind; do
-			lines+="ocirun $cmd $name -"$'\n'
+			input+="ocirun $cmd $name -"$'\n'
 			expect+=("$cmd $name $kind")
 		done < <("$OCIRUN" "$cmd" --help | help_option_table | grep -vE '^(-h|--help) ')
 	done
 	[ "${#expect[@]}" -ge 60 ] || fail "only ${#expect[@]} options parsed from --help"
 	local -a replies
-	mapfile -t replies < <(printf '%s' "$lines" | complete_lines)
+	mapfile -t replies < <(printf '%s' "$input" | complete_lines)
+	assert_equal "${#replies[@]}" "${#expect[@]}"
 	for i in "${!expect[@]}"; do
 		read -r cmd name kind <<<"${expect[i]}"
 		reply=" ${replies[i]} "
