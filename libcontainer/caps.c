@@ -207,10 +207,33 @@ static int set_ambient(uint64_t ambient, int last, oci_error *err) {
   return 0;
 }
 
+static bool currently_permitted(cap_value_t v) {
+  cap_t c = cap_get_proc();
+  cap_flag_value_t on = CAP_CLEAR;
+  if (c != NULL)
+    cap_get_flag(c, v, CAP_PERMITTED, &on);
+  cap_free(c);
+  return on == CAP_SET;
+}
+
 int oci_caps_finish(const struct oci_capabilities *caps, oci_error *err) {
+  return oci_caps_finish_keeping(caps, -1, err);
+}
+
+int oci_caps_finish_keeping(const struct oci_capabilities *caps, int keep, oci_error *err) {
   int last = kernel_last_cap();
   struct cap_masks m;
   resolve_masks(caps, last, &m);
+  if (keep >= 0 && keep <= last) {
+    char name[64];
+    if (!currently_permitted(keep))
+      return oci_error_setx(err, EPERM, "%s is not permitted, and the next step needs it",
+                           cap_name(keep, name, sizeof(name)));
+    /* Not passed on: execve computes the new sets without the old
+     * permitted and effective ones (capabilities(7)). */
+    m.effective |= UINT64_C(1) << keep;
+    m.permitted |= UINT64_C(1) << keep;
+  }
 
   if (set_process_caps(&m, last, err) < 0)
     return -1;

@@ -189,11 +189,8 @@ static int exec_child_setup(struct exec_ctx *x, char **exe, oci_error *err) {
   if (oci_apply_rlimits(x->p, err) < 0)
     return -1;
   *exe = oci_find_executable(x->p->args[0], x->p->env, x->p->n_env);
-  int notify_fd = -1;
-  if (oci_process_drop_privileges(x->p, x->seccomp, &notify_fd, err) < 0)
+  if (oci_process_drop_privileges(x->p, x->seccomp, err) < 0)
     return -1;
-  if (notify_fd >= 0)
-    close(notify_fd); /* the container's listener already has the init's */
   return oci_check_executable(*exe, x->p->args[0], err);
 }
 
@@ -219,7 +216,11 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
   if (oci_sync_expect(x->child_sock, OCI_SYNC_GO, &m, &err) < 0)
     _exit(1);
   oci_sync_msg_clear(&m);
-  oci_close_fds_from(3 + x->o->preserve_fds, true, &err);
+  /* Our parent no longer listens: the caller reads the error on stderr. */
+  if (oci_process_before_execve(x->o->preserve_fds, x->seccomp, &err) < 0) {
+    dprintf(STDERR_FILENO, "ocirun: %s\n", err.msg);
+    _exit(255);
+  }
   execve(exe, x->p->args, x->p->env);
   dprintf(STDERR_FILENO, "ocirun: exec \"%s\": %s\n", exe, strerror(errno));
   _exit(127);

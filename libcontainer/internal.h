@@ -207,10 +207,16 @@ char *oci_find_executable(const char *name, char **env, size_t n_env);
 int oci_apply_rlimits(const struct oci_process *p, oci_error *err);
 /* setgroups/setresgid/setresuid + umask for process.user. */
 int oci_set_user(const struct oci_user *u, bool setgroups_allowed, oci_error *err);
-/* no_new_privs, bounding set, seccomp (early without NNP), user,
- * capabilities, seccomp (late with NNP): the order the kernel needs. */
-int oci_process_drop_privileges(const struct oci_process *p, struct oci_seccomp_filter *seccomp,
-                                int *notify_fd, oci_error *err);
+/* no_new_privs, bounding set, user, capabilities: the order the kernel
+ * needs. With a seccomp filter to load without no_new_privs, CAP_SYS_ADMIN
+ * stays effective until execve. */
+int oci_process_drop_privileges(const struct oci_process *p,
+                                const struct oci_seccomp_filter *seccomp, oci_error *err);
+/* The last steps before execve: every fd from 3 + preserve_fds on marked
+ * close-on-exec, then the seccomp filter (if not NULL). Once the filter is
+ * loaded the only system call left is execve. */
+int oci_process_before_execve(int preserve_fds, struct oci_seccomp_filter *seccomp,
+                              oci_error *err);
 /* exe from oci_find_executable (may be NULL): is it there and executable? */
 int oci_check_executable(const char *exe, const char *arg0, oci_error *err);
 /* fork-like clone(2) with namespace flags. */

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <string.h>
 #include <net/if.h>
+#include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
@@ -289,24 +290,45 @@ static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *e
   return set_personality(cfg->linux_, err);
 }
 
-/* Privileges: bounding set, seccomp (early when it needs CAP_SYS_ADMIN),
- * user, capabilities, seccomp (late, with no_new_privs). */
-int oci_process_drop_privileges(const struct oci_process *p, struct oci_seccomp_filter *seccomp,
-                                int *notify_fd, oci_error *err) {
-  *notify_fd = -1;
+/* Loading a seccomp filter without no_new_privs needs CAP_SYS_ADMIN (it
+ * may be inherited: then nothing is needed). */
+static bool filter_needs_sys_admin(const struct oci_process *p,
+                                   const struct oci_seccomp_filter *seccomp) {
+  return seccomp != NULL && !p->no_new_privileges && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1;
+}
+
+/* Privileges: no_new_privs, bounding set, user, capabilities. The seccomp
+ * filter comes later, in oci_process_before_execve(): as the last step
+ * before execve when it can, so a profile only has to allow what the
+ * process itself needs. Without no_new_privs the filter needs
+ * CAP_SYS_ADMIN, kept until then (execve drops it), as runc also loads
+ * such a filter before it drops capabilities. */
+int oci_process_drop_privileges(const struct oci_process *p,
+                                const struct oci_seccomp_filter *seccomp, oci_error *err) {
   if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return oci_error_errno(err, "process.noNewPrivileges");
   if (oci_caps_prepare(p->capabilities, err) < 0)
     return -1;
-  if (seccomp && !p->no_new_privileges && oci_seccomp_load(seccomp, notify_fd, err) < 0)
-    return -1;
   if (oci_set_user(&p->user, setgroups_allowed(), err) < 0)
     return -1;
-  if (oci_caps_finish(p->capabilities, err) < 0)
-    return -1;
-  if (seccomp && p->no_new_privileges && oci_seccomp_load(seccomp, notify_fd, err) < 0)
-    return -1;
+  int keep = filter_needs_sys_admin(p, seccomp) ? CAP_SYS_ADMIN : -1;
+  if (oci_caps_finish_keeping(p->capabilities, keep, err) < 0)
+    return keep < 0 ? -1 : oci_error_wrap(err, "linux.seccomp without process.noNewPrivileges");
   return 0;
+}
+
+int oci_process_before_execve(int preserve_fds, struct oci_seccomp_filter *seccomp,
+                              oci_error *err) {
+  /* CVE-2024-21626: a runtime fd that crossed execve would give the
+   * process a way out of its root; one we could not close is an error. */
+  if (oci_close_fds_from(3 + preserve_fds, true, err) < 0)
+    return oci_error_wrap(err, "close the runtime's fds before exec");
+  if (seccomp == NULL)
+    return 0;
+  /* A listener (exec'd processes: the container's agent has the init's)
+   * is O_CLOEXEC: execve closes it. */
+  int notify_fd;
+  return oci_seccomp_load(seccomp, &notify_fd, err);
 }
 
 /* Wait for `start`: it writes one byte into exec.fifo. */
@@ -322,6 +344,34 @@ static int wait_for_start(int fifo_fd) {
 static __attribute__((noreturn)) void init_fail(struct oci_init_args *a, oci_error *err) {
   oci_sync_send_error(a->sync_fd, err);
   _exit(1);
+}
+
+/* After start the parent is gone: `start` hears from us through
+ * start.result (with startContainer hooks), else there is the container's
+ * stderr. */
+static __attribute__((noreturn)) void start_fail(struct oci_init_args *a, const oci_error *err) {
+  if (a->result_fd < 0 || oci_write_all(a->result_fd, err->msg, strlen(err->msg)) < 0)
+    dprintf(STDERR_FILENO, "ocirun: %s\n", err->msg);
+  _exit(1);
+}
+
+/* A NOTIFY filter's listener must reach the agent through create, which
+ * waits for READY: such a filter is loaded now, and the profile must allow
+ * what follows (sendmsg, read of exec.fifo, close, execve). */
+static int send_seccomp_listener(struct oci_init_args *a, oci_error *err) {
+  int notify_fd = -1;
+  if (a->seccomp == NULL || !oci_seccomp_uses_notify(a->seccomp))
+    return 0;
+  if (oci_seccomp_load(a->seccomp, &notify_fd, err) < 0)
+    return -1;
+  int r = oci_sync_send(a->sync_fd, OCI_SYNC_SECCOMP_FD, NULL, 0, notify_fd, err);
+  close(notify_fd);
+  return r;
+}
+
+/* The filter to load right before execve: any but a NOTIFY one. */
+static struct oci_seccomp_filter *late_filter(const struct oci_init_args *a) {
+  return a->seccomp && !oci_seccomp_uses_notify(a->seccomp) ? a->seccomp : NULL;
 }
 
 static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
@@ -361,19 +411,10 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   if (init_setup(a, &hc, &err) < 0)
     init_fail(a, &err);
   _cleanup_free_ char *exe = oci_find_executable(p->args[0], p->env, p->n_env);
-  int notify_fd = -1;
-  /* From the seccomp filter on, make as few syscalls as possible: a
-   * default-deny profile only has to allow what execve needs. */
   prctl(PR_SET_PDEATHSIG, 0);
-  if (oci_process_drop_privileges(p, a->seccomp, &notify_fd, &err) < 0)
+  if (oci_process_drop_privileges(p, a->seccomp, &err) < 0 ||
+      oci_check_executable(exe, p->args[0], &err) < 0 || send_seccomp_listener(a, &err) < 0)
     init_fail(a, &err);
-  if (oci_check_executable(exe, p->args[0], &err) < 0)
-    init_fail(a, &err);
-  if (notify_fd >= 0 &&
-      oci_sync_send(a->sync_fd, OCI_SYNC_SECCOMP_FD, NULL, 0, notify_fd, &err) < 0)
-    _exit(1);
-  if (notify_fd >= 0)
-    close(notify_fd);
   if (oci_sync_send(a->sync_fd, OCI_SYNC_READY, NULL, 0, -1, &err) < 0)
     _exit(1);
   close(a->sync_fd);
@@ -382,14 +423,10 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
     _exit(1);
   close(a->fifo_fd);
   if (oci_hooks_run(&a->cfg->hooks.start_container, "startContainer",
-                    hc.state_json ? hc.state_json : "{}", &err) < 0) {
-    /* `start` reads it from start.result and fails with it. */
-    if (a->result_fd < 0 || oci_write_all(a->result_fd, err.msg, strlen(err.msg)) < 0)
-      dprintf(STDERR_FILENO, "ocirun: %s\n", err.msg);
-    _exit(1);
-  }
-  /* Nothing of the runtime but stdio and --preserve-fds crosses exec. */
-  oci_close_fds_from(3 + a->preserve_fds, true, &err);
+                    hc.state_json ? hc.state_json : "{}", &err) < 0)
+    start_fail(a, &err);
+  if (oci_process_before_execve(a->preserve_fds, late_filter(a), &err) < 0)
+    start_fail(a, &err);
   execve(exe, p->args, p->env);
   int e = errno;
   dprintf(STDERR_FILENO, "ocirun: exec \"%s\": %s\n", exe, strerror(e));

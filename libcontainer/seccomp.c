@@ -1,9 +1,10 @@
 /* ocirun — linux.seccomp through libseccomp.
  *
  * oci_seccomp_prepare() turns the profile into a libseccomp context early,
- * while errors can still be reported cleanly and name the field; the init
- * loads it as late as it can with oci_seccomp_load(). With SCMP_ACT_NOTIFY,
- * the listener fd goes to linux.seccomp.listenerPath through
+ * while errors can still be reported cleanly and name the field, and
+ * compiles it to BPF right away; the init loads that with one seccomp(2)
+ * as late as it can (oci_seccomp_load()). With SCMP_ACT_NOTIFY, the
+ * listener fd goes to linux.seccomp.listenerPath through
  * oci_seccomp_send_listener(). */
 #include <ctype.h>
 #include <errno.h>
@@ -31,12 +32,14 @@
 #define MAX_SYSCALL_ARGS 6
 
 struct oci_seccomp_filter {
-  scmp_filter_ctx ctx;
+  scmp_filter_ctx ctx;   /* NULL once compiled */
   bool notify_used;      /* a SCMP_ACT_NOTIFY rule made it into the filter */
-  /* seccomp(2) flags for the rare case libseccomp 2.5 cannot load itself
-   * (WAIT_KILLABLE_RECV has no libseccomp attribute before 2.6). */
-  bool raw_load;
+  /* seccomp(2) flags; we load the program ourselves: libseccomp's
+   * seccomp_load() makes system calls after the filter is in place (it
+   * frees its copy of the program), which a strict profile may deny, and
+   * 2.5 cannot pass WAIT_KILLABLE_RECV. */
   unsigned int raw_flags;
+  struct sock_fprog prog;
 };
 
 /* ---- names -> libseccomp values --------------------------------------- */
@@ -170,7 +173,6 @@ static int add_flags(struct oci_seccomp_filter *f, const struct oci_seccomp *sc,
       ret = set_attr(f->ctx, SCMP_FLTATR_CTL_SSB, 1, field, err);
       f->raw_flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
     } else if (strcmp(flag, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0) {
-      f->raw_load = true;
       f->raw_flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
     } else {
       return oci_error_setx(err, EINVAL, "%s: unknown flag \"%s\"", field, flag);
@@ -299,6 +301,33 @@ static int check_listener_fields(const struct oci_seccomp *sc, oci_error *err) {
   return 0;
 }
 
+/* The BPF program libseccomp generates (2.5 can only write it to an fd),
+ * kept in memory for oci_seccomp_load(). The context is no longer needed. */
+static int compile(struct oci_seccomp_filter *f, oci_error *err) {
+  _cleanup_close_ int memfd = memfd_create("ocirun-seccomp", MFD_CLOEXEC);
+  if (memfd < 0)
+    return oci_error_errno(err, "linux.seccomp: memfd_create");
+  int ret = seccomp_export_bpf(f->ctx, memfd);
+  if (ret < 0)
+    return oci_error_set(err, -ret, "linux.seccomp: compile the filter");
+  if (lseek(memfd, 0, SEEK_SET) < 0)
+    return oci_error_errno(err, "linux.seccomp: rewind the compiled filter");
+  char *bpf = NULL;
+  size_t len = 0;
+  if (oci_read_fd(memfd, &bpf, &len, err) < 0)
+    return oci_error_wrap(err, "linux.seccomp: read the compiled filter");
+  size_t n = len / sizeof(struct sock_filter);
+  if (n == 0 || n > BPF_MAXINSNS) {
+    free(bpf);
+    return oci_error_set(err, E2BIG, "linux.seccomp: the filter has %zu instructions, the "
+                         "kernel takes at most %d", n, BPF_MAXINSNS);
+  }
+  f->prog = (struct sock_fprog){.len = (unsigned short)n, .filter = (struct sock_filter *)bpf};
+  seccomp_release(f->ctx);
+  f->ctx = NULL;
+  return 0;
+}
+
 int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter **out,
                         oci_error *err) {
   uint32_t default_action = 0;
@@ -328,12 +357,14 @@ int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter 
   for (size_t i = 0; i < sc->n_syscalls; i++)
     if (add_syscall_entry(f, &sc->syscalls[i], i, default_action, err) < 0)
       goto fail;
-  if (f->raw_load && !f->notify_used) {
+  if ((f->raw_flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) && !f->notify_used) {
     /* The kernel refuses WAIT_KILLABLE_RECV without a listener; it only
      * changes how notifications wait, so without any there is nothing to do. */
     oci_debug("linux.seccomp.flags: WAIT_KILLABLE_RECV ignored, no SCMP_ACT_NOTIFY rule");
-    f->raw_load = false;
+    f->raw_flags &= ~(unsigned int)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
   }
+  if (compile(f, err) < 0)
+    goto fail;
   *out = f;
   return 0;
 fail:
@@ -353,54 +384,34 @@ const char *oci_seccomp_library_version(void) {
 void oci_seccomp_filter_free(struct oci_seccomp_filter *f) {
   if (f == NULL)
     return;
-  seccomp_release(f->ctx);
+  if (f->ctx)
+    seccomp_release(f->ctx);
+  free(f->prog.filter);
   free(f);
 }
 
 /* ---- loading ----------------------------------------------------------- */
 
-/* libseccomp 2.5 cannot pass WAIT_KILLABLE_RECV, so export the BPF it built
- * and call seccomp(2) with the full flag set ourselves. */
-static int load_raw(struct oci_seccomp_filter *f, int *notify_fd, oci_error *err) {
-  _cleanup_close_ int memfd = memfd_create("ocirun-seccomp", MFD_CLOEXEC);
-  if (memfd < 0)
-    return oci_error_errno(err, "seccomp: memfd_create");
-  int ret = seccomp_export_bpf(f->ctx, memfd);
-  if (ret < 0)
-    return oci_error_set(err, -ret, "seccomp: export the filter");
-  if (lseek(memfd, 0, SEEK_SET) < 0)
-    return oci_error_errno(err, "seccomp: rewind the exported filter");
-  _cleanup_free_ char *bpf = NULL;
-  size_t len = 0;
-  if (oci_read_fd(memfd, &bpf, &len, err) < 0)
-    return oci_error_wrap(err, "seccomp: read the exported filter");
-
-  unsigned int flags = f->raw_flags | SECCOMP_FILTER_FLAG_NEW_LISTENER;
-  if (flags & SECCOMP_FILTER_FLAG_TSYNC)  /* TSYNC + listener needs TSYNC_ESRCH */
-    flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
-  struct sock_fprog prog = {.len = (unsigned short)(len / sizeof(struct sock_filter)),
-                            .filter = (struct sock_filter *)bpf};
-  int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-  if (fd < 0)
+int oci_seccomp_load(struct oci_seccomp_filter *f, int *notify_fd, oci_error *err) {
+  /* Nothing but this one system call once the filter is in place: the
+   * profile only has to allow what the container's process needs. */
+  unsigned int flags = f->raw_flags;
+  if (f->notify_used) {
+    flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    if (flags & SECCOMP_FILTER_FLAG_TSYNC)  /* TSYNC + listener needs TSYNC_ESRCH */
+      flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  }
+  int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &f->prog);
+  if (fd < 0) {
+    *notify_fd = -1;
     return oci_error_errno(err, "seccomp: load the filter (flags %#x)", flags);
-  *notify_fd = fd;
+  }
+  *notify_fd = f->notify_used ? fd : -1;
   return 0;
 }
 
-int oci_seccomp_load(struct oci_seccomp_filter *f, int *notify_fd, oci_error *err) {
-  *notify_fd = -1;
-  if (f->raw_load)
-    return load_raw(f, notify_fd, err);
-  int ret = seccomp_load(f->ctx);
-  if (ret < 0)
-    return oci_error_set(err, -ret, "seccomp: load the filter");
-  if (f->notify_used) {
-    int fd = seccomp_notify_fd(f->ctx);
-    if (fd < 0)
-      return oci_error_set(err, fd == -1 ? EOPNOTSUPP : -fd, "seccomp: get the listener fd");
-    *notify_fd = fd;
-  }
-  return 0;
+bool oci_seccomp_uses_notify(const struct oci_seccomp_filter *f) {
+  return f->notify_used;
 }
 
 /* ---- the seccomp agent ------------------------------------------------- */

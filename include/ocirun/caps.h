@@ -20,5 +20,10 @@ int oci_caps_prepare(const struct oci_capabilities *caps, oci_error *err);
 /* After setresuid/setresgid: set effective/permitted/inheritable exactly,
  * then the ambient set, and clear KEEPCAPS. */
 int oci_caps_finish(const struct oci_capabilities *caps, oci_error *err);
+/* The same, but capability `keep` (e.g. CAP_SYS_ADMIN) stays effective
+ * and permitted until execve, which drops it unless the config grants it
+ * (execve never carries the old permitted set over). An error when it is
+ * not permitted now. keep < 0: oci_caps_finish(). */
+int oci_caps_finish_keeping(const struct oci_capabilities *caps, int keep, oci_error *err);
 
 #endif

@@ -52,6 +52,32 @@ listen_run() {
 		"$OCIRUN" "$ROOT" "$CID" 3<"$TEST_TMP/f3" 4<"$TEST_TMP/f3"
 }
 
+@test "fds that cannot be closed before exec are an error: run and exec fail, nothing runs" {
+	skip_unless_ocirun "ocirun's fallback and message"
+	# Without close_range(2) the runtime walks /proc/self/fd: first check
+	# that works, then take the container's /proc away so it cannot.
+	local nocr="$BATS_TEST_DIRNAME/no_close_range.py"
+	set_args echo the-process-ran
+	run -0 python3 "$nocr" "$OCIRUN" --root "$ROOT" run "$CID"
+	assert_output "the-process-ran"
+
+	update_config '.mounts |= map(select(.destination != "/proc"))'
+	run python3 "$nocr" "$OCIRUN" --root "$ROOT" run "$CID"
+	assert_failure
+	refute_output --partial "the-process-ran"
+	assert_output --partial "close the runtime's fds before exec: open /proc/self/fd"
+	assert_no_leftovers
+
+	set_args sleep 100
+	run_detached "$CID"
+	wait_for_status "$CID" running
+	run python3 "$nocr" "$OCIRUN" --root "$ROOT" exec "$CID" echo the-process-ran
+	assert_failure
+	refute_output --partial "the-process-ran"
+	assert_output --partial "close the runtime's fds before exec: open /proc/self/fd"
+	run -0 ocirun kill "$CID" KILL
+}
+
 @test "LISTEN_FDS=1: fd 3 passes and the process is told LISTEN_FDS=1 LISTEN_PID=1" {
 	echo socket-activated >"$TEST_TMP/f3"
 	set_args sh -c 'cat <&3; echo "LISTEN_FDS=$LISTEN_FDS LISTEN_PID=$LISTEN_PID"; ls /proc/self/fd | sort -n | tr "\n" " "'

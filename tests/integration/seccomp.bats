@@ -49,9 +49,8 @@ deny_mkdir() {
 }
 
 @test "defaultErrnoRet: everything not allowed fails with it" {
-	# busybox sh and the runtime's last steps after loading the filter
-	# (runc: the exec fifo; ocirun: prctl and a sync sendmsg) need these;
-	# all else gets ENETDOWN.
+	# busybox sh and runc's last steps after loading the filter (the exec
+	# fifo) need these; all else gets ENETDOWN.
 	seccomp '{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 100,
 	          "syscalls": [{"names": ["execve", "brk", "arch_prctl", "set_tid_address",
 	                                  "set_robust_list", "rseq", "prlimit64", "readlink",
@@ -175,6 +174,56 @@ deny_mkdir() {
 	assert_output --partial "Operation not permitted"
 	run -0 ocirun exec "$CID" grep Seccomp: /proc/self/status
 	assert_output --regexp 'Seccomp:[[:space:]]+2'
+	run -0 ocirun kill "$CID" KILL
+}
+
+# What `strace busybox grep|sleep` shows these make, and nothing else: a
+# profile made by tracing the application. The runtime's own steps after
+# loading the filter must fit in it (runc's rule: as late as possible).
+strict_profile() {
+	seccomp '{"defaultAction": "SCMP_ACT_ERRNO",
+	          "syscalls": [{"names": ["execve", "arch_prctl", "brk", "close", "exit",
+	                                  "exit_group", "getrandom", "getuid", "mprotect",
+	                                  "newfstatat", "openat", "prctl", "prlimit64", "read",
+	                                  "readlink", "rseq", "set_robust_list", "set_tid_address",
+	                                  "write", "clock_nanosleep"],
+	                        "action": "SCMP_ACT_ALLOW"}]}'
+}
+
+# The example config's capabilities: KILL, NET_BIND_SERVICE, AUDIT_WRITE.
+EXAMPLE_CAPS=0000000020000420
+
+@test "a profile allowing only the process's own system calls: run and exec work, with and without noNewPrivileges" {
+	strict_profile
+	set_args grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status
+	run -0 ocirun run "$CID"
+	assert_line --regexp '^Seccomp:[[:space:]]+2$'
+	assert_line --regexp '^NoNewPrivs:[[:space:]]+1$'
+	assert_line --regexp "^CapEff:[[:space:]]+$EXAMPLE_CAPS\$"
+	assert_no_leftovers
+	is_runtime ocirun || return 0  # runc makes more system calls without noNewPrivileges
+
+	# The filter then needs CAP_SYS_ADMIN: loaded before it is gone, and
+	# gone all the same.
+	update_config '.process.noNewPrivileges = false'
+	run -0 ocirun run "$CID"
+	assert_line --regexp '^Seccomp:[[:space:]]+2$'
+	assert_line --regexp '^NoNewPrivs:[[:space:]]+0$'
+	assert_line --regexp "^CapEff:[[:space:]]+$EXAMPLE_CAPS\$"
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	run -0 ocirun run "$CID"
+	assert_line --regexp '^CapEff:[[:space:]]+0000000000000000$'
+
+	set_args sleep 100
+	run_detached "$CID"
+	wait_for_status "$CID" running
+	for nnp in --no-new-privs ""; do
+		run -0 ocirun exec $nnp "$CID" grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status
+		assert_line --regexp '^Seccomp:[[:space:]]+2$'
+		assert_line --regexp '^CapEff:[[:space:]]+0000000000000000$'
+	done
+	run -0 ocirun exec --user 0:0 "$CID" grep CapEff: /proc/self/status
+	assert_line --regexp "^CapEff:[[:space:]]+$EXAMPLE_CAPS\$"
 	run -0 ocirun kill "$CID" KILL
 }
 
