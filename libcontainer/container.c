@@ -339,10 +339,6 @@ static int spawn_init(struct creation *c, const struct oci_create_opts *o, bool 
   };
   if (oci_ns_open_paths(cfg, a.ns_fds, err) < 0)
     return -1;
-  if (oci_ns_prepare_time(cfg, err) < 0) {
-    oci_ns_close_fds(a.ns_fds);
-    return -1;
-  }
   int r = oci_init_spawn(&a, c->sock, &c->pid, err);
   oci_ns_close_fds(a.ns_fds);
   return r;

@@ -134,12 +134,16 @@ void oci_sync_send_error(int sock, const oci_error *err);
 /* ---- namespaces.c ------------------------------------------------------ */
 
 /* Flags of the namespaces the config asks to create (no path). CLONE_NEWTIME
- * is left out: it is made by oci_ns_prepare_time() in the parent. */
+ * is left out: it is made by oci_ns_prepare_time(). */
 int oci_ns_new_flags(const struct oci_config *cfg);
 bool oci_ns_wants(const struct oci_config *cfg, enum oci_ns_type t);
 
-/* Parent side, before clone: a new time namespace for the children with
- * linux.timeOffsets written (offsets can only be set before anyone enters). */
+/* Does the config ask for a new time namespace? */
+bool oci_ns_wants_new_time(const struct oci_config *cfg);
+/* In the intermediate process, before it clones the init: a new time
+ * namespace for its children with linux.timeOffsets written (offsets can
+ * only be set before anyone enters). Never in the runtime itself: its
+ * hooks and helpers would run with the container's clocks. */
 int oci_ns_prepare_time(const struct oci_config *cfg, oci_error *err);
 
 /* Parent side: write uid_map/gid_map (and setgroups) of pid. */

@@ -40,9 +40,13 @@ int oci_ns_new_flags(const struct oci_config *cfg) {
   return flags;
 }
 
-int oci_ns_prepare_time(const struct oci_config *cfg, oci_error *err) {
+bool oci_ns_wants_new_time(const struct oci_config *cfg) {
   const struct oci_namespace *ns = oci_config_namespace(cfg, OCI_NS_TIME);
-  if (ns == NULL || ns->path != NULL)
+  return ns != NULL && ns->path == NULL;
+}
+
+int oci_ns_prepare_time(const struct oci_config *cfg, oci_error *err) {
+  if (!oci_ns_wants_new_time(cfg))
     return 0;
   if (unshare(CLONE_NEWTIME) < 0)
     return oci_error_errno(err, "create time namespace");

@@ -439,12 +439,16 @@ pid_t oci_clone_flags(int flags) {
   return (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, 0UL);
 }
 
-/* Namespaces joined by path: an intermediate process joins them (a pid
- * namespace only applies to children), clones the init and reports its pid. */
+/* Namespaces joined by path, or a new time namespace: an intermediate
+ * process joins them or makes it (both only apply to children: the pid
+ * namespace, and the time namespace unshare makes), clones the init and
+ * reports its pid. The runtime itself stays where it is, and so do the
+ * hooks and helpers it runs. */
 static __attribute__((noreturn)) void intermediate_main(struct oci_init_args *a, int flags) {
   oci_error err = {0};
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (oci_ns_join_fds(a->ns_fds, "namespaces[].path", &err) < 0)
+  if (oci_ns_join_fds(a->ns_fds, "namespaces[].path", &err) < 0 ||
+      oci_ns_prepare_time(a->cfg, &err) < 0)
     init_fail(a, &err);
   a->parent_exits = true;
   pid_t pid = oci_clone_flags(flags);
@@ -488,10 +492,10 @@ int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_err
   /* And the network namespace by the init, after MAPPED (see init_main). */
   a->unshare_flags = flags & CLONE_NEWNET;
   flags &= ~CLONE_NEWNET;
-  bool joins = false;
+  bool intermediate = oci_ns_wants_new_time(a->cfg);
   for (int t = 0; t < OCI_NS_COUNT; t++)
-    joins |= a->ns_fds[t] >= 0;
-  if (!joins) {
+    intermediate |= a->ns_fds[t] >= 0;
+  if (!intermediate) {
     pid_t child = oci_clone_flags(flags);
     if (child < 0)
       return oci_error_errno(err, "clone the container's init (flags 0x%x)", flags);

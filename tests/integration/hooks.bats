@@ -123,6 +123,34 @@ field() { # field LINE NAME
 	assert_line --index 2 --regexp '^poststop status=stopped'
 }
 
+@test "with linux.timeOffsets, the runtime's hooks see the host's clocks and the process its own" {
+	update_config '.linux.namespaces += [{"type": "time"}] |
+		.linux.timeOffsets = {"monotonic": {"secs": 86400, "nanosecs": 0},
+		                      "boottime": {"secs": 172800, "nanosecs": 0}}'
+	for s in prestart createRuntime poststart poststop; do
+		update_config ".hooks.$s += [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\",
+			\"echo $s \$(readlink /proc/self/ns/time) \$(cut -d. -f1 /proc/uptime) >> $LOG\"]}]"
+	done
+	set_args sh -c 'echo "process $(readlink /proc/self/ns/time) $(cut -d. -f1 /proc/uptime)"'
+	run -0 ocirun run "$CID"
+	local host_ns host_up
+	host_ns=$(readlink /proc/self/ns/time)
+	host_up=$(cut -d. -f1 /proc/uptime)
+	# The process: another namespace, two days more uptime (boottime).
+	local words=($output)
+	[ "${words[0]}" = process ]
+	[ "${words[1]}" != "$host_ns" ]
+	[ "${words[2]}" -ge $((host_up + 172800 - 60)) ]
+	run cat "$LOG"
+	[ "${#lines[@]}" -eq 4 ]
+	for line in "${lines[@]}"; do
+		words=($line)
+		[ "${words[1]}" = "$host_ns" ] || fail "$line: not the host's time namespace ($host_ns)"
+		[ "${words[2]}" -le "$host_up" ] || fail "$line: uptime is not the host's ($host_up)"
+	done
+	assert_no_leftovers
+}
+
 # A failing hook before start: create fails naming stage and path, nothing
 # of the container remains, the process never ran.
 assert_create_fails_with_hook() {
