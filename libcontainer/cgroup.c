@@ -274,6 +274,22 @@ static int refuse_busy(const char *dir, void *data, oci_error *err) {
   return 0;
 }
 
+/* A frozen cgroup (a cgroupsPath someone froze, or one below a frozen
+ * cgroup) would stop the init the moment it enters, in D state, and create
+ * would wait for it forever: refused, before anything is made when it is
+ * frozen already, after the directories are made for a frozen ancestor. */
+static int refuse_frozen(struct oci_cgroup *cg, oci_error *err) {
+  const char *dir = main_dir(cg);
+  struct stat st;
+  bool frozen = false;
+  oci_error ignored;
+  if (dir == NULL || stat(dir, &st) < 0 || cg->drv->is_frozen(cg, &frozen, &ignored) < 0 ||
+      !frozen)
+    return 0;
+  return oci_error_setx(err, EBUSY, "linux.cgroupsPath: cgroup \"%s\" is frozen: "
+                        "a process put in it could not run; thaw it first", dir);
+}
+
 static int mkdir_one(const char *dir, void *data, oci_error *err) {
   (void)data;
   return oci_mkdir_p(dir, 0755, err);
@@ -308,7 +324,8 @@ int oci_cgroup_prepare(const struct oci_config *cfg, const char *id, bool system
   }
   if (unit_path)
     path = unit_path;
-  if (discover(cg, path, id, err) < 0 || for_each_dir(cg, refuse_busy, NULL, err) < 0) {
+  if (discover(cg, path, id, err) < 0 || for_each_dir(cg, refuse_busy, NULL, err) < 0 ||
+      refuse_frozen(cg, err) < 0) {
     oci_cgroup_free(cg); /* nothing made yet, nothing of ours to remove */
     return oci_error_wrap(err, "create cgroup for \"%s\"", id);
   }
@@ -346,7 +363,8 @@ int oci_cgroup_make(struct oci_cgroup *cg, const char *id, pid_t pid, oci_error 
       return oci_error_wrap(err, "create cgroup for \"%s\"", id);
     unit_started = true;
   }
-  if (for_each_dir(cg, mkdir_one, NULL, err) < 0 || cg->drv->create(cg, err) < 0) {
+  if (for_each_dir(cg, mkdir_one, NULL, err) < 0 || cg->drv->create(cg, err) < 0 ||
+      refuse_frozen(cg, err) < 0) {
     int failed = 0;
     oci_error ignored;
     /* The unit holds the init already: kill it, stop the unit, remove

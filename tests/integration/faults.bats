@@ -20,13 +20,19 @@ teardown() {
 		kill "$AGENT_PID" 2>/dev/null || true
 		wait "$AGENT_PID" 2>/dev/null || true
 	fi
+	# Thawed first: a frozen process cannot die of the kill that follows.
 	if [ -n "${FROZEN_CG:-}" ]; then
-		echo THAWED >"$FROZEN_CG/freezer.state" 2>/dev/null || echo 0 >"$FROZEN_CG/cgroup.freeze" 2>/dev/null || true
+		echo THAWED >"$FROZEN_CG/freezer.state" 2>/dev/null ||
+			echo 0 >"$FROZEN_CG/cgroup.freeze" 2>/dev/null || true
 	fi
 	teardown_plumbing
-	if [ -n "${FROZEN_CG:-}" ]; then
-		rmdir "$FROZEN_CG" 2>/dev/null || true
+	# The frozen cgroup, and its namesakes the runtime made as parents of
+	# a cgroupsPath below it in the other hierarchies.
+	if [ -n "${FROZEN_NAME:-}" ]; then
+		find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "$FROZEN_NAME" 2>/dev/null |
+			while read -r d; do find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null; done
 	fi
+	return 0
 }
 
 # --- a damaged state.json -----------------------------------------------
@@ -116,5 +122,54 @@ damaged_state_test() {
 	# And start ends with the container it waited for.
 	run -0 timeout 10 bash -c "while kill -0 $start 2>/dev/null; do sleep 0.05; done"
 	wait "$start" || echo "start: status $?" >&2
+	assert_no_leftovers
+}
+
+# frozen_cgroup NAME: a frozen cgroup /NAME (freezer hierarchy on v1 and
+# hybrid hosts), thawed and removed by teardown.
+frozen_cgroup() {
+	FROZEN_NAME=$1
+	if is_cgroup_v2; then
+		FROZEN_CG=/sys/fs/cgroup/$1
+		mkdir "$FROZEN_CG"
+		echo 1 >"$FROZEN_CG/cgroup.freeze"
+	else
+		FROZEN_CG=/sys/fs/cgroup/freezer/$1
+		mkdir "$FROZEN_CG"
+		echo FROZEN >"$FROZEN_CG/freezer.state"
+	fi
+}
+
+# run_into_frozen CGROUPS_PATH: `run` of a container in CGROUPS_PATH, which
+# must fail within 10 s. Its output goes to a file, not a pipe: a frozen
+# init would hold a pipe open, and the test wait for its EOF forever.
+run_into_frozen() {
+	update_config '.linux.cgroupsPath = $p' --arg p "$1"
+	set_args true
+	run -1 _run_to_file
+	output=$(cat "$TEST_TMP/run.out")
+}
+
+_run_to_file() {
+	OCIRUN_TIMEOUT=10 ocirun run "$CID" </dev/null >"$TEST_TMP/run.out" 2>&1 3>&-
+}
+
+@test "run into a frozen cgroup (cgroupsPath) fails naming it instead of hanging" {
+	uses_systemd_driver && skip "cgroupsPath names a systemd unit under the systemd driver"
+	# Not named after $CID: it is the test's, not the container's, and stays.
+	frozen_cgroup "ocifrozen-${CID#ocitest-}"
+	run_into_frozen "/$FROZEN_NAME"
+	assert_output --partial "$FROZEN_NAME"
+	assert_output --partial frozen
+	[ -d "$FROZEN_CG" ]
+	assert_no_leftovers
+}
+
+@test "run below a frozen cgroup fails naming it instead of hanging" {
+	uses_systemd_driver && skip "cgroupsPath names a systemd unit under the systemd driver"
+	frozen_cgroup "ocifrozen-${CID#ocitest-}"
+	run_into_frozen "/$FROZEN_NAME/$CID"
+	assert_output --partial "$FROZEN_NAME/$CID"
+	assert_output --partial frozen
 	assert_no_leftovers
 }
