@@ -428,6 +428,13 @@ void oci_cg_systemd_free(struct cg_systemd *sd) {
   free(sd);
 }
 
+void oci_cgroup_disconnect(struct oci_cgroup *cg) {
+  if (cg && cg->sd) {
+    oci_sdbus_close(cg->sd->bus);
+    cg->sd->bus = NULL;
+  }
+}
+
 static int connect_bus(struct cg_systemd *sd, oci_error *err) {
   if (sd->bus)
     return 0;
@@ -457,6 +464,17 @@ static int systemd_running(bool user, oci_error *err) {
   /* libsystemd itself is loaded at the first call, after the clone, where
    * its cost overlaps the init's work on the rootfs. */
   return 0;
+}
+
+void oci_cgroup_preconnect(bool systemd) {
+  bool user = oci_is_rootless();
+  oci_error ignored;
+  if (systemd && systemd_running(user, &ignored) == 0)
+    oci_sdbus_preconnect(user);
+}
+
+void oci_cgroup_preconnect_join(void) {
+  oci_sdbus_preconnect_join();
 }
 
 int oci_cg_systemd_prepare(struct oci_cgroup *cg, const char *cgroups_path, const char *id,

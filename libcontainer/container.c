@@ -75,6 +75,7 @@ static void run_poststop(const struct oci_state *st);
 
 static void creation_rollback(struct creation *c) {
   oci_error ignored;
+  oci_cgroup_preconnect_join();
   if (c->pid > 0) {
     kill(c->pid, SIGKILL);
     waitpid(c->pid, NULL, 0);
@@ -339,6 +340,8 @@ static int spawn_init(struct creation *c, const struct oci_create_opts *o, bool 
   };
   if (oci_ns_open_paths(cfg, a.ns_fds, err) < 0)
     return -1;
+  /* No other thread may run while we clone (the systemd connection's). */
+  oci_cgroup_preconnect_join();
   int r = oci_init_spawn(&a, c->sock, &c->pid, err);
   oci_ns_close_fds(a.ns_fds);
   return r;
@@ -390,6 +393,7 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   if (oci_container_id_validate(o->id, err) < 0)
     return -1;
   st->id = oci_xstrdup(o->id);
+  oci_cgroup_preconnect(ctx->systemd_cgroup);
   if (load_bundle_config(o, st, err) < 0 || resolve_rootfs(st, err) < 0 ||
       validate_config(st->config, o, c, err) < 0)
     return -1;
@@ -417,6 +421,7 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
     goto fail;
   if (o->pid_file && write_pid_file(o->pid_file, c->pid, err) < 0)
     goto fail;
+  oci_cgroup_disconnect(c->cg);
   close(c->lock);
   c->lock = -1;
   return 0;
@@ -599,25 +604,32 @@ static void kill_init(const struct oci_state *st) {
   }
 }
 
-static int destroy(struct oci_state *st, oci_error *err) {
+/* live_cg: the container's cgroup as create made it (run), with its
+ * systemd connection; else it is loaded from the state. */
+static int destroy_with(struct oci_state *st, struct oci_cgroup *live_cg, oci_error *err) {
   /* With a cgroup, its destroy kills everything in it, thawing a paused
    * container first; killing the init alone would wait in vain for a
    * frozen process to die. */
   if (st->cgroup == NULL)
     kill_init(st);
   if (st->cgroup) {
-    struct oci_cgroup *cg = NULL;
-    if (oci_cgroup_load(st->cgroup, &cg, err) < 0) {
+    struct oci_cgroup *cg = live_cg;
+    if (cg == NULL && oci_cgroup_load(st->cgroup, &cg, err) < 0) {
       kill_init(st);
       return -1;
     }
     int r = oci_cgroup_destroy(cg, err);
-    oci_cgroup_free(cg);
+    if (cg != live_cg)
+      oci_cgroup_free(cg);
     if (r < 0)
       return -1;
   }
   run_poststop(st);
   return oci_state_dir_remove(st->dir, err);
+}
+
+static int destroy(struct oci_state *st, oci_error *err) {
+  return destroy_with(st, NULL, err);
 }
 
 /* Tear down by create's first record (cgroup.json): the cgroups and unit
@@ -929,7 +941,7 @@ int oci_container_run(const struct oci_context *ctx, const struct oci_create_opt
     oci_error derr;
     /* Unless a `delete` got to it first. */
     _cleanup_free_ char *sp = oci_xasprintf("%s/state.json", c.st->dir);
-    if (access(sp, F_OK) == 0 && destroy(c.st, &derr) < 0)
+    if (access(sp, F_OK) == 0 && destroy_with(c.st, c.cg, &derr) < 0)
       oci_warn("delete \"%s\": %s", opts->id, derr.msg);
   }
   creation_free(&c);

@@ -13,6 +13,7 @@
  * bus daemon relays the messages and no Hello is needed, and the manager
  * sends its signals to every private connection. */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +107,10 @@ static int sd_load(oci_error *err) {
     return 0;
   if (failure[0])
     return oci_error_setx(err, ENOTSUP, "%s", failure);
-  void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+  /* Lazy binding: of libsystemd's and its six libraries' thousands of
+   * functions we call twenty; binding them all up front cost tens of ms
+   * under emulation. */
+  void *h = dlopen("libsystemd.so.0", RTLD_LAZY | RTLD_LOCAL);
   if (h == NULL) {
     snprintf(failure, sizeof(failure),
              "the systemd cgroup driver needs libsystemd.so.0 (Debian: libsystemd0): %s",
@@ -183,7 +187,7 @@ static int on_job_removed(sd_bus_message *m, void *data, sd_bus_error *unused) {
   return 0;
 }
 
-int oci_sdbus_open(bool user, struct oci_sdbus **out, oci_error *err) {
+static int open_bus(bool user, struct oci_sdbus **out, oci_error *err) {
   if (sd_load(err) < 0)
     return -1;
   struct oci_sdbus *b = oci_xmalloc0(sizeof(*b));
@@ -208,6 +212,54 @@ int oci_sdbus_open(bool user, struct oci_sdbus **out, oci_error *err) {
   }
   *out = b;
   return 0;
+}
+
+/* The preconnection: a thread that loads libsystemd and connects while
+ * create reads the bundle, so that the ~20-100 ms (under emulation) of
+ * loading and relocating seven libraries are off the critical path. It is
+ * always joined before the runtime clones (oci_sdbus_preconnect_join): a
+ * child cloned while the thread held the loader's or malloc's lock would
+ * inherit the lock but not the thread. */
+static struct {
+  pthread_t thread;
+  bool running;        /* started, not yet joined */
+  bool user;
+  struct oci_sdbus *bus;  /* its result, until a matching open takes it */
+  oci_error err;
+  int r;
+} pre;
+
+static void *preconnect_main(void *unused) {
+  (void)unused;
+  pre.r = open_bus(pre.user, &pre.bus, &pre.err);
+  return NULL;
+}
+
+void oci_sdbus_preconnect(bool user) {
+  if (pre.running || pre.bus)
+    return;
+  pre.user = user;
+  pre.bus = NULL;
+  /* Without a thread, oci_sdbus_open connects when it is called. */
+  pre.running = pthread_create(&pre.thread, NULL, preconnect_main, NULL) == 0;
+}
+
+void oci_sdbus_preconnect_join(void) {
+  if (!pre.running)
+    return;
+  pthread_join(pre.thread, NULL);
+  pre.running = false;
+}
+
+int oci_sdbus_open(bool user, struct oci_sdbus **out, oci_error *err) {
+  oci_sdbus_preconnect_join();
+  if (pre.bus && pre.user == user) {
+    *out = OCI_STEAL(pre.bus);
+    return 0;
+  }
+  /* A failed or mismatched preconnection is simply tried again here, so
+   * the error is this call's. */
+  return open_bus(user, out, err);
 }
 
 void oci_sdbus_close(struct oci_sdbus *b) {

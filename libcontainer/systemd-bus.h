@@ -59,6 +59,11 @@ bool oci_sdbus_available(void);
  * in between, no Hello round trip), else the system/session bus. */
 int oci_sdbus_open(bool user, struct oci_sdbus **out, oci_error *err);
 void oci_sdbus_close(struct oci_sdbus *bus);
+/* Start connecting, as oci_sdbus_open(user) will, in a thread of its own;
+ * the next oci_sdbus_open(user) takes that connection. The process must
+ * call oci_sdbus_preconnect_join() before it forks or clones. */
+void oci_sdbus_preconnect(bool user);
+void oci_sdbus_preconnect_join(void);
 /* StartTransientUnit(unit, "fail", props) and wait until its job is done.
  * A failed unit of that name left from an earlier run is reset first. */
 int oci_sdbus_start_unit(struct oci_sdbus *bus, const char *unit, const struct sd_props *props,

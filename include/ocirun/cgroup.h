@@ -32,6 +32,13 @@ int oci_cgroup_mode(enum oci_cgroup_mode *out, oci_error *err);
  * init already builds its rootfs. */
 int oci_cgroup_prepare(const struct oci_config *cfg, const char *id, bool systemd,
                        struct oci_cgroup **out, oci_error *err);
+/* systemd driver: begin loading libsystemd and connecting to the manager
+ * in a thread, so that it overlaps reading the bundle (nothing for
+ * cgroupfs, nor where systemd is not running; errors surface later, at
+ * the first use). The caller must call oci_cgroup_preconnect_join()
+ * before it forks or clones. */
+void oci_cgroup_preconnect(bool systemd);
+void oci_cgroup_preconnect_join(void);
 /* Make the directories (systemd: start the unit with pid in it first; the
  * cgroupfs driver does not need pid); on failure remove what was made
  * (free cg yourself). */
@@ -45,6 +52,10 @@ int oci_cgroup_enter(struct oci_cgroup *cg, pid_t pid, oci_error *err);
 /* Kill everything still inside (SIGKILL, wait until empty) and rmdir. */
 int oci_cgroup_destroy(struct oci_cgroup *cg, oci_error *err);
 void oci_cgroup_free(struct oci_cgroup *cg);
+/* Close the systemd driver's connection (the next call that needs it
+ * reconnects): the manager sends its signals to every connection, and one
+ * held while a container runs would pile them up in PID 1. */
+void oci_cgroup_disconnect(struct oci_cgroup *cg);
 
 /* Persist in state.json: an opaque string, and back. */
 char *oci_cgroup_save(const struct oci_cgroup *cg);
