@@ -202,7 +202,11 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
   oci_reset_signals_for_exec();
   prctl(PR_SET_DUMPABLE, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (exec_child_setup(x, &exe, &err) < 0)
+  /* With SCMP_ACT_NOTIFY this process gets a listener of its own, which
+   * must reach the agent as the init's did, before we can make a notified
+   * call (else it fails with ENOSYS once the listener is closed). */
+  if (exec_child_setup(x, &exe, &err) < 0 ||
+      oci_process_send_listener(x->seccomp, x->child_sock, &err) < 0)
     exec_child_fail(x, &err);
   /* Ready; the parent now moves us into the container's cgroup, which may
    * be frozen (exec --ignore-paused): then we stop here, after every step
@@ -217,7 +221,8 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
     _exit(1);
   oci_sync_msg_clear(&m);
   /* Our parent no longer listens: the caller reads the error on stderr. */
-  if (oci_process_before_execve(x->o->preserve_fds, x->seccomp, &err) < 0) {
+  if (oci_process_before_execve(x->o->preserve_fds, oci_process_late_filter(x->seccomp),
+                                &err) < 0) {
     dprintf(STDERR_FILENO, "ocirun: %s\n", err.msg);
     _exit(255);
   }
@@ -347,21 +352,33 @@ static int exec_spawn(struct exec_ctx *x, oci_error *err) {
   return oci_sync_send(x->sock, OCI_SYNC_GO, NULL, 0, -1, err);
 }
 
-/* Serve the child (a pty master it hands over) until it is ready to exec. */
+/* The exec'd process's listener goes to the container's agent, with the
+ * container's state and the process's pid, as the init's did at create. */
+static int send_listener_to_agent(const struct exec_ctx *x, int fd, oci_error *err) {
+  _cleanup_free_ char *json = oci_state_spec_json(x->st, "running", false);
+  return oci_seccomp_send_listener(x->st->config->linux_->seccomp, fd, x->pid, json, err);
+}
+
+/* Serve the child (a pty master, a seccomp listener it hands over) until it
+ * is ready to exec. */
 static int exec_wait_ready(struct exec_ctx *x, oci_error *err) {
   for (;;) {
     struct oci_sync_msg m;
     if (oci_sync_recv(x->sock, &m, err) < 0)
       return -1;
     enum oci_sync_type type = m.type;
+    int r = 0;
     if (type == OCI_SYNC_TTY_FD)
       x->tty_master = OCI_STEAL_FD(m.fd);
+    if (type == OCI_SYNC_SECCOMP_FD)
+      r = send_listener_to_agent(x, m.fd, err);
     if (type == OCI_SYNC_PID && m.len == sizeof(pid_t)) {
       /* The child forked into the pid namespace and is done. */
       waitpid(x->pid, NULL, 0);
       memcpy(&x->pid, m.data, sizeof(pid_t));
     }
-    int r = type == OCI_SYNC_ERROR ? oci_sync_decode_error(&m, err) : 0;
+    if (type == OCI_SYNC_ERROR)
+      r = oci_sync_decode_error(&m, err);
     oci_sync_msg_clear(&m);
     if (r < 0 || type == OCI_SYNC_READY)
       return r;

@@ -221,6 +221,12 @@ int oci_process_drop_privileges(const struct oci_process *p,
  * loaded the only system call left is execve. */
 int oci_process_before_execve(int preserve_fds, struct oci_seccomp_filter *seccomp,
                               oci_error *err);
+/* A filter with SCMP_ACT_NOTIFY is loaded before READY, its listener sent
+ * on sync_fd (OCI_SYNC_SECCOMP_FD) for the parent to hand to the agent; no
+ * filter or another one: nothing to do. */
+int oci_process_send_listener(struct oci_seccomp_filter *seccomp, int sync_fd, oci_error *err);
+/* The filter oci_process_before_execve() loads: NULL for a NOTIFY one. */
+struct oci_seccomp_filter *oci_process_late_filter(struct oci_seccomp_filter *seccomp);
 /* exe from oci_find_executable (may be NULL): is it there and executable? */
 int oci_check_executable(const char *exe, const char *arg0, oci_error *err);
 /* fork-like clone(2) with namespace flags. */

@@ -355,23 +355,23 @@ static __attribute__((noreturn)) void start_fail(struct oci_init_args *a, const 
   _exit(1);
 }
 
-/* A NOTIFY filter's listener must reach the agent through create, which
- * waits for READY: such a filter is loaded now, and the profile must allow
- * what follows (sendmsg, read of exec.fifo, close, execve). */
-static int send_seccomp_listener(struct oci_init_args *a, oci_error *err) {
+/* A NOTIFY filter's listener must reach the agent through our parent
+ * (create, exec), which waits for READY: such a filter is loaded now, and
+ * the profile must allow what follows (read of exec.fifo, close, execve);
+ * sendmsg right after the load cannot be notified (seccomp.c refuses it). */
+int oci_process_send_listener(struct oci_seccomp_filter *seccomp, int sync_fd, oci_error *err) {
   int notify_fd = -1;
-  if (a->seccomp == NULL || !oci_seccomp_uses_notify(a->seccomp))
+  if (seccomp == NULL || !oci_seccomp_uses_notify(seccomp))
     return 0;
-  if (oci_seccomp_load(a->seccomp, &notify_fd, err) < 0)
+  if (oci_seccomp_load(seccomp, &notify_fd, err) < 0)
     return -1;
-  int r = oci_sync_send(a->sync_fd, OCI_SYNC_SECCOMP_FD, NULL, 0, notify_fd, err);
+  int r = oci_sync_send(sync_fd, OCI_SYNC_SECCOMP_FD, NULL, 0, notify_fd, err);
   close(notify_fd);
   return r;
 }
 
-/* The filter to load right before execve: any but a NOTIFY one. */
-static struct oci_seccomp_filter *late_filter(const struct oci_init_args *a) {
-  return a->seccomp && !oci_seccomp_uses_notify(a->seccomp) ? a->seccomp : NULL;
+struct oci_seccomp_filter *oci_process_late_filter(struct oci_seccomp_filter *seccomp) {
+  return seccomp && !oci_seccomp_uses_notify(seccomp) ? seccomp : NULL;
 }
 
 static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
@@ -413,7 +413,7 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   _cleanup_free_ char *exe = oci_find_executable(p->args[0], p->env, p->n_env);
   prctl(PR_SET_PDEATHSIG, 0);
   if (oci_process_drop_privileges(p, a->seccomp, &err) < 0 ||
-      oci_check_executable(exe, p->args[0], &err) < 0 || send_seccomp_listener(a, &err) < 0)
+      oci_check_executable(exe, p->args[0], &err) < 0 || oci_process_send_listener(a->seccomp, a->sync_fd, &err) < 0)
     init_fail(a, &err);
   if (oci_sync_send(a->sync_fd, OCI_SYNC_READY, NULL, 0, -1, &err) < 0)
     _exit(1);
@@ -425,7 +425,7 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   if (oci_hooks_run(&a->cfg->hooks.start_container, "startContainer",
                     hc.state_json ? hc.state_json : "{}", &err) < 0)
     start_fail(a, &err);
-  if (oci_process_before_execve(a->preserve_fds, late_filter(a), &err) < 0)
+  if (oci_process_before_execve(a->preserve_fds, oci_process_late_filter(a->seccomp), &err) < 0)
     start_fail(a, &err);
   execve(exe, p->args, p->env);
   int e = errno;

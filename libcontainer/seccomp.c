@@ -283,6 +283,22 @@ static int add_syscall_entry(struct oci_seccomp_filter *f, const struct oci_secc
   return 0;
 }
 
+/* The listener leaves the process that loaded the filter by sendmsg, its
+ * one system call between the load and the hand-over: notified, it would
+ * wait for an agent that can only get the listener through that very call,
+ * and create with it. Refused, as runc refuses write (what its init uses
+ * there). socketcall: sendmsg on 32-bit x86. */
+static int check_notify_names(const struct oci_seccomp_syscall *s, size_t i, oci_error *err) {
+  for (size_t j = 0; j < s->n_names; j++)
+    if (strcmp(s->names[j], "sendmsg") == 0 || strcmp(s->names[j], "socketcall") == 0)
+      return oci_error_setx(err, EINVAL,
+                           "linux.seccomp.syscalls[%zu].names[%zu]: SCMP_ACT_NOTIFY cannot be "
+                           "used for \"%s\": the runtime hands the listener to the agent "
+                           "with it",
+                           i, j, s->names[j]);
+  return 0;
+}
+
 static int check_listener_fields(const struct oci_seccomp *sc, oci_error *err) {
   if (sc->listener_metadata != NULL && sc->listener_path == NULL)
     return oci_error_setx(err, EINVAL,
@@ -292,11 +308,15 @@ static int check_listener_fields(const struct oci_seccomp *sc, oci_error *err) {
                          sc->listener_path);
   for (size_t i = 0; i < sc->n_syscalls; i++) {
     const char *a = sc->syscalls[i].action;
-    if (a != NULL && strcmp(a, "SCMP_ACT_NOTIFY") == 0 && sc->listener_path == NULL)
+    if (a == NULL || strcmp(a, "SCMP_ACT_NOTIFY") != 0)
+      continue;
+    if (sc->listener_path == NULL)
       return oci_error_setx(err, EINVAL,
                            "linux.seccomp.syscalls[%zu].action: SCMP_ACT_NOTIFY needs "
                            "linux.seccomp.listenerPath",
                            i);
+    if (check_notify_names(&sc->syscalls[i], i, err) < 0)
+      return -1;
   }
   return 0;
 }

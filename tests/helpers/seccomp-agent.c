@@ -1,13 +1,16 @@
 /* seccomp-agent — a minimal seccomp agent for the integration tests.
  *
- *   seccomp-agent SOCKET OUT ERRNO
+ *   seccomp-agent SOCKET OUT ANSWER
  *
- * Listens on the unix stream socket SOCKET for one runtime connection (the
- * linux.seccomp.listenerPath protocol), writes the container process state
- * JSON it receives to OUT, then answers every notification on the received
- * seccomp fd with -ERRNO and appends the syscall name to OUT.syscalls, one
- * a line. Exits 0 when the container's side of the fd goes away (the
- * container exited), 1 on any error, 2 after 60 s without anything. */
+ * Listens on the unix stream socket SOCKET for runtime connections (the
+ * linux.seccomp.listenerPath protocol: one per container process with a
+ * filter of its own, the init's and each exec'd one's), appends the
+ * container process state JSON of each to OUT, then answers every
+ * notification on the received seccomp fds and appends the syscall name to
+ * OUT.syscalls, one a line. ANSWER is an errno number (the call fails with
+ * it) or "continue" (the kernel runs the call as if not notified). Exits 0
+ * when every fd it received has gone away (no process uses those filters
+ * any more), 1 on any error, 2 after 60 s without anything. */
 #include <errno.h>
 #include <poll.h>
 #include <seccomp.h>
@@ -38,9 +41,6 @@ static int listen_on(const char *path) {
 
 /* Read one connection: the JSON (to EOF) and the fd in SCM_RIGHTS. */
 static int receive_state(int lsock, const char *out, int *seccomp_fd) {
-  struct pollfd p = {.fd = lsock, .events = POLLIN};
-  if (poll(&p, 1, 60000) != 1)
-    return -1;
   int conn = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
   if (conn < 0)
     return -1;
@@ -63,7 +63,7 @@ static int receive_state(int lsock, const char *out, int *seccomp_fd) {
   while (total < sizeof(buf) - 1 && (n = read(conn, buf + total, sizeof(buf) - 1 - total)) > 0)
     total += (size_t)n;
   close(conn);
-  FILE *f = fopen(out, "we");
+  FILE *f = fopen(out, "ae");
   if (f == NULL)
     return -1;
   fwrite(buf, 1, total, f);
@@ -75,6 +75,7 @@ static int receive_state(int lsock, const char *out, int *seccomp_fd) {
   return 0;
 }
 
+/* err_no < 0: let the call go on (SECCOMP_USER_NOTIF_FLAG_CONTINUE). */
 static int answer(int fd, int err_no, FILE *log) {
   struct seccomp_notif *req;
   struct seccomp_notif_resp *resp;
@@ -87,9 +88,9 @@ static int answer(int fd, int err_no, FILE *log) {
     fflush(log);
     free(name);
     resp->id = req->id;
-    resp->error = -err_no;
+    resp->error = err_no < 0 ? 0 : -err_no;
     resp->val = 0;
-    resp->flags = 0;
+    resp->flags = err_no < 0 ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
     ret = seccomp_notify_respond(fd, resp);
   }
   seccomp_notify_free(req, resp);
@@ -97,39 +98,49 @@ static int answer(int fd, int err_no, FILE *log) {
   return ret == 0 || ret == -ENOENT ? 0 : -1;
 }
 
+#define MAX_FDS 16
+
 int main(int argc, char **argv) {
   if (argc != 4) {
-    fprintf(stderr, "usage: seccomp-agent SOCKET OUT ERRNO\n");
+    fprintf(stderr, "usage: seccomp-agent SOCKET OUT ERRNO|continue\n");
     return 1;
   }
-  int err_no = atoi(argv[3]);
+  int err_no = strcmp(argv[3], "continue") == 0 ? -1 : atoi(argv[3]);
   int lsock = listen_on(argv[1]);
   if (lsock < 0)
     return die(argv[1]);
-  int fd;
-  if (receive_state(lsock, argv[2], &fd) < 0)
-    return die("receive the container process state");
-  close(lsock);
   char logpath[4096];
   snprintf(logpath, sizeof(logpath), "%s.syscalls", argv[2]);
   FILE *log = fopen(logpath, "we");
   if (log == NULL)
     return die(logpath);
+  /* p[0]: the listening socket; then one entry per seccomp fd received,
+   * its fd set to -1 (ignored by poll) once it hung up. */
+  struct pollfd p[MAX_FDS + 1] = {{.fd = lsock, .events = POLLIN}};
+  size_t n = 0, open_fds = 0;
   for (;;) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int r = poll(&p, 1, 60000);
+    int r = poll(p, n + 1, 60000);
     if (r == 0)
       return 2;
     if (r < 0)
       return die("poll");
-    if (p.revents & POLLIN) {
-      if (answer(fd, err_no, log) < 0)
-        return die("answer a notification");
-      continue;
+    for (size_t i = 1; i <= n; i++) {
+      if (p[i].revents & POLLIN) {
+        if (answer(p[i].fd, err_no, log) < 0)
+          return die("answer a notification");
+      } else if (p[i].revents & (POLLHUP | POLLERR)) {
+        close(p[i].fd);
+        p[i].fd = -1;  /* no process uses that filter any more */
+        if (--open_fds == 0)
+          return fclose(log) == 0 ? 0 : 1;
+      }
     }
-    if (p.revents & (POLLHUP | POLLERR))
-      break;  /* no process uses the filter any more */
+    if ((p[0].revents & POLLIN) && n < MAX_FDS) {
+      int fd;
+      if (receive_state(lsock, argv[2], &fd) < 0)
+        return die("receive the container process state");
+      p[++n] = (struct pollfd){.fd = fd, .events = POLLIN};
+      open_fds++;
+    }
   }
-  fclose(log);
-  return 0;
 }

@@ -173,3 +173,77 @@ _run_to_file() {
 	assert_output --partial frozen
 	assert_no_leftovers
 }
+
+# notify_agent ANSWER NAMES_JSON: linux.seccomp notifies NAMES to the test
+# agent (tests/helpers/seccomp-agent), started here, which answers ANSWER
+# (an errno, or "continue"); its log is $AGENT_OUT (.syscalls).
+notify_agent() {
+	local agent a sock="$TEST_TMP/agent.sock"
+	for a in "${SECCOMP_AGENT:-}" "$(dirname "$OCIRUN")/tests/helpers/seccomp-agent" \
+		"$REPO_ROOT/tests/helpers/seccomp-agent"; do
+		[ -n "$a" ] && [ -x "$a" ] && { agent=$a; break; }
+	done
+	[ -n "${agent:-}" ] || skip "tests/helpers/seccomp-agent not built (set SECCOMP_AGENT)"
+	AGENT_OUT="$TEST_TMP/agent.json"
+	update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": $p,
+	               "syscalls": [{"names": $n, "action": "SCMP_ACT_NOTIFY"}]}' \
+		--arg p "$sock" --argjson n "$2"
+	timeout 60 "$agent" "$sock" "$AGENT_OUT" "$1" </dev/null >"$TEST_TMP/agent.log" 2>&1 3>&- &
+	AGENT_PID=$!
+	wait_for_file "$sock"
+}
+
+# What the runtime's process itself calls once the filter is loaded, up to
+# execve, and the container's first calls: each waits in the kernel until
+# the agent has the listener, so it must have reached the agent first.
+HANDOVER_CALLS='["read", "close", "close_range", "fcntl", "openat", "open", "access",
+                 "faccessat", "faccessat2", "recvmsg", "execve"]'
+
+@test "seccomp notify: the calls around the listener's hand-over reach the agent (noNewPrivileges)" {
+	skip_unless_ocirun "runc refuses other calls and uses other ones"
+	notify_agent continue "$HANDOVER_CALLS"
+	update_config '.process.noNewPrivileges = true'
+	set_args sh -c 'echo hello'
+	run -0 ocirun run "$CID"
+	assert_output hello
+	run -0 cat "$AGENT_OUT.syscalls"
+	assert_line execve
+	assert_no_leftovers
+}
+
+@test "seccomp notify: the calls around the listener's hand-over reach the agent (no noNewPrivileges)" {
+	skip_unless_ocirun "runc refuses other calls and uses other ones"
+	notify_agent continue "$HANDOVER_CALLS"
+	update_config '.process.noNewPrivileges = false'
+	set_args sh -c 'echo hello'
+	run -0 ocirun run "$CID"
+	assert_output hello
+	run -0 cat "$AGENT_OUT.syscalls"
+	assert_line execve
+	assert_no_leftovers
+}
+
+@test "seccomp notify on sendmsg, which hands the listener over, is refused instead of a deadlock" {
+	skip_unless_ocirun "runc refuses write (what its init uses) instead"
+	notify_agent continue '["sendmsg"]'
+	set_args true
+	run -1 ocirun run "$CID"
+	assert_output --partial 'linux.seccomp.syscalls[0].names[0]: SCMP_ACT_NOTIFY cannot be used for "sendmsg"'
+	assert_no_leftovers
+}
+
+@test "seccomp notify: an exec'd process's listener reaches the agent too" {
+	skip_unless_ocirun "the test agent's log format"
+	notify_agent 100 '["mkdir", "mkdirat"]'
+	set_args sleep 1000
+	run_detached "$CID"
+	wait_for_status "$CID" running
+	# Its own filter, its own listener: not the init's. ENETDOWN (100) is
+	# the agent's answer; without the listener the call fails with ENOSYS.
+	run -1 ocirun exec "$CID" mkdir /tmp/d
+	assert_output --partial "Network is down"
+	run -0 jq -s -r 'length, (.[0].pid != .[1].pid), .[1].state.id' "$AGENT_OUT"
+	assert_output "$(printf '2\ntrue\n%s' "$CID")"
+	run -0 ocirun delete --force "$CID"
+	assert_no_leftovers
+}
