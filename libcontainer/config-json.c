@@ -70,10 +70,63 @@ static int report_syntax_error(struct jctx *c, const char *json, size_t len) {
   return j_fail(c, where, "%s", text);
 }
 
+/* The strict pass: strings and keys are counted in document order, and the
+ * first one holding a NUL (an escaped \u0000) is remembered, 1-based. */
+struct nul_scan {
+  size_t seen;
+  size_t first_nul;
+};
+
+static int scan_string(void *ctx, const unsigned char *s, size_t len) {
+  struct nul_scan *n = ctx;
+  n->seen++;
+  if (n->first_nul == 0 && memchr(s, '\0', len) != NULL)
+    n->first_nul = n->seen;
+  return 1;
+}
+
+/* yajl_tree_parse accepts comments, which JSON (and so config.json, as
+ * runc reads it) does not have; a stream parse with the defaults is strict.
+ * It also sees each string with its length, which the tree loses. */
+static bool strict_scan(const char *json, size_t len, struct nul_scan *n) {
+  static const yajl_callbacks cb = {.yajl_string = scan_string, .yajl_map_key = scan_string};
+  yajl_handle h = yajl_alloc(&cb, NULL, n);
+  if (h == NULL)
+    abort();
+  bool ok = yajl_parse(h, (const unsigned char *)json, len) == yajl_status_ok &&
+            yajl_complete_parse(h) == yajl_status_ok;
+  yajl_free(h);
+  return ok;
+}
+
+/* Walk the tree in the order the scan saw the strings to find the path of
+ * string number `want`; the tree keeps only the text before the NUL, and a
+ * C program would silently act on that prefix. */
+static int find_nul(struct jctx *c, yajl_val v, const char *path, size_t want, size_t *seen) {
+  char p[OCI_JPATH_MAX];
+  if (YAJL_IS_STRING(v))
+    return ++*seen == want ? j_fail(c, path, "must not contain a NUL byte") : 0;
+  for (size_t i = 0; YAJL_IS_OBJECT(v) && i < v->u.object.len; i++) {
+    if (++*seen == want)
+      return j_fail(c, path, "key \"%s\\u0000...\": must not contain a NUL byte",
+                    v->u.object.keys[i]);
+    j_path_key(p, path, v->u.object.keys[i]);
+    if (find_nul(c, v->u.object.values[i], p, want, seen) < 0)
+      return -1;
+  }
+  for (size_t i = 0; YAJL_IS_ARRAY(v) && i < v->u.array.len; i++) {
+    j_path_idx(p, path, i);
+    if (find_nul(c, v->u.array.values[i], p, want, seen) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 int j_parse_tree(struct jctx *c, const char *json, size_t len, yajl_val *out) {
   /* The tree parser wants a C string; a NUL inside the text is an error the
    * stream parser reports with its position. */
-  if (memchr(json, '\0', len) != NULL)
+  struct nul_scan scan = {0};
+  if (memchr(json, '\0', len) != NULL || !strict_scan(json, len, &scan))
     return report_syntax_error(c, json, len);
   _cleanup_free_ char *text = oci_xmalloc0(len + 1);
   memcpy(text, json, len);
@@ -81,6 +134,11 @@ int j_parse_tree(struct jctx *c, const char *json, size_t len, yajl_val *out) {
   yajl_val tree = yajl_tree_parse(text, buf, sizeof(buf));
   if (tree == NULL)
     return report_syntax_error(c, json, len);
+  size_t seen = 0;
+  if (scan.first_nul != 0 && find_nul(c, tree, "", scan.first_nul, &seen) < 0) {
+    yajl_tree_free(tree);
+    return -1;
+  }
   *out = tree;
   return 0;
 }

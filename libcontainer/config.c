@@ -80,6 +80,24 @@ static int j_enum(struct jctx *c, yajl_val obj, const char *base, const char *ke
   return 0;
 }
 
+/* A string member (already read, so present) that must not be "". */
+static int require_nonempty(struct jctx *c, const char *base, const char *key, const char *s) {
+  if (*s != '\0')
+    return 0;
+  char p[OCI_JPATH_MAX];
+  j_path_key(p, base, key);
+  return j_fail(c, p, "must not be empty");
+}
+
+/* A path member (already read) that must be absolute. */
+static int require_absolute(struct jctx *c, const char *base, const char *key, const char *s) {
+  if (s[0] == '/')
+    return 0;
+  char p[OCI_JPATH_MAX];
+  j_path_key(p, base, key);
+  return j_fail(c, p, "must be an absolute path, got \"%s\"", s);
+}
+
 /* ---------- shared pieces ---------- */
 
 static const struct jfield idmap_fields[] = {
@@ -122,6 +140,7 @@ static const struct jfield mount_fields[] = {
 static int parse_mount(struct jctx *c, yajl_val v, const char *path, void *dst) {
   struct oci_mount *m = dst;
   if (J_FIELDS(c, v, path, m, mount_fields) < 0 ||
+      require_nonempty(c, path, "destination", m->destination) < 0 ||
       OPT_ARRAY(c, v, path, "uidMappings", m->uid_mappings, m->n_uid_mappings, parse_idmap) < 0 ||
       OPT_ARRAY(c, v, path, "gidMappings", m->gid_mappings, m->n_gid_mappings, parse_idmap) < 0)
     return -1;
@@ -225,6 +244,20 @@ static int parse_rlimit(struct jctx *c, yajl_val v, const char *path, void *dst)
   return 0;
 }
 
+/* config.md: duplicated rlimits types MUST be an error. */
+static int check_unique_rlimits(struct jctx *c, const char *path, const struct oci_process *p) {
+  for (size_t i = 0; i < p->n_rlimits; i++)
+    for (size_t j = 0; j < i; j++)
+      if (p->rlimits[i].resource == p->rlimits[j].resource) {
+        char e[OCI_JPATH_MAX], k[OCI_JPATH_MAX], t[OCI_JPATH_MAX];
+        j_path_key(k, path, "rlimits");
+        j_path_idx(e, k, i);
+        j_path_key(t, e, "type");
+        return j_fail(c, t, "duplicate rlimit \"%s\"", p->rlimits[i].type);
+      }
+  return 0;
+}
+
 static int parse_io_priority(struct jctx *c, yajl_val v, const char *path,
                              struct oci_io_priority **out) {
   static const char *const classes[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
@@ -285,6 +318,7 @@ static int parse_process(struct jctx *c, yajl_val v, const char *path,
       OPT_MEMBER(c, v, path, "consoleSize", parse_console_size, p) < 0 ||
       OPT_MEMBER(c, v, path, "capabilities", parse_caps, &p->capabilities) < 0 ||
       OPT_ARRAY(c, v, path, "rlimits", p->rlimits, p->n_rlimits, parse_rlimit) < 0 ||
+      check_unique_rlimits(c, path, p) < 0 ||
       OPT_MEMBER(c, v, path, "ioPriority", parse_io_priority, &p->io_priority) < 0 ||
       OPT_MEMBER(c, v, path, "scheduler", parse_scheduler, &p->scheduler) < 0)
     return -1;
@@ -327,12 +361,10 @@ static int parse_hook(struct jctx *c, yajl_val v, const char *path, void *dst) {
   struct oci_hook *h = dst;
   if (J_FIELDS(c, v, path, h, hook_fields) < 0)
     return -1;
-  char p[OCI_JPATH_MAX];
-  if (h->path[0] != '/') {
-    j_path_key(p, path, "path");
-    return j_fail(c, p, "must be an absolute path, got \"%s\"", h->path);
-  }
+  if (require_absolute(c, path, "path", h->path) < 0)
+    return -1;
   if (h->timeout.set && h->timeout.v < 1) {
+    char p[OCI_JPATH_MAX];
     j_path_key(p, path, "timeout");
     return j_fail(c, p, "must be at least 1 second, got %lld", (long long)h->timeout.v);
   }
@@ -716,6 +748,7 @@ static int parse_device(struct jctx *c, yajl_val v, const char *path, void *dst)
   struct oci_device *d = dst;
   _cleanup_free_ char *type = NULL;
   if (J_FIELDS(c, v, path, d, device_fields) < 0 ||
+      require_absolute(c, path, "path", d->path) < 0 ||
       j_enum(c, v, path, "type", true, types, "device type", &type) < 0)
     return -1;
   d->type = type[0];
@@ -794,6 +827,25 @@ static int check_net_devices(struct jctx *c, yajl_val v, const char *path, void 
   return 0;
 }
 
+/* ocirun has no Intel RDT support (features.json says so), but closID
+ * names a directory under /sys/fs/resctrl: a runtime that has it would
+ * resolve "../x" outside, so such a config is broken anywhere. */
+static int check_intel_rdt(struct jctx *c, yajl_val v, const char *path, void *unused) {
+  if (j_expect_object(c, v, path) < 0)
+    return -1;
+  yajl_val id = j_get(v, "closID");
+  if (id == NULL)
+    return 0;
+  char p[OCI_JPATH_MAX];
+  j_path_key(p, path, "closID");
+  if (!YAJL_IS_STRING(id))
+    return j_fail(c, p, "expected a string");
+  const char *s = id->u.string;
+  if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strchr(s, '/') != NULL)
+    return j_fail(c, p, "must be a plain name, not a path: \"%s\"", s);
+  return 0;
+}
+
 /* The spec lists private, shared, slave and unbindable; the recursive
  * spellings are what containerd and podman write, with the same meaning for
  * the rootfs (its propagation is always applied recursively). */
@@ -823,7 +875,8 @@ static int parse_linux(struct jctx *c, yajl_val v, const char *path, struct oci_
       j_enum(c, v, path, "rootfsPropagation", false, propagations, "rootfs propagation",
              &l->rootfs_propagation) < 0 ||
       OPT_MEMBER(c, v, path, "personality", parse_personality, &l->personality) < 0 ||
-      OPT_MEMBER(c, v, path, "netDevices", check_net_devices, NULL) < 0)
+      OPT_MEMBER(c, v, path, "netDevices", check_net_devices, NULL) < 0 ||
+      OPT_MEMBER(c, v, path, "intelRdt", check_intel_rdt, NULL) < 0)
     return -1;
   return 0;
 }
@@ -871,6 +924,7 @@ static const struct jfield config_fields[] = {
 
 static int parse_config(struct jctx *c, yajl_val v, struct oci_config *cfg) {
   if (J_FIELDS(c, v, "", cfg, config_fields) < 0 ||
+      require_nonempty(c, "", "ociVersion", cfg->oci_version) < 0 ||
       OPT_MEMBER(c, v, "", "root", parse_root, &cfg->root) < 0 ||
       OPT_ARRAY(c, v, "", "mounts", cfg->mounts, cfg->n_mounts, parse_mount) < 0 ||
       OPT_MEMBER(c, v, "", "process", parse_process, &cfg->process) < 0 ||

@@ -113,10 +113,12 @@ static int load_bundle_config(const struct oci_create_opts *o, struct oci_state 
   st->bundle = oci_xstrdup(real);
   _cleanup_free_ char *cpath =
       o->config_path ? oci_xstrdup(o->config_path) : oci_xasprintf("%s/config.json", real);
-  if (oci_read_file(cpath, &st->config_json, NULL, err) < 0)
+  size_t len = 0;
+  if (oci_read_file(cpath, &st->config_json, &len, err) < 0)
     return oci_error_wrap(err, "bundle config");
-  return oci_config_parse(st->config_json, strlen(st->config_json), "config.json", &st->config,
-                          err);
+  /* The length read, not strlen: a NUL byte in the file must not hide
+   * what follows it from the parser. */
+  return oci_config_parse(st->config_json, len, "config.json", &st->config, err);
 }
 
 static int resolve_rootfs(struct oci_state *st, oci_error *err) {
@@ -138,16 +140,18 @@ static int resolve_rootfs(struct oci_state *st, oci_error *err) {
 
 /* Everything that can be checked before the host is touched. */
 static int validate_config(const struct oci_config *cfg, const struct oci_create_opts *o,
-                           struct creation *c, oci_error *err) {
+                           bool relay_tty, struct creation *c, oci_error *err) {
   if (cfg->process == NULL)
     return oci_error_setx(err, EINVAL, "config.json: process: required to create a container");
   if (cfg->process->n_args == 0)
     return oci_error_setx(err, EINVAL, "config.json: process.args: must not be empty");
   if (!oci_ns_wants(cfg, OCI_NS_MOUNT))
     return oci_error_setx(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
-  if (cfg->process->terminal && o->detach && o->console_socket == NULL)
+  /* Only a foreground run relays the pty itself; anywhere else the master
+   * would be dropped, leaving the container a terminal nobody holds. */
+  if (cfg->process->terminal && !relay_tty && o->console_socket == NULL)
     return oci_error_setx(err, EINVAL,
-                         "config.json: process.terminal: a detached container with a terminal needs --console-socket");
+                         "config.json: process.terminal: a container with a terminal needs --console-socket unless it runs in the foreground");
   if (cfg->process->apparmor_profile && *cfg->process->apparmor_profile)
     return oci_error_setx(err, ENOTSUP, "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
   if (cfg->process->selinux_label && *cfg->process->selinux_label)
@@ -155,6 +159,8 @@ static int validate_config(const struct oci_config *cfg, const struct oci_create
   if (cfg->process->capabilities &&
       oci_caps_validate(cfg->process->capabilities, "process.capabilities", err) < 0)
     return oci_error_wrap(err, "config.json");
+  if (oci_config_validate(cfg, err) < 0)
+    return -1;
   if (cfg->linux_ && cfg->linux_->seccomp &&
       oci_seccomp_prepare(cfg->linux_->seccomp, &c->seccomp, err) < 0)
     return oci_error_wrap(err, "config.json");
@@ -395,7 +401,7 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   st->id = oci_xstrdup(o->id);
   oci_cgroup_preconnect(ctx->systemd_cgroup);
   if (load_bundle_config(o, st, err) < 0 || resolve_rootfs(st, err) < 0 ||
-      validate_config(st->config, o, c, err) < 0)
+      validate_config(st->config, o, relay_tty, c, err) < 0)
     return -1;
   if (oci_state_dir_create(ctx, o->id, &st->dir, err) < 0)
     return -1;

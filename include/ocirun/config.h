@@ -346,6 +346,11 @@ int oci_resources_parse(const char *json, size_t len, const char *name,
                         struct oci_resources **out, oci_error *err);
 void oci_resources_free(struct oci_resources *r);
 
+/* Checks across fields, run by create before the host is touched: id
+ * mappings and time offsets need their namespace, and each linux.sysctl
+ * must be in a namespace of the container's own (never a host-global knob). */
+int oci_config_validate(const struct oci_config *cfg, oci_error *err);
+
 /* Names <-> enums used across libcontainer. */
 const char *oci_ns_type_name(enum oci_ns_type t);     /* "pid", "network", ... */
 int oci_ns_type_from_name(const char *name);          /* -1 when unknown */

@@ -502,6 +502,149 @@ static void test_wrong_types(void **state) {
     parse_fails(cases[i].json, cases[i].msg);
 }
 
+/* Values of the right type that the spec (or runc) still refuses, each
+ * named by its path. A NUL inside a string would be silently cut off where
+ * ocirun hands it to the kernel as a C string. */
+static void test_invalid_values(void **state) {
+  static const struct {
+    const char *json, *msg;
+  } cases[] = {
+    {"{\"ociVersion\": \"\"}", "config.json: ociVersion: must not be empty"},
+    {"{" MIN ", \"mounts\": [{\"destination\": \"/proc\"}, {\"destination\": \"\"}]}",
+     "config.json: mounts[1].destination: must not be empty"},
+    {"{" MIN ", \"hostname\": \"web\\u0000x\"}", "config.json: hostname: must not contain a NUL byte"},
+    {PROC("\"cwd\": \"/srv\\u0000\""), "config.json: process.cwd: must not contain a NUL byte"},
+    {PROC("\"env\": [\"A=1\", \"B=2\\u0000C=3\"]"),
+     "config.json: process.env[1]: must not contain a NUL byte"},
+    {"{" MIN ", \"mounts\": [{\"destination\": \"/mnt\\u0000/x\"}]}",
+     "config.json: mounts[0].destination: must not contain a NUL byte"},
+    {LINUX("\"sysctl\": {\"net\\u0000x\": \"1\"}"),
+     "config.json: linux.sysctl: key \"net\\u0000...\": must not contain a NUL byte"},
+    {LINUX("\"devices\": [{\"path\": \"dev/null\", \"type\": \"c\", \"major\": 1, \"minor\": 3}]"),
+     "config.json: linux.devices[0].path: must be an absolute path, got \"dev/null\""},
+    {PROC("\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1, \"hard\": 1}, "
+          "{\"type\": \"RLIMIT_CORE\", \"soft\": 1, \"hard\": 1}, "
+          "{\"type\": \"RLIMIT_NOFILE\", \"soft\": 2, \"hard\": 2}]"),
+     "config.json: process.rlimits[2].type: duplicate rlimit \"RLIMIT_NOFILE\""},
+    {LINUX("\"intelRdt\": {\"closID\": \"../../tasks\"}"),
+     "config.json: linux.intelRdt.closID: must be a plain name, not a path: \"../../tasks\""},
+    {LINUX("\"intelRdt\": {\"closID\": \"..\"}"),
+     "config.json: linux.intelRdt.closID: must be a plain name, not a path: \"..\""},
+    {LINUX("\"intelRdt\": {\"closID\": 7}"), "config.json: linux.intelRdt.closID: expected a string"},
+    {"// a comment\n{" MIN "}",
+     "config.json: line 1: lexical error: probable comment found in input text, comments are not enabled."},
+    {"{" MIN ", /* here */ \"hostname\": \"x\"}",
+     "config.json: line 1: lexical error: probable comment found in input text, comments are not enabled."},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    parse_fails(cases[i].json, cases[i].msg);
+
+  /* exec --process documents: the spec's rule on rlimits holds there too. */
+  const char *json = "{\"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0}, \"rlimits\": ["
+                     "{\"type\": \"RLIMIT_NPROC\", \"soft\": 1, \"hard\": 1}, "
+                     "{\"type\": \"RLIMIT_NPROC\", \"soft\": 2, \"hard\": 2}]}";
+  struct oci_process *p = NULL;
+  oci_error err = {0};
+  assert_int_equal(oci_process_parse(json, strlen(json), "process.json", &p, &err), -1);
+  assert_null(p);
+  assert_string_equal(err.msg, "process.json: rlimits[1].type: duplicate rlimit \"RLIMIT_NPROC\"");
+
+  /* The same kinds of values, valid, still load: a plain closID, NUL-free
+   * escapes, a bind mount's destination. */
+  struct oci_config *cfg = parse_ok(LINUX("\"intelRdt\": {\"closID\": \"guaranteed_group\"}, "
+                                          "\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", "
+                                          "\"major\": 10, \"minor\": 229}]"));
+  oci_config_free(cfg);
+  cfg = parse_ok("{" MIN ", \"hostname\": \"a\\u0041\\\\u0000\"}");
+  assert_string_equal(cfg->hostname, "aA\\u0000");
+  oci_config_free(cfg);
+}
+
+/* Parse json (it must parse) and run the create-time checks. */
+static int validate(const char *json, oci_error *err) {
+  struct oci_config *cfg = parse_ok(json);
+  int r = oci_config_validate(cfg, err);
+  oci_config_free(cfg);
+  return r;
+}
+
+static void validate_ok(const char *json) {
+  oci_error err = {0};
+  if (validate(json, &err) < 0)
+    fail_msg("unexpected error: %s\nfor: %s", err.msg, json);
+}
+
+static void validate_fails(const char *json, const char *want) {
+  oci_error err = {0};
+  if (validate(json, &err) == 0)
+    fail_msg("validated, expected error \"%s\" for: %s", want, json);
+  assert_int_equal(err.errnum, EINVAL);
+  assert_string_equal(err.msg, want);
+}
+
+#define NS(...) "\"namespaces\": [" __VA_ARGS__ "]"
+#define SYSCTL(k) "\"sysctl\": {\"" k "\": \"1\"}"
+
+/* What the namespaces allow: id maps need a user namespace, time offsets a
+ * time namespace, and a sysctl a namespace of the container's own, so no
+ * config can change a host-global knob (runc refuses the same). */
+static void test_config_validate(void **state) {
+  static const struct {
+    const char *json, *msg;
+  } bad[] = {
+    {LINUX(NS("{\"type\": \"mount\"}") ", \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]"),
+     "config.json: linux.uidMappings: needs a user namespace in linux.namespaces"},
+    {LINUX("\"gidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]"),
+     "config.json: linux.gidMappings: needs a user namespace in linux.namespaces"},
+    {LINUX(NS("{\"type\": \"mount\"}") ", \"timeOffsets\": {\"boottime\": {\"secs\": 5}}"),
+     "config.json: linux.timeOffsets: needs a time namespace in linux.namespaces"},
+    {LINUX(NS("{\"type\": \"network\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}") ", " SYSCTL("vm.overcommit_ratio")),
+     "config.json: linux.sysctl: \"vm.overcommit_ratio\" is not in a separate kernel namespace; "
+     "setting it would change the host"},
+    {LINUX(NS("{\"type\": \"network\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}") ", " SYSCTL("kernel.core_pattern")),
+     "config.json: linux.sysctl: \"kernel.core_pattern\" is not in a separate kernel namespace; "
+     "setting it would change the host"},
+    {LINUX(NS("{\"type\": \"ipc\"}") ", " SYSCTL("net.ipv4.ip_forward")),
+     "config.json: linux.sysctl: \"net.ipv4.ip_forward\" needs the container's own network "
+     "namespace in linux.namespaces"},
+    {LINUX(NS("{\"type\": \"network\", \"path\": \"/proc/self/ns/net\"}") ", " SYSCTL("net.core.somaxconn")),
+     "config.json: linux.sysctl: \"net.core.somaxconn\" needs the container's own network "
+     "namespace in linux.namespaces"},
+    {LINUX(NS("{\"type\": \"network\"}") ", " SYSCTL("kernel.shmmax")),
+     "config.json: linux.sysctl: \"kernel.shmmax\" needs the container's own ipc namespace in "
+     "linux.namespaces"},
+    {LINUX(NS("{\"type\": \"network\"}") ", " SYSCTL("kernel.domainname")),
+     "config.json: linux.sysctl: \"kernel.domainname\" needs the container's own uts namespace "
+     "in linux.namespaces"},
+    {LINUX(NS("{\"type\": \"network\"}") ", " SYSCTL("net/../vm/overcommit_ratio")),
+     "config.json: linux.sysctl: \"net/../vm/overcommit_ratio\" is not a sysctl name"},
+    {LINUX(NS("{\"type\": \"network\"}") ", " SYSCTL("net.")),
+     "config.json: linux.sysctl: \"net.\" is not a sysctl name"},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    validate_fails(bad[i].json, bad[i].msg);
+
+  validate_ok("{" MIN "}");
+  validate_ok(LINUX(NS("{\"type\": \"user\"}, {\"type\": \"time\"}")
+                    ", \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]"
+                    ", \"gidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]"
+                    ", \"timeOffsets\": {\"monotonic\": {\"secs\": 5}}"));
+  validate_ok(LINUX(NS("{\"type\": \"network\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}")
+                    ", \"sysctl\": {\"net.ipv4.ip_forward\": \"1\", \"net/core/somaxconn\": \"256\", "
+                    "\"kernel.msgmax\": \"8192\", \"kernel.sem\": \"250 32000 32 128\", "
+                    "\"kernel.shm_rmid_forced\": \"1\", \"fs.mqueue.msg_max\": \"10\", "
+                    "\"kernel.domainname\": \"example.org\", \"kernel.hostname\": \"web\"}"));
+  /* A namespace joined by a path that is not ours is the container's own;
+   * one that does not exist is for create to report when it opens it. */
+  validate_ok(LINUX(NS("{\"type\": \"network\", \"path\": \"/run/netns/ocirun-unit-missing\"}")
+                    ", " SYSCTL("net.ipv4.ip_forward")));
+  struct oci_config *cfg = load_good("full.json");
+  oci_error err = {0};
+  if (oci_config_validate(cfg, &err) < 0)
+    fail_msg("full.json: %s", err.msg);
+  oci_config_free(cfg);
+}
+
 static void test_malformed_json_line(void **state) {
   parse_fails("{\n  \"ociVersion\": \"1.2.0\",\n  \"process\": {\n    \"cwd\": \"/\",,\n  }\n}\n",
               "config.json: line 4: parse error: invalid object key (must be a string)");
@@ -877,6 +1020,8 @@ int main(void) {
     cmocka_unit_test(test_rdma_good),
     cmocka_unit_test(test_netdevice_good),
     cmocka_unit_test(test_wrong_types),
+    cmocka_unit_test(test_invalid_values),
+    cmocka_unit_test(test_config_validate),
     cmocka_unit_test(test_malformed_json_line),
     cmocka_unit_test(test_unknown_fields_ignored),
     cmocka_unit_test(test_absent_vs_zero),

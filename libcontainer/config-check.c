@@ -1,0 +1,106 @@
+/* ocirun — config.json checks across fields: what the container's
+ * namespaces allow. config.c checks each field on its own; these need the
+ * whole config, and create runs them before anything is made. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ocirun/config.h"
+#include "ocirun/utils.h"
+
+/* The config gives the container a namespace of this type that is not the
+ * runtime's own: a new one, or one joined by path that is not ours (joining
+ * /proc/1/ns/net would be the host's again). A path that cannot be stat'ed
+ * is left to create, which fails opening it and names it. */
+static bool has_own_namespace(const struct oci_config *cfg, enum oci_ns_type t) {
+  const struct oci_namespace *ns = oci_config_namespace(cfg, t);
+  if (ns == NULL)
+    return false;
+  if (ns->path == NULL)
+    return true;
+  static const char *const proc_names[OCI_NS_COUNT] = {
+      [OCI_NS_PID] = "pid", [OCI_NS_NETWORK] = "net", [OCI_NS_MOUNT] = "mnt",
+      [OCI_NS_IPC] = "ipc", [OCI_NS_UTS] = "uts",     [OCI_NS_USER] = "user",
+      [OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time"};
+  char self[64];
+  snprintf(self, sizeof(self), "/proc/self/ns/%s", proc_names[t]);
+  struct stat joined, ours;
+  if (stat(ns->path, &joined) < 0 || stat(self, &ours) < 0)
+    return true;
+  return joined.st_dev != ours.st_dev || joined.st_ino != ours.st_ino;
+}
+
+static bool starts_with(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The namespace a sysctl belongs to (key with '.' separators), or -1 for
+ * a host-global one. The lists are the kernel's namespaced knobs:
+ * ipc_sysctls.c and mq_sysctl.c for IPC, utsname_sysctl.c for UTS. */
+static int sysctl_namespace(const char *key) {
+  if (starts_with(key, "net."))
+    return OCI_NS_NETWORK;
+  if (starts_with(key, "kernel.msg") || starts_with(key, "kernel.shm") ||
+      strcmp(key, "kernel.sem") == 0 || strcmp(key, "kernel.sem_next_id") == 0 ||
+      starts_with(key, "fs.mqueue."))
+    return OCI_NS_IPC;
+  if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+    return OCI_NS_UTS;
+  return -1;
+}
+
+/* sysctl(8) accepts '/' as the separator too; process.c turns the key into
+ * a path under /proc/sys, so an empty component ("a..b", "net/../vm")
+ * would be a way out of the namespace the prefix names. */
+static bool sysctl_key_normalize(const char *key, char *out, size_t size) {
+  size_t n = strlen(key);
+  if (n == 0 || n >= size)
+    return false;
+  for (size_t i = 0; i <= n; i++)
+    out[i] = key[i] == '/' ? '.' : key[i];
+  return out[0] != '.' && out[n - 1] != '.' && strstr(out, "..") == NULL;
+}
+
+static int check_sysctls(const struct oci_config *cfg, oci_error *err) {
+  const struct oci_linux *l = cfg->linux_;
+  for (size_t i = 0; i < l->n_sysctl; i++) {
+    const char *key = l->sysctl[i].key;
+    char norm[256];
+    if (!sysctl_key_normalize(key, norm, sizeof(norm)))
+      return oci_error_setx(err, EINVAL, "config.json: linux.sysctl: \"%s\" is not a sysctl name",
+                            key);
+    int t = sysctl_namespace(norm);
+    if (t < 0)
+      return oci_error_setx(err, EINVAL,
+                            "config.json: linux.sysctl: \"%s\" is not in a separate kernel "
+                            "namespace; setting it would change the host",
+                            key);
+    if (!has_own_namespace(cfg, t))
+      return oci_error_setx(err, EINVAL,
+                            "config.json: linux.sysctl: \"%s\" needs the container's own %s "
+                            "namespace in linux.namespaces",
+                            key, oci_ns_type_name(t));
+  }
+  return 0;
+}
+
+int oci_config_validate(const struct oci_config *cfg, oci_error *err) {
+  const struct oci_linux *l = cfg->linux_;
+  if (l == NULL)
+    return 0;
+  /* Without a user namespace there is nothing to map: the ids would be
+   * silently the host's. */
+  bool userns = oci_config_namespace(cfg, OCI_NS_USER) != NULL;
+  if (!userns && l->n_uid_mappings > 0)
+    return oci_error_setx(err, EINVAL,
+                          "config.json: linux.uidMappings: needs a user namespace in linux.namespaces");
+  if (!userns && l->n_gid_mappings > 0)
+    return oci_error_setx(err, EINVAL,
+                          "config.json: linux.gidMappings: needs a user namespace in linux.namespaces");
+  if ((l->time_monotonic.set || l->time_boottime.set) &&
+      oci_config_namespace(cfg, OCI_NS_TIME) == NULL)
+    return oci_error_setx(err, EINVAL,
+                          "config.json: linux.timeOffsets: needs a time namespace in linux.namespaces");
+  return check_sysctls(cfg, err);
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# config.json values that must be refused before anything is made: each is
+# an error naming the field, exit status 1, and nothing left behind (no
+# state dir, cgroup, mount or process). Runs against runc as a control;
+# the cases runc 1.1 accepts (the spec or a later runc refuses them) are
+# ocirun's only.
+
+load helpers
+
+setup() {
+	setup_bundle
+	set_args true
+}
+
+teardown() {
+	# A failed run of the host-sysctl test on a broken runtime must not
+	# leave the host changed.
+	if [ -n "${HOST_SYSCTL_SAVED:-}" ]; then
+		echo "$HOST_SYSCTL_SAVED" >/proc/sys/vm/overcommit_ratio
+	fi
+	teardown_bundle
+}
+
+# refused FIELD [COMMAND...]: COMMAND (default `run`) fails with status 1,
+# ocirun's message names FIELD, and nothing of $CID is left.
+refused() {
+	local field=$1
+	shift
+	[ $# -gt 0 ] || set -- run
+	run -1 ocirun "$@" "$CID" </dev/null
+	assert_ocirun_output "$field"
+	assert_no_leftovers
+}
+
+@test "an empty ociVersion is refused" {
+	skip_unless_ocirun "runc 1.1 does not check ociVersion"
+	update_config '.ociVersion = ""'
+	refused "config.json: ociVersion: must not be empty"
+}
+
+@test "an empty mounts[].destination is refused, naming its index" {
+	local n
+	n=$(jq '.mounts | length' "$BUNDLE/config.json")
+	update_config '.mounts += [{"destination": "", "type": "tmpfs", "source": "tmpfs"}]'
+	refused "config.json: mounts[$n].destination: must not be empty"
+}
+
+# refused_nul JQ FIELD: after JQ (on the original config), `run` fails
+# naming FIELD and the NUL byte.
+refused_nul() {
+	cp "$TEST_TMP/config.orig" "$BUNDLE/config.json"
+	update_config "$1"
+	refused "config.json: $2"
+	assert_output --partial "must not contain a NUL byte"
+}
+
+@test "a NUL byte inside a string is refused, naming the field" {
+	skip_unless_ocirun "runc 1.1 passes a hostname with a NUL to the kernel"
+	cp "$BUNDLE/config.json" "$TEST_TMP/config.orig"
+	local n
+	n=$(jq '.mounts | length' "$BUNDLE/config.json")
+	refused_nul '.hostname = "web\u0000evil"' "hostname"
+	refused_nul '.process.cwd = "/tmp\u0000/x"' "process.cwd"
+	refused_nul '.process.env += ["X=1\u0000Y=2"]' "process.env["
+	refused_nul '.mounts += [{"destination": "/mnt\u0000x", "type": "tmpfs", "source": "tmpfs"}]' \
+		"mounts[$n].destination"
+}
+
+@test "a relative linux.devices[].path is refused" {
+	skip_unless_ocirun "runc 1.1 accepts a relative device path"
+	update_config '.linux.devices = [{"path": "dev/ocitest", "type": "c", "major": 1, "minor": 3}]'
+	refused 'config.json: linux.devices[0].path: must be an absolute path, got "dev/ocitest"'
+}
+
+@test "linux.uidMappings without a user namespace is refused" {
+	skip_unless_ocirun "runc 1.1 ignores the mappings"
+	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	refused "config.json: linux.uidMappings: needs a user namespace"
+}
+
+@test "process.terminal with create and no --console-socket is refused" {
+	update_config '.process.terminal = true'
+	refused "config.json: process.terminal:" create --bundle "$BUNDLE"
+	assert_ocirun_output "console-socket"
+}
+
+@test "duplicate process.rlimits types are refused" {
+	skip_unless_ocirun "runc 1.1 applies the last one"
+	update_config '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 1024},
+		{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 512}]'
+	refused 'config.json: process.rlimits[1].type: duplicate rlimit "RLIMIT_NOFILE"'
+}
+
+@test "linux.timeOffsets without a time namespace is refused" {
+	skip_unless_ocirun "runc 1.1 ignores timeOffsets"
+	update_config '.linux.timeOffsets = {"monotonic": {"secs": 3600}}'
+	refused "config.json: linux.timeOffsets: needs a time namespace"
+}
+
+@test "a linux.intelRdt.closID that is a path is refused" {
+	update_config '.linux.intelRdt = {"closID": "../../ocitest"}'
+	refused "config.json: linux.intelRdt.closID: must be a plain name"
+}
+
+@test "a comment in config.json is refused: it is strict JSON" {
+	{ echo '// made by hand'; cat "$BUNDLE/config.json"; } >"$TEST_TMP/c" && mv "$TEST_TMP/c" "$BUNDLE/config.json"
+	refused "config.json: line 1:"
+	assert_ocirun_output "comment"
+}
+
+@test "a NUL byte after the JSON is refused, not cut off" {
+	skip_unless_ocirun "runc decodes one JSON value and ignores what follows"
+	printf '\0 trailing' >>"$BUNDLE/config.json"
+	refused "config.json: line"
+}
+
+@test "a host-global linux.sysctl is refused and the host value is unchanged" {
+	local before want
+	before=$(cat /proc/sys/vm/overcommit_ratio)
+	want=$(((before + 7) % 100))
+	HOST_SYSCTL_SAVED=$before
+	update_config '.linux.sysctl = {"vm.overcommit_ratio": $v}' --arg v "$want"
+	refused 'config.json: linux.sysctl: "vm.overcommit_ratio" is not in a separate kernel namespace'
+	assert_equal "$(cat /proc/sys/vm/overcommit_ratio)" "$before"
+
+	# The host's own pattern: a runtime that wrongly applies it changes nothing.
+	update_config '.linux.sysctl = {"kernel.core_pattern": $v}' --arg v "$(cat /proc/sys/kernel/core_pattern)"
+	refused 'config.json: linux.sysctl: "kernel.core_pattern" is not in a separate kernel namespace'
+}
+
+@test "a net.* sysctl without a network namespace of its own is refused" {
+	local cur
+	cur=$(cat /proc/sys/net/ipv4/ip_forward)
+	# The host's value: a runtime that wrongly applies it changes nothing.
+	update_config '.linux.sysctl = {"net.ipv4.ip_forward": $v}
+		| .linux.namespaces |= map(select(.type != "network"))' --arg v "$cur"
+	refused 'config.json: linux.sysctl: "net.ipv4.ip_forward" needs the container'"'"'s own network namespace'
+	assert_equal "$(cat /proc/sys/net/ipv4/ip_forward)" "$cur"
+}
+
+@test "namespaced sysctls are applied inside the container" {
+	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.shmmni": "1234",
+		"fs/mqueue/msg_max": "17", "kernel.domainname": "ocitest.example"}'
+	set_args cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni \
+		/proc/sys/fs/mqueue/msg_max /proc/sys/kernel/domainname
+	run -0 ocirun run "$CID" </dev/null
+	assert_equal "$output" "$(printf '1\n1234\n17\nocitest.example')"
+}
