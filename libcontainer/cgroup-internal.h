@@ -69,6 +69,8 @@ struct cg_driver {
   int (*stats_json)(struct oci_cgroup *cg, char **json, oci_error *err);
   int (*oom_fd)(struct oci_cgroup *cg, int *fd, oci_error *err);
   int (*oom_happened)(struct oci_cgroup *cg, int fd, bool *oom, oci_error *err);
+  /* How many processes the OOM killer has killed in the cgroup so far. */
+  int (*oom_kills)(struct oci_cgroup *cg, uint64_t *kills);
 };
 
 extern const struct cg_driver oci_cg_driver_v1;

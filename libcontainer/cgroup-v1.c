@@ -623,6 +623,12 @@ static int v1_oom_happened(struct oci_cgroup *cg, int fd, bool *oom, oci_error *
   return 0;
 }
 
+/* memory.oom_control has counted kills since Linux 4.13. */
+static int v1_oom_kills(struct oci_cgroup *cg, uint64_t *kills) {
+  const char *dir = dir_of(cg, "memory");
+  return dir ? oci_cg_read_keyed(dir, "memory.oom_control", "oom_kill", kills) : -1;
+}
+
 const struct cg_driver oci_cg_driver_v1 = {
     .name = "v1",
     .create = v1_create,
@@ -633,4 +639,5 @@ const struct cg_driver oci_cg_driver_v1 = {
     .stats_json = v1_stats_json,
     .oom_fd = v1_oom_fd,
     .oom_happened = v1_oom_happened,
+    .oom_kills = v1_oom_kills,
 };

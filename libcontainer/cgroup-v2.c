@@ -487,6 +487,10 @@ static int v2_oom_happened(struct oci_cgroup *cg, int fd, bool *oom, oci_error *
   return 0;
 }
 
+static int v2_oom_kills(struct oci_cgroup *cg, uint64_t *kills) {
+  return oci_cg_read_keyed(cg->v2->dir, "memory.events", "oom_kill", kills);
+}
+
 const struct cg_driver oci_cg_driver_v2 = {
     .name = "v2",
     .create = v2_create,
@@ -497,4 +501,5 @@ const struct cg_driver oci_cg_driver_v2 = {
     .stats_json = v2_stats_json,
     .oom_fd = v2_oom_fd,
     .oom_happened = v2_oom_happened,
+    .oom_kills = v2_oom_kills,
 };

@@ -688,3 +688,8 @@ int oci_cgroup_oom_fd(struct oci_cgroup *cg, int *fd, oci_error *err) {
 int oci_cgroup_oom_happened(struct oci_cgroup *cg, int fd, bool *oom, oci_error *err) {
   return cg->drv->oom_happened(cg, fd, oom, err);
 }
+
+bool oci_cgroup_oom_killed(struct oci_cgroup *cg) {
+  uint64_t kills = 0;
+  return cg->drv->oom_kills(cg, &kills) == 0 && kills > 0;
+}

@@ -387,6 +387,25 @@ static int create_cgroup(const struct oci_context *ctx, struct creation *c, oci_
   return 0;
 }
 
+/* An init that vanished without a word (EPIPE: its end of the socket
+ * closed) was killed. In a fresh cgroup an OOM kill means the memory limit
+ * is below what the init needs to even start; say so, not just "exited". */
+static void explain_init_death(struct creation *c, oci_error *err) {
+  if (err->errnum != EPIPE || c->cg == NULL || !c->cg_made || !oci_cgroup_oom_killed(c->cg))
+    return;
+  const struct oci_linux *l = c->st->config->linux_;
+  const struct oci_memory *m = l && l->resources ? l->resources->memory : NULL;
+  if (m != NULL && m->limit.set)
+    oci_error_setx(err, ENOMEM,
+                   "linux.resources.memory.limit: the container's init was killed by the OOM "
+                   "killer while starting: a limit of %lld bytes is less than it needs",
+                   (long long)m->limit.v);
+  else
+    oci_error_setx(err, ENOMEM,
+                   "linux.resources: the container's init was killed by the OOM killer while "
+                   "starting: the memory limits are less than it needs");
+}
+
 static int create_container(const struct oci_context *ctx, const struct oci_create_opts *o,
                             bool relay_tty, struct creation *c, oci_error *err) {
   c->st = oci_xmalloc0(sizeof(*c->st));
@@ -432,6 +451,7 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   c->lock = -1;
   return 0;
 fail:
+  explain_init_death(c, err);
   creation_rollback(c);
   if (c->lock >= 0)
     close(c->lock);

@@ -315,15 +315,21 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
   return ret;
 }
 
-/* `mount "src" to "dst" (type t): <what went wrong>`. */
-static int wrap_mount_error(const struct oci_mount *m, oci_error *err) {
+/* `mount "src" to "dst" (type t): <what went wrong>`. A mount without a
+ * type that is not a bind mount goes to the kernel as type "none", which
+ * fails with ENODEV: name the missing field, not just "No such device". */
+static int wrap_mount_error(const struct oci_mount *m, size_t index, oci_error *err) {
   char where[1024];
-  bool bind = m->type == NULL || is_type(m->type, "bind");
-  for (size_t i = 0; i < m->n_options && !bind; i++)
-    bind = strcmp(m->options[i], "bind") == 0 || strcmp(m->options[i], "rbind") == 0;
+  bool bind_option = false;
+  for (size_t i = 0; i < m->n_options && !bind_option; i++)
+    bind_option = strcmp(m->options[i], "bind") == 0 || strcmp(m->options[i], "rbind") == 0;
+  bool bind = m->type == NULL || is_type(m->type, "bind") || bind_option;
   snprintf(where, sizeof(where), "mount \"%s\" to \"%s\"%s%s%s",
            m->source ? m->source : "none", m->destination, bind ? "" : " (type ",
            bind ? "" : m->type, bind ? "" : ")");
+  if (m->type == NULL && !bind_option && err->errnum == ENODEV)
+    return oci_error_wrap(err, "mounts[%zu].type: missing, and it is not a bind mount: %s", index,
+                          where);
   return oci_error_wrap(err, "%s", where);
 }
 
@@ -432,7 +438,7 @@ int oci_rootfs_setup(const struct oci_rootfs_ctx *ctx, oci_error *err) {
     return -1;
   for (size_t i = 0; i < cfg->n_mounts; i++)
     if (mount_one(ctx, root_fd, &cfg->mounts[i], err) < 0)
-      return wrap_mount_error(&cfg->mounts[i], err);
+      return wrap_mount_error(&cfg->mounts[i], i, err);
   if (await_cgroup(ctx, err) < 0 || oci_devices_setup(ctx, root_fd, err) < 0)
     return -1;
   if (ctx->before_pivot != NULL) {

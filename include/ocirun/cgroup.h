@@ -91,5 +91,8 @@ int oci_cgroup_stats_json(struct oci_cgroup *cg, char **json, oci_error *err);
  * happened since the last call. */
 int oci_cgroup_oom_fd(struct oci_cgroup *cg, int *fd, oci_error *err);
 int oci_cgroup_oom_happened(struct oci_cgroup *cg, int fd, bool *oom, oci_error *err);
+/* The OOM killer has killed a process in the cgroup (no memory controller:
+ * false). */
+bool oci_cgroup_oom_killed(struct oci_cgroup *cg);
 
 #endif

@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # config.json values that must be refused before anything is made: each is
 # an error naming the field, exit status 1, and nothing left behind (no
-# state dir, cgroup, mount or process). Runs against runc as a control;
-# the cases runc 1.1 accepts (the spec or a later runc refuses them) are
-# ocirun's only.
+# state dir, cgroup, mount or process). Also two failures whose message
+# used to hide the cause: a memory limit too low to start, a mount without
+# a type. Runs against runc as a control; the cases runc 1.1 accepts (the
+# spec or a later runc refuses them) are ocirun's only.
 
 load helpers
 
@@ -145,4 +146,17 @@ refused_nul() {
 		/proc/sys/fs/mqueue/msg_max /proc/sys/kernel/domainname
 	run -0 ocirun run "$CID" </dev/null
 	assert_equal "$output" "$(printf '1\n1234\n17\nocitest.example')"
+}
+
+@test "a memory limit too low to start says the init was OOM-killed" {
+	update_config '.linux.resources.memory = {"limit": 1}'
+	refused "linux.resources.memory.limit"
+	assert_ocirun_output "killed by the OOM killer"
+}
+
+@test "a mount without a type that is not a bind mount names mounts[N].type" {
+	local n
+	n=$(jq '.mounts | length' "$BUNDLE/config.json")
+	update_config '.mounts += [{"destination": "/mnt", "source": "tmpfs"}]'
+	refused "mounts[$n].type: missing, and it is not a bind mount"
 }
