@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,10 +171,38 @@ int oci_write_file_at(int dirfd, const char *name, const char *data, size_t len,
   return write_fd_checked(fd, name, data, len, err);
 }
 
+/* A new file beside path under a name nobody can have planted: a fixed
+ * "path.tmp" in a shared directory (/tmp, a pid file's usual home) could
+ * be another user's symlink, which root would then write through. O_EXCL
+ * refuses any existing name, dangling symlinks included. */
+static int open_unique_sibling(const char *path, char **tmp, oci_error *err) {
+  for (int attempt = 0; attempt < 16; attempt++) {
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+      r = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^ (uint64_t)attempt;
+    _cleanup_free_ char *name = oci_xasprintf("%s.%016llx.tmp", path, (unsigned long long)r);
+    int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      *tmp = OCI_STEAL(name);
+      return fd;
+    }
+    if (errno != EEXIST)
+      return oci_error_errno(err, "create \"%s\"", name);
+  }
+  return oci_error_setx(err, EEXIST, "create a temporary file beside \"%s\": every name was taken",
+                        path);
+}
+
 int oci_write_file_atomic(const char *path, const char *data, size_t len, oci_error *err) {
-  _cleanup_free_ char *tmp = oci_xasprintf("%s.tmp", path);
-  if (oci_write_file(tmp, data, len, err) < 0)
+  _cleanup_free_ char *tmp = NULL;
+  _cleanup_close_ int fd = open_unique_sibling(path, &tmp, err);
+  if (fd < 0)
     return -1;
+  if (write_fd_checked(fd, tmp, data, len, err) < 0) {
+    unlink(tmp);
+    return -1;
+  }
+  /* rename replaces whatever is at path, a symlink too, never its target. */
   if (rename(tmp, path) < 0) {
     int e = errno;
     unlink(tmp);

@@ -42,7 +42,9 @@ int oci_write_file(const char *path, const char *data, size_t len, oci_error *er
 /* Write to a file opened relative to dirfd (O_WRONLY|O_CLOEXEC, no create). */
 int oci_write_file_at(int dirfd, const char *name, const char *data, size_t len,
                       oci_error *err);
-/* Write data to path.tmp then rename over path: readers never see half a file. */
+/* Write data to a new file with a unique name beside path, then rename it
+ * over path: readers never see half a file, and nothing planted at a
+ * predictable name (a symlink) is written through. */
 int oci_write_file_atomic(const char *path, const char *data, size_t len, oci_error *err);
 /* write()/read() looping over EINTR and short counts. */
 int oci_write_all(int fd, const void *buf, size_t len);

@@ -297,6 +297,23 @@ setup() {
 	assert_equal "$(cat "$TEST_TMP/run.pid")" "$(container_pid "$CID-d")"
 }
 
+@test "--pid-file in a shared directory never writes through a planted symlink" {
+	set_args sleep 100
+	local shared=$TEST_TMP/shared
+	mkdir -m 1777 "$shared"
+	echo precious >"$TEST_TMP/victim"
+	# What another user of a sticky /tmp-like directory could plant: the
+	# pid file itself and the fixed temporary name once used beside it.
+	ln -s "$TEST_TMP/victim" "$shared/pid"
+	ln -s "$TEST_TMP/victim" "$shared/pid.tmp"
+	create_container --pid-file "$shared/pid" "$CID"
+	assert_equal "$(cat "$TEST_TMP/victim")" "precious"
+	[ -f "$shared/pid" ] && [ ! -L "$shared/pid" ]
+	assert_equal "$(cat "$shared/pid")" "$(container_pid "$CID")"
+	# Nothing else left in the directory: no temporary file.
+	assert_equal "$(ls "$shared" | tr '\n' ' ')" "pid pid.tmp "
+}
+
 @test "state of an unknown container fails naming the id" {
 	run ocirun state "$CID"
 	assert_failure
