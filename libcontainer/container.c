@@ -442,6 +442,9 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
     goto fail;
   st->pid = c->pid;
   st->pid_start = oci_pid_start_time(c->pid);
+  /* Without a cgroup nothing but state.json would lead to the init. */
+  if (c->cg == NULL && oci_state_save_init_record(st->dir, st->pid, st->pid_start, err) < 0)
+    goto fail;
   if (oci_state_save(st, true, err) < 0)
     goto fail;
   if (o->pid_file && write_pid_file(o->pid_file, c->pid, err) < 0)
@@ -658,25 +661,34 @@ static int destroy(struct oci_state *st, oci_error *err) {
   return destroy_with(st, NULL, err);
 }
 
-/* Tear down by create's first record (cgroup.json): the cgroups and unit
- * it named, with everything in them, then the directory. For a create
- * killed before it wrote state.json, and for a damaged state.json, which
- * is not followed at all: its pid may be anyone's by now and its cgroup
- * anything, while cgroup.json, written once before anything was made,
- * names the container's own cgroup. */
+/* Tear down by create's own records: the cgroups and unit cgroup.json
+ * names, with everything in them, and for a container without a cgroup
+ * the init of init.pid; then the directory. For a create killed before it
+ * wrote state.json, and for a damaged state.json, which is not followed at
+ * all: its pid may be anyone's by now and its cgroup anything, while
+ * cgroup.json, written once before anything was made, names the
+ * container's own cgroup. */
 static int remove_by_record(const struct oci_context *ctx, const char *id, bool damaged,
                             oci_error *err) {
   _cleanup_free_ char *record = oci_state_load_cgroup_record(ctx, id);
   struct oci_cgroup *cg = NULL;
+  bool found = false;
   if (record && oci_cgroup_load(record, &cg, err) == 0) {
     int r = oci_cgroup_destroy(cg, err);
     oci_cgroup_free(cg);
     if (r < 0)
       return oci_error_wrap(err, "delete \"%s\"", id);
-  } else if (damaged) {
-    oci_warn("delete \"%s\": no usable cgroup record: processes of the container, if any, "
-             "are left running", id);
+    found = true;
   }
+  /* Only if still the process that started at the recorded time. */
+  struct oci_state init = {0};
+  if (oci_state_load_init_record(ctx, id, &init.pid, &init.pid_start)) {
+    kill_init(&init);
+    found = true;
+  }
+  if (damaged && !found)
+    oci_warn("delete \"%s\": no record of its cgroup or init: processes of the container, if "
+             "any, are left running", id);
   return oci_state_dir_remove_by_id(ctx, id, err);
 }
 

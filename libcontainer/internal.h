@@ -61,6 +61,13 @@ int oci_state_dir_remove(const char *dir, oci_error *err);
  * finds them when create died before state.json. Load gives NULL if none. */
 int oci_state_save_cgroup_record(const char *dir, const char *saved, oci_error *err);
 char *oci_state_load_cgroup_record(const struct oci_context *ctx, const char *id);
+/* <dir>/init.pid, "PID STARTTIME", for a container without a cgroup: what
+ * else finds its init when state.json is damaged. Load: false when there
+ * is none or it does not hold two positive numbers. */
+int oci_state_save_init_record(const char *dir, pid_t pid, unsigned long long start,
+                               oci_error *err);
+bool oci_state_load_init_record(const struct oci_context *ctx, const char *id, pid_t *pid,
+                                unsigned long long *start);
 /* <root>/<id>, for a dir left without state.json by a create that died. */
 int oci_state_dir_remove_by_id(const struct oci_context *ctx, const char *id, oci_error *err);
 /* The spec's state JSON (+ runc's rootfs/created/owner) with the given

@@ -123,6 +123,30 @@ char *oci_state_load_cgroup_record(const struct oci_context *ctx, const char *id
   return oci_read_file(path, &text, NULL, &ignored) == 0 ? text : NULL;
 }
 
+#define INIT_RECORD "init.pid"
+
+int oci_state_save_init_record(const char *dir, pid_t pid, unsigned long long start,
+                               oci_error *err) {
+  _cleanup_free_ char *path = oci_xasprintf("%s/" INIT_RECORD, dir);
+  char buf[64];
+  int n = snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, start);
+  return oci_write_file_atomic(path, buf, (size_t)n, err);
+}
+
+bool oci_state_load_init_record(const struct oci_context *ctx, const char *id, pid_t *pid,
+                                unsigned long long *start) {
+  _cleanup_free_ char *path = oci_xasprintf("%s/%s/" INIT_RECORD, state_root(ctx), id);
+  _cleanup_free_ char *text = NULL;
+  oci_error ignored;
+  int p = 0;
+  /* A start time of 0 would let any process behind the pid pass. */
+  if (oci_read_file(path, &text, NULL, &ignored) < 0 ||
+      sscanf(text, "%d %llu", &p, start) != 2 || p <= 0 || *start == 0)
+    return false;
+  *pid = (pid_t)p;
+  return true;
+}
+
 int oci_state_lock(const struct oci_context *ctx, const char *id, oci_error *err) {
   _cleanup_free_ char *path = oci_xasprintf("%s/%s", state_root(ctx), id);
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

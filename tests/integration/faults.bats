@@ -20,11 +20,14 @@ teardown() {
 		kill "$AGENT_PID" 2>/dev/null || true
 		wait "$AGENT_PID" 2>/dev/null || true
 	fi
-	# Thawed first: a frozen process cannot die of the kill that follows.
-	if [ -n "${FROZEN_CG:-}" ]; then
-		echo THAWED >"$FROZEN_CG/freezer.state" 2>/dev/null ||
-			echo 0 >"$FROZEN_CG/cgroup.freeze" 2>/dev/null || true
-	fi
+	# Thawed first: a frozen process cannot die of the kill that follows
+	# (the test's frozen cgroup, and a paused container the runtime failed
+	# to remove).
+	local d
+	for d in ${FROZEN_CG:-} $(_cgroups_of "${CID:-none}"); do
+		echo THAWED >"$d/freezer.state" 2>/dev/null ||
+			echo 0 >"$d/cgroup.freeze" 2>/dev/null || true
+	done
 	teardown_plumbing
 	# The frozen cgroup, and its namesakes the runtime made as parents of
 	# a cgroupsPath below it in the other hierarchies.

@@ -115,3 +115,23 @@ teardown() { teardown_userns; }
 	echo "runtime exe: $exes"
 	[[ "$exes" == /memfd:ocirun* ]]
 }
+
+@test "rootless without a cgroup: delete --force of a damaged state.json still kills the init" {
+	rl_set_args sleep 1000
+	rl_ocirun run -d --bundle "$RL_BUNDLE" "$CID" </dev/null >/dev/null 2>&1 3>&-
+	local pid i
+	pid=$(container_pid "$CID")
+	[ -n "$pid" ] && [ -d "/proc/$pid" ]
+	# No cgroup to find it by: only its own record leads to the init.
+	echo '{"id": "'"$CID"'", "pid": "damaged"}' >"$ROOT/$CID/state.json"
+	run -0 --separate-stderr rl_ocirun list --format json
+	[ "$(jq -r '.[0].status' <<<"$output")" = unknown ]
+	run -0 rl_ocirun delete --force "$CID"
+	[ ! -e "$ROOT/$CID" ]
+	for ((i = 0; i < 40; i++)); do
+		[ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = S ] || break
+		sleep 0.05
+	done
+	run awk '{ print $3 }' "/proc/$pid/stat"
+	[ -z "$output" ] || [ "$output" = Z ]
+}
