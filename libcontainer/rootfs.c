@@ -354,18 +354,11 @@ static int parse_root_propagation(const struct oci_config *cfg, unsigned long *o
   return oci_error_setx(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"", want);
 }
 
-/* pivot_root refuses a shared parent of the new root; a shared "/" makes
- * every mount under it shared, so make the rootfs's parent mount private. */
-static int make_parent_mount_private(const char *rootfs, oci_error *err) {
-  _cleanup_free_ char *parent = oci_xasprintf("%s/..", rootfs);
+static int make_mount_private(const struct oci_mountinfo_entry *mounts, size_t n,
+                              const char *path, oci_error *err) {
   char real[4096];
-  if (realpath(parent, real) == NULL)
-    return oci_error_errno(err, "realpath \"%s\"", parent);
-  _cleanup_free_ char *text = NULL;
-  _cleanup_free_ struct oci_mountinfo_entry *mounts = NULL;
-  size_t n = 0;
-  if (oci_mountinfo_read(&text, &mounts, &n, err) < 0)
-    return -1;
+  if (realpath(path, real) == NULL)
+    return oci_error_errno(err, "realpath \"%s\"", path);
   const struct oci_mountinfo_entry *fs = oci_mountinfo_mountpoint(mounts, n, real);
   if (fs == NULL)
     return oci_error_set(err, ENOENT, "no mount holds \"%s\"", real);
@@ -374,13 +367,34 @@ static int make_parent_mount_private(const char *rootfs, oci_error *err) {
   return 0;
 }
 
+/* pivot_root refuses a new root whose parent mount is shared, and a
+ * shared "/" makes every mount under it shared: make private the mount
+ * holding the rootfs's parent directory and, when the rootfs is a mount
+ * of its own (an engine's overlay snapshot), that one too: it becomes the
+ * parent of the rootfs's bind. */
+static int make_rootfs_mounts_private(const char *rootfs, oci_error *err) {
+  _cleanup_free_ char *text = NULL;
+  _cleanup_free_ struct oci_mountinfo_entry *mounts = NULL;
+  size_t n = 0;
+  if (oci_mountinfo_read(&text, &mounts, &n, err) < 0)
+    return -1;
+  _cleanup_free_ char *parent = oci_xasprintf("%s/..", rootfs);
+  if (make_mount_private(mounts, n, parent, err) < 0)
+    return -1;
+  return make_mount_private(mounts, n, rootfs, err);
+}
+
 /* Returns an O_PATH fd of the rootfs, now a mount point of its own. */
 static int prepare_root(const struct oci_rootfs_ctx *ctx, unsigned long prop, oci_error *err) {
   /* Slave by default: host mounts still appear, ours never reach the host. */
   unsigned long flags = prop ? prop : MS_SLAVE | MS_REC;
+  /* Unbindable mounts cannot be bound, the rootfs included: private until
+   * the pivot, then the container's "/" is made unbindable. */
+  if (flags & MS_UNBINDABLE)
+    flags = MS_PRIVATE | (flags & MS_REC);
   if (mount(NULL, "/", NULL, flags, NULL) < 0)
     return oci_error_errno(err, "set propagation of \"/\"");
-  if ((flags & MS_SHARED) && make_parent_mount_private(ctx->rootfs, err) < 0)
+  if ((flags & MS_SHARED) && make_rootfs_mounts_private(ctx->rootfs, err) < 0)
     return -1;
   if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return oci_error_errno(err, "bind rootfs \"%s\"", ctx->rootfs);
@@ -449,11 +463,7 @@ int oci_rootfs_setup(const struct oci_rootfs_ctx *ctx, oci_error *err) {
     if (ctx->before_pivot(ctx->callback_data, err) < 0)
       return -1;
   }
-  if ((ctx->no_pivot ? move_and_chroot(root_fd, err) : pivot(root_fd, err)) < 0)
-    return -1;
-  if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
-    return oci_error_errno(err, "set propagation of the container's \"/\"");
-  return 0;
+  return ctx->no_pivot ? move_and_chroot(root_fd, err) : pivot(root_fd, err);
 }
 
 /* ---- finalize: readonly and masked paths, read-only root --------------- */
@@ -570,5 +580,13 @@ int oci_rootfs_finalize(const struct oci_rootfs_ctx *ctx, oci_error *err) {
   if (ctx->cfg->root && ctx->cfg->root->readonly &&
       oci_mnt_setflags(root_fd, MS_RDONLY, 0, false, err) < 0)
     return oci_error_wrap(err, "make root read-only");
+  /* The container's "/" gets its propagation last: the binds above cannot
+   * be made from unbindable mounts, and on a shared "/" they would be
+   * mounts the container's peers see. */
+  unsigned long prop;
+  if (parse_root_propagation(ctx->cfg, &prop, err) < 0)
+    return -1;
+  if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
+    return oci_error_errno(err, "linux.rootfsPropagation: set propagation of the container's \"/\"");
   return 0;
 }
