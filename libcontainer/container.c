@@ -527,13 +527,15 @@ static int wait_start_result(const struct oci_state *st, int fd, oci_error *err)
   return oci_error_setx(err, ECANCELED, "container \"%s\": %s", st->id, msg);
 }
 
-static void run_poststart(const struct oci_state *st) {
+/* Runtime spec 1.2: a failing poststart hook is an error; the container is
+ * then stopped and deleted (poststop hooks included) by the caller. */
+static int run_poststart(const struct oci_state *st, oci_error *err) {
   if (st->config->hooks.poststart.n == 0)
-    return;
-  oci_error e;
+    return 0;
   _cleanup_free_ char *json = oci_state_spec_json(st, "running", false);
-  if (oci_hooks_run(&st->config->hooks.poststart, "poststart", json, &e) < 0)
-    oci_warn("%s", e.msg);
+  if (oci_hooks_run(&st->config->hooks.poststart, "poststart", json, err) < 0)
+    return oci_error_wrap(err, "container \"%s\"", st->id);
+  return 0;
 }
 
 /* What start waits on once the init is released: start.result, and the
@@ -541,6 +543,7 @@ static void run_poststart(const struct oci_state *st) {
 struct release {
   int notify;
   int result;
+  bool poststart_failed;  /* the container must be destroyed */
 };
 
 static void release_close(struct release *rl) {
@@ -567,15 +570,18 @@ static int release_container(const struct oci_state *st, struct release *rl, oci
 /* The startContainer hooks' verdict, poststart, and with NOTIFY_SOCKET the
  * container's READY=1 relayed. Each ends at the latest when the init
  * exits (EOF on start.result, its pidfd), so a `delete --force` ends it. */
-static int await_started(const struct oci_state *st, const struct release *rl, oci_error *err) {
+static int await_started(const struct oci_state *st, struct release *rl, oci_error *err) {
   if (rl->result >= 0 && wait_start_result(st, rl->result, err) < 0)
     return -1;
-  run_poststart(st);
+  if (run_poststart(st, err) < 0) {
+    rl->poststart_failed = true;
+    return -1;
+  }
   return rl->notify >= 0 ? oci_notify_wait_ready(rl->notify, st->pid, err) : 0;
 }
 
 static int release_and_notify(const struct oci_state *st, oci_error *err) {
-  struct release rl = {-1, -1};
+  struct release rl = {-1, -1, false};
   int r = release_container(st, &rl, err);
   if (r == 0)
     r = await_started(st, &rl, err);
@@ -590,7 +596,7 @@ int oci_container_start(const struct oci_context *ctx, const char *id, oci_error
   if (lock < 0)
     return -1;
   struct oci_state *st = NULL;
-  struct release rl = {-1, -1};
+  struct release rl = {-1, -1, false};
   int r = oci_state_load(ctx, id, &st, err);
   const char *status = r == 0 ? oci_state_status(st) : NULL;
   if (status && strcmp(status, "created") != 0)
@@ -605,6 +611,13 @@ int oci_container_start(const struct oci_context *ctx, const char *id, oci_error
     r = await_started(st, &rl, err);
   release_close(&rl);
   oci_state_free(st);
+  if (rl.poststart_failed) {
+    /* The spec's lifecycle goes on with delete: stop the container, run
+     * poststop, remove it (unless a `delete` got there first). */
+    oci_error derr;
+    if (oci_container_delete(ctx, id, true, &derr) < 0)
+      oci_warn("%s", derr.msg);
+  }
   return r;
 }
 
@@ -613,10 +626,8 @@ int oci_container_start(const struct oci_context *ctx, const char *id, oci_error
 static void run_poststop(const struct oci_state *st) {
   if (st->config == NULL || st->config->hooks.poststop.n == 0)
     return;
-  oci_error e;
   _cleanup_free_ char *json = oci_state_spec_json(st, "stopped", false);
-  if (oci_hooks_run(&st->config->hooks.poststop, "poststop", json, &e) < 0)
-    oci_warn("%s", e.msg);
+  oci_hooks_run_all(&st->config->hooks.poststop, "poststop", json);
 }
 
 static void kill_init(const struct oci_state *st) {

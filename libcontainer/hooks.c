@@ -327,6 +327,20 @@ static int run_one(const struct oci_hook *hook, const char *stage, size_t idx,
   return 0;
 }
 
+size_t oci_hooks_run_all(const struct oci_hook_list *hooks, const char *stage,
+                         const char *state_json) {
+  size_t failed = 0;
+  for (size_t i = 0; hooks && i < hooks->n; i++) {
+    oci_error e;
+    oci_debug("running %s hook #%zu \"%s\"", stage, i, hooks->items[i].path);
+    if (run_one(&hooks->items[i], stage, i, state_json, &e) < 0) {
+      oci_warn("%s", e.msg);
+      failed++;
+    }
+  }
+  return failed;
+}
+
 int oci_hooks_run(const struct oci_hook_list *hooks, const char *stage,
                   const char *state_json, oci_error *err) {
   if (hooks == NULL)

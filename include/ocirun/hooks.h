@@ -11,5 +11,10 @@
  * the list. Honours args, env and timeout (SIGKILL after timeout). */
 int oci_hooks_run(const struct oci_hook_list *hooks, const char *stage,
                   const char *state_json, oci_error *err);
+/* Run every hook of the stage, a failure logged as a warning and not
+ * stopping the rest (poststop: the spec wants the lifecycle to go on and
+ * each hook to get its chance to clean up). Returns how many failed. */
+size_t oci_hooks_run_all(const struct oci_hook_list *hooks, const char *stage,
+                         const char *state_json);
 
 #endif

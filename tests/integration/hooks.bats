@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Hooks (config.md "POSIX-platform Hooks"): each stage at its moment, in its
 # namespaces, with the state on stdin, args/env/timeout honoured; a failing
-# hook before start rolls back, poststart/poststop failures only warn.
+# hook before start rolls back, a failing poststart stops and deletes the
+# container, a failing poststop warns and the others still run.
 
 load helpers
 load plumbing_helpers
@@ -249,14 +250,48 @@ assert_create_fails_with_hook() {
 	assert_no_leftovers
 }
 
-@test "failing poststart and poststop hooks only warn" {
-	add_hook poststart "$HOOK" '{"env": ["HOOK_EXIT=5"]}'
+@test "a failing poststop hook warns, and the poststop hooks after it still run" {
 	add_hook poststop "$HOOK" '{"env": ["HOOK_EXIT=6"]}'
+	add_hook poststop "$HOOK"
 	set_args sh -c 'exit 7'
 	run -7 ocirun run "$CID"
-	assert_output --partial poststart
-	assert_output --partial poststop
-	run cat "$LOG"
-	[ "${#lines[@]}" -eq 2 ]
+	assert_output --partial 'poststop hook #0'
+	run -0 grep -c '^poststop status=stopped' "$LOG"
+	assert_output 2
+	assert_no_leftovers
+}
+
+# Runtime spec 1.2, lifecycle: a failing poststart hook is an error; the
+# container is stopped and the lifecycle goes on with delete (poststop).
+@test "run: a failing poststart hook is an error, the container is stopped and deleted, poststop runs" {
+	add_hook poststart "$HOOK" '{"env": ["HOOK_EXIT=5"]}'
+	add_hook poststop "$HOOK"
+	set_args sleep 100
+	local t0=$SECONDS
+	run ocirun run "$CID"
+	assert_failure
+	assert_output --partial 'poststart hook #0'
+	assert_output --partial "exited with status 5"
+	[ $((SECONDS - t0)) -lt 20 ]
+	run -0 grep -c '^poststop status=stopped' "$LOG"
+	assert_output 1
+	run ocirun state "$CID"
+	assert_failure
+	assert_no_leftovers
+}
+
+@test "start: a failing poststart hook fails start, and the container is deleted with poststop" {
+	add_hook poststart "$HOOK" '{"env": ["HOOK_EXIT=5"]}'
+	add_hook poststop "$HOOK"
+	set_args sleep 100
+	create_container "$CID"
+	run ocirun start "$CID"
+	assert_failure
+	assert_output --partial 'poststart hook #0'
+	assert_output --partial "$CID"
+	run -0 grep -c '^poststop status=stopped' "$LOG"
+	assert_output 1
+	run ocirun state "$CID"
+	assert_failure
 	assert_no_leftovers
 }
