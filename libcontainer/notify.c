@@ -15,12 +15,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "notify.h"
 #include <stddef.h>
 #include "ocirun/log.h"
+#include "ocirun/terminal.h"
 
 #define NOTIFY_DIR_IN_CONTAINER "/run/notify"
 #define NOTIFY_SOCK_NAME "notify.sock"
@@ -104,9 +106,18 @@ static int forward_ready(const char *msg, size_t n, pid_t pid, oci_error *err) {
   _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return oci_error_errno(err, "NOTIFY_SOCKET: socket");
+  /* A service manager that reads nothing fills its queue: then sendto
+   * would wait for room forever. */
+  struct timeval tv = {.tv_sec = OCI_PEER_TIMEOUT_S};
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+    return oci_error_errno(err, "NOTIFY_SOCKET: set a send timeout");
   _cleanup_free_ char *out = oci_xasprintf("%.*s\nMAINPID=%d\n", (int)n, msg, (int)pid);
-  if (sendto(fd, out, strlen(out), MSG_NOSIGNAL, (struct sockaddr *)&a, len) < 0)
+  if (sendto(fd, out, strlen(out), MSG_NOSIGNAL, (struct sockaddr *)&a, len) < 0) {
+    if (errno == EAGAIN)
+      return oci_error_setx(err, ETIMEDOUT, "NOTIFY_SOCKET: send to \"%s\": its queue stayed "
+                            "full for %d s", host, OCI_PEER_TIMEOUT_S);
     return oci_error_errno(err, "NOTIFY_SOCKET: send to \"%s\"", host);
+  }
   return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -63,9 +64,18 @@ int oci_unix_connect(const char *path, const char *what, oci_error *err) {
   _cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0)
     return oci_error_errno(err, "%s \"%s\": socket", what, path);
+  /* The peer may accept nothing (its backlog full) or read nothing: the
+   * connect and every send on the socket give up then, rather than block
+   * create forever. */
+  struct timeval tv = {.tv_sec = OCI_PEER_TIMEOUT_S};
+  if (setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+    return oci_error_errno(err, "%s \"%s\": set a send timeout", what, path);
   struct sockaddr_un addr;
   int r = strlen(path) < sizeof(addr.sun_path) ? connect_unix(sock, path)
                                                : connect_unix_long(sock, path);
+  if (r < 0 && errno == EAGAIN)
+    return oci_error_setx(err, ETIMEDOUT, "%s \"%s\": connect: no connection accepted in %d s",
+                          what, path, OCI_PEER_TIMEOUT_S);
   if (r < 0)
     return oci_error_errno(err, "%s \"%s\": connect", what, path);
   return OCI_STEAL_FD(sock);

@@ -10,8 +10,13 @@
 
 /* Connect to --console-socket (a unix stream socket); returns the fd. */
 int oci_console_socket_connect(const char *path, oci_error *err);
+/* Seconds a peer (console socket, seccomp agent, NOTIFY_SOCKET) may take to
+ * accept a connection or take what we send before we give up. */
+#define OCI_PEER_TIMEOUT_S 10
+
 /* A connected AF_UNIX stream socket to path (any length: long paths go
- * through their directory's fd); errors read "WHAT "path": ...". */
+ * through their directory's fd), connect and sends bounded by
+ * OCI_PEER_TIMEOUT_S; errors read "WHAT "path": ...". */
 int oci_unix_connect(const char *path, const char *what, oci_error *err);
 
 /* In the container (after pivot_root): open a pty from the container's

@@ -25,8 +25,11 @@ teardown() {
 	# to remove).
 	local d
 	for d in ${FROZEN_CG:-} $(_cgroups_of "${CID:-none}"); do
-		echo THAWED >"$d/freezer.state" 2>/dev/null ||
-			echo 0 >"$d/cgroup.freeze" 2>/dev/null || true
+		if [ -f "$d/freezer.state" ]; then
+			echo THAWED >"$d/freezer.state" || true
+		elif [ -f "$d/cgroup.freeze" ]; then
+			echo 0 >"$d/cgroup.freeze" || true
+		fi
 	done
 	teardown_plumbing
 	# The frozen cgroup, and its namesakes the runtime made as parents of
@@ -247,6 +250,66 @@ HANDOVER_CALLS='["read", "close", "close_range", "fcntl", "openat", "open", "acc
 	assert_output --partial "Network is down"
 	run -0 jq -s -r 'length, (.[0].pid != .[1].pid), .[1].state.id' "$AGENT_OUT"
 	assert_output "$(printf '2\ntrue\n%s' "$CID")"
+	run -0 ocirun delete --force "$CID"
+	assert_no_leftovers
+}
+
+@test "seccomp notify: an agent that accepts no connection fails run after a bound, not never" {
+	skip_unless_ocirun "runc waits for the agent as long as it takes"
+	local sock="$TEST_TMP/agent.sock"
+	# Listens, and the one connection its backlog takes is its own.
+	timeout 60 python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(0)
+c = socket.socket(socket.AF_UNIX)
+c.connect(sys.argv[1])
+time.sleep(60)' "$sock" </dev/null >/dev/null 2>&1 3>&- &
+	AGENT_PID=$!
+	wait_for_file "$sock"
+	update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": $p,
+	               "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}' --arg p "$sock"
+	set_args true
+	OCIRUN_TIMEOUT=25 run -1 ocirun run "$CID"
+	assert_output --partial "linux.seccomp.listenerPath \"$sock\": connect: no connection accepted in 10 s"
+	assert_no_leftovers
+}
+
+@test "NOTIFY_SOCKET: a service manager that reads nothing fails start after a bound, not never" {
+	skip_unless_ocirun "runc waits as long as it takes"
+	local host="$TEST_TMP/host.sock" start
+	# Its queue filled with messages to itself, and never read.
+	timeout 60 python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.setblocking(False)
+try:
+    while True:
+        s.sendto(b"x" * 1024, sys.argv[1])
+except BlockingIOError:
+    pass
+open(sys.argv[1] + ".full", "w").close()
+time.sleep(60)' "$host" </dev/null >/dev/null 2>&1 3>&- &
+	AGENT_PID=$!
+	wait_for_file "$host.full"
+	set_args sleep 1000
+	NOTIFY_SOCKET="$host" create_container "$CID"
+	(NOTIFY_SOCKET="$host" OCIRUN_TIMEOUT=30 ocirun start "$CID" \
+		</dev/null >"$TEST_TMP/start.out" 2>&1 3>&- || echo $? >"$TEST_TMP/start.status") &
+	start=$!
+	# The container's READY=1, sent to its socket from the host.
+	wait_for_file "$ROOT/$CID/notify/notify.sock"
+	python3 -c '
+import socket, sys
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", sys.argv[1])' \
+		"$ROOT/$CID/notify/notify.sock"
+	wait "$start"
+	run cat "$TEST_TMP/start.status"
+	assert_output 1
+	run cat "$TEST_TMP/start.out"
+	assert_output --partial "NOTIFY_SOCKET: send to \"$host\": its queue stayed full for 10 s"
 	run -0 ocirun delete --force "$CID"
 	assert_no_leftovers
 }
