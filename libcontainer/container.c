@@ -833,8 +833,12 @@ int oci_container_list(const struct oci_context *ctx, struct oci_container_statu
     struct oci_state *st = NULL;
     oci_error why;
     if (oci_state_load(ctx, ids[i], &st, &why) < 0) {
-      if (why.errnum != ENOENT) /* else deleted meanwhile */
-        fill_unknown(ids[i], &why, &(*out)[(*n)++]);
+      if (why.errnum == ENOENT && !oci_state_dir_exists(ctx, ids[i]))
+        continue; /* deleted meanwhile */
+      if (why.errnum == ENOENT)
+        oci_error_setx(&why, ENOENT, "container \"%s\": no state.json: its create did not "
+                       "finish; delete --force removes it", ids[i]);
+      fill_unknown(ids[i], &why, &(*out)[(*n)++]);
       continue;
     }
     fill_status(st, &(*out)[(*n)++]);

@@ -68,12 +68,14 @@ int oci_state_save_init_record(const char *dir, pid_t pid, unsigned long long st
                                oci_error *err);
 bool oci_state_load_init_record(const struct oci_context *ctx, const char *id, pid_t *pid,
                                 unsigned long long *start);
+bool oci_state_dir_exists(const struct oci_context *ctx, const char *id);
 /* <root>/<id>, for a dir left without state.json by a create that died. */
 int oci_state_dir_remove_by_id(const struct oci_context *ctx, const char *id, oci_error *err);
 /* The spec's state JSON (+ runc's rootfs/created/owner) with the given
  * status; pid is omitted when 0. */
 char *oci_state_spec_json(const struct oci_state *st, const char *status, bool pretty);
-/* Ids under the state root (sorted). */
+/* Ids under the state root (sorted): those with a state.json, and those
+ * without one that nobody is creating or deleting (the lock is free). */
 int oci_state_list_ids(const struct oci_context *ctx, char ***ids, size_t *n, oci_error *err);
 /* User name of the effective uid ("#N" when unknown). */
 char *oci_state_owner_name(void);

@@ -104,6 +104,11 @@ int oci_state_dir_create(const struct oci_context *ctx, const char *id, char **d
   return 0;
 }
 
+bool oci_state_dir_exists(const struct oci_context *ctx, const char *id) {
+  _cleanup_free_ char *path = oci_xasprintf("%s/%s", state_root(ctx), id);
+  return access(path, F_OK) == 0;
+}
+
 int oci_state_dir_remove_by_id(const struct oci_context *ctx, const char *id, oci_error *err) {
   _cleanup_free_ char *path = oci_xasprintf("%s/%s", state_root(ctx), id);
   return oci_state_dir_remove(path, err);
@@ -397,6 +402,13 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A container dir without state.json whose lock nobody holds: its create
+ * (or delete) died midway. Listed, or nobody would know to delete it. */
+static bool dir_abandoned(int rootfd, const char *name) {
+  _cleanup_close_ int fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0; /* released by the close */
+}
+
 int oci_state_list_ids(const struct oci_context *ctx, char ***ids, size_t *n, oci_error *err) {
   *ids = NULL;
   *n = 0;
@@ -412,7 +424,7 @@ int oci_state_list_ids(const struct oci_context *ctx, char ***ids, size_t *n, oc
     if (de->d_name[0] == '.')
       continue;
     _cleanup_free_ char *sp = oci_xasprintf("%s/%s/state.json", state_root(ctx), de->d_name);
-    if (access(sp, F_OK) < 0)
+    if (access(sp, F_OK) < 0 && !dir_abandoned(dirfd(d), de->d_name))
       continue; /* being created or deleted */
     if (*n + 2 > cap) {
       cap = cap ? cap * 2 : 8;

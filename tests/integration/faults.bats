@@ -313,3 +313,29 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", sys.argv[1])
 	run -0 ocirun delete --force "$CID"
 	assert_no_leftovers
 }
+
+@test "list shows a container whose create died before state.json; delete --force removes it" {
+	# What `create` leaves when it is SIGKILLed before it writes state.json:
+	# the directory and its first record, no lock holder.
+	mkdir -p "$ROOT/$CID"
+	run -0 --separate-stderr ocirun list --format json
+	assert_equal "$(jq -r '.[0].id + " " + .[0].status' <<<"$output")" "$CID unknown"
+	[[ "$stderr" == *"$CID"*state.json* ]]
+	run -0 ocirun delete --force "$CID"
+	run -0 ocirun list -q
+	assert_output ""
+	assert_no_leftovers
+}
+
+@test "list leaves out a container being created (its lock is held)" {
+	mkdir -p "$ROOT/$CID"
+	# A create in progress holds the lock on the directory until state.json.
+	flock "$ROOT/$CID" sleep 3 &
+	local holder=$!
+	sleep 0.5
+	run -0 --separate-stderr ocirun list -q
+	assert_output ""
+	assert_equal "$stderr" ""
+	wait "$holder"
+	run -0 ocirun delete --force "$CID"
+}
