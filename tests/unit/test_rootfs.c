@@ -850,14 +850,16 @@ static void test_fake_proc_refused(void **state) {
 }
 
 /* linux.rootfsPropagation: pivot_root must still work for "rshared" (it
- * refuses shared mounts), and "/" ends up with the asked propagation. */
+ * refuses shared mounts), and "/" ends up with the asked propagation once
+ * the rootfs is finalized (it is set last, after the readonly and masked
+ * path binds). */
 static int child_propagation(struct e2e *e, void *arg) {
   struct oci_mount m[] = {mnt("/proc", "proc", "proc", NULL)};
   struct oci_linux lx = {.rootfs_propagation = arg};
   struct oci_config cfg = {.mounts = m, .n_mounts = 1, .linux_ = &lx};
   struct oci_rootfs_ctx ctx = {.cfg = &cfg, .rootfs = e->rootfs};
   oci_error err = {0};
-  if (oci_rootfs_setup(&ctx, &err) < 0) {
+  if (oci_rootfs_setup(&ctx, &err) < 0 || oci_rootfs_finalize(&ctx, &err) < 0) {
     snprintf(e->msg, 4096, "%s", err.msg);
     return 2;
   }
