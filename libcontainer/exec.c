@@ -372,10 +372,13 @@ static int exec_wait_ready(struct exec_ctx *x, oci_error *err) {
       x->tty_master = OCI_STEAL_FD(m.fd);
     if (type == OCI_SYNC_SECCOMP_FD)
       r = send_listener_to_agent(x, m.fd, err);
-    if (type == OCI_SYNC_PID && m.len == sizeof(pid_t)) {
-      /* The child forked into the pid namespace and is done. */
+    if (type == OCI_SYNC_PID) {
+      /* The child forked into the pid namespace and is done; without a
+       * valid pid of its child there is nothing left we may signal (the
+       * grandchild sees EOF and exits). */
       waitpid(x->pid, NULL, 0);
-      memcpy(&x->pid, m.data, sizeof(pid_t));
+      if ((r = oci_sync_decode_pid(&m, &x->pid, err)) < 0)
+        x->pid = 0;
     }
     if (type == OCI_SYNC_ERROR)
       r = oci_sync_decode_error(&m, err);

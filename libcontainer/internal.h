@@ -135,6 +135,9 @@ int oci_sync_recv(int sock, struct oci_sync_msg *msg, oci_error *err);
 void oci_sync_msg_clear(struct oci_sync_msg *msg);
 /* Receive and require `type`; an OCI_SYNC_ERROR from the peer becomes *err. */
 int oci_sync_expect(int sock, enum oci_sync_type type, struct oci_sync_msg *msg, oci_error *err);
+/* The pid an OCI_SYNC_PID carries; an error unless it holds exactly one
+ * positive pid_t. */
+int oci_sync_decode_pid(const struct oci_sync_msg *msg, pid_t *pid, oci_error *err);
 /* Turn a received OCI_SYNC_ERROR into *err. Returns -1. */
 int oci_sync_decode_error(const struct oci_sync_msg *msg, oci_error *err);
 /* Child side: report err to the parent (best effort). */

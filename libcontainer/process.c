@@ -480,9 +480,9 @@ static int spawn_through_intermediate(struct oci_init_args *a, int parent_sock, 
   waitpid(mid, &status, 0);
   if (r < 0)
     return -1;
-  memcpy(pid, m.data, sizeof(pid_t));
+  r = oci_sync_decode_pid(&m, pid, err);
   oci_sync_msg_clear(&m);
-  return 0;
+  return r;
 }
 
 int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_error *err) {

@@ -16,8 +16,15 @@ struct sync_header {
   uint32_t len;
 };
 
+/* Far above any real message (state JSON, an error): a peer that claims
+ * more is broken, and its length must not size our allocation. */
+#define SYNC_MAX_LEN (16u << 20)
+
 int oci_sync_send(int sock, enum oci_sync_type type, const void *data, size_t len, int fd,
                   oci_error *err) {
+  if (len > SYNC_MAX_LEN)
+    return oci_error_setx(err, EMSGSIZE, "sync: a message of %zu bytes is over the limit (%u)",
+                         len, SYNC_MAX_LEN);
   struct sync_header h = {.type = type, .len = (uint32_t)len};
   struct iovec iov[2] = {{.iov_base = &h, .iov_len = sizeof(h)},
                          {.iov_base = (void *)data, .iov_len = len}};
@@ -86,11 +93,26 @@ int oci_sync_recv(int sock, struct oci_sync_msg *msg, oci_error *err) {
       memcpy(&msg->fd, CMSG_DATA(c), sizeof(int));
   msg->type = h.type;
   msg->len = h.len;
-  msg->data = oci_xmalloc0(h.len + 1);
+  if (h.len > SYNC_MAX_LEN) {
+    oci_sync_msg_clear(msg);
+    return oci_error_setx(err, EMSGSIZE, "sync: the peer announced %u bytes, over the limit (%u)",
+                         h.len, SYNC_MAX_LEN);
+  }
+  msg->data = oci_xmalloc0((size_t)h.len + 1);
   if (h.len > 0 && oci_read_all(sock, msg->data, h.len) != (ssize_t)h.len) {
     oci_sync_msg_clear(msg);
     return oci_error_setx(err, EIO, "sync: truncated message");
   }
+  return 0;
+}
+
+int oci_sync_decode_pid(const struct oci_sync_msg *msg, pid_t *pid, oci_error *err) {
+  pid_t p = 0;
+  if (msg->len == sizeof(p))
+    memcpy(&p, msg->data, sizeof(p));
+  if (p <= 0)
+    return oci_error_setx(err, EPROTO, "sync: a pid message of %zu bytes holds no pid", msg->len);
+  *pid = p;
   return 0;
 }
 

@@ -226,6 +226,64 @@ static void test_sync_roundtrip_with_fd(void **s) {
   close(fd);
 }
 
+/* Receive after a raw header (and payload), as a broken or hostile peer
+ * could write it, followed by EOF. */
+static int recv_raw(uint32_t type, uint32_t len, const char *payload, struct oci_sync_msg *m,
+                    oci_error *e) {
+  int sv[2];
+  uint32_t h[2] = {type, len};
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  assert_int_equal(write(sv[1], h, sizeof(h)), (ssize_t)sizeof(h));
+  if (payload != NULL)
+    assert_int_equal(write(sv[1], payload, strlen(payload)), (ssize_t)strlen(payload));
+  close(sv[1]);
+  int r = oci_sync_recv(sv[0], m, e);
+  close(sv[0]);
+  return r;
+}
+
+static void test_sync_refuses_oversized_lengths(void **s) {
+  oci_error e = {0};
+  struct oci_sync_msg m;
+  /* len + 1 would wrap to 0: a zero-sized buffer for 4 GiB of data. */
+  assert_int_equal(recv_raw(OCI_SYNC_HOOKS_DONE, UINT32_MAX, "0123456789abcdef", &m, &e), -1);
+  assert_int_equal(e.errnum, EMSGSIZE);
+  assert_string_equal(e.msg, "sync: the peer announced 4294967295 bytes, over the limit (16777216)");
+  assert_null(m.data);
+  /* Nor is 1 GiB allocated because the peer says so. */
+  assert_int_equal(recv_raw(OCI_SYNC_GO, 1u << 30, NULL, &m, &e), -1);
+  assert_int_equal(e.errnum, EMSGSIZE);
+  /* And we never send what the other side would refuse. */
+  static char big[(16u << 20) + 1];
+  int sv[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  close(sv[0]);
+  assert_int_equal(oci_sync_send(sv[1], OCI_SYNC_GO, big, sizeof(big), -1, &e), -1);
+  assert_int_equal(e.errnum, EMSGSIZE);
+  close(sv[1]);
+}
+
+static void test_sync_pid_needs_a_whole_pid(void **s) {
+  oci_error e = {0};
+  struct oci_sync_msg m;
+  pid_t pid = 1234, got = -1;
+  assert_int_equal(recv_raw(OCI_SYNC_PID, 1, "7", &m, &e), 0);
+  assert_int_equal(oci_sync_decode_pid(&m, &got, &e), -1);
+  assert_int_equal(e.errnum, EPROTO);
+  assert_string_equal(e.msg, "sync: a pid message of 1 bytes holds no pid");
+  assert_int_equal(got, -1);
+  oci_sync_msg_clear(&m);
+  int sv[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  assert_int_equal(oci_sync_send(sv[1], OCI_SYNC_PID, &pid, sizeof(pid), -1, &e), 0);
+  assert_int_equal(oci_sync_expect(sv[0], OCI_SYNC_PID, &m, &e), 0);
+  assert_int_equal(oci_sync_decode_pid(&m, &got, &e), 0);
+  assert_int_equal(got, 1234);
+  oci_sync_msg_clear(&m);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 static void test_container_id_validate(void **s) {
   oci_error e;
   assert_int_equal(oci_container_id_validate("abc-1_2.x", &e), 0);
@@ -361,6 +419,8 @@ int main(void) {
       cmocka_unit_test(test_proc_dir_outlives_its_process),
       cmocka_unit_test(test_proc_stat_with_odd_comm),
       cmocka_unit_test(test_sync_roundtrip_with_fd),
+      cmocka_unit_test(test_sync_refuses_oversized_lengths),
+      cmocka_unit_test(test_sync_pid_needs_a_whole_pid),
       cmocka_unit_test(test_container_id_validate),
       cmocka_unit_test(test_state_save_load_and_status),
   };
