@@ -1,4 +1,5 @@
 /* ocirun — small helpers: cleanup, allocation, file I/O, fds. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -248,6 +250,41 @@ int oci_parse_long(const char *s, long *out) {
   }
   *out = v;
   return 0;
+}
+
+/* "RTMIN", "RTMIN+3", "RTMAX-1" (name without the SIG prefix). The offset
+ * is checked before any arithmetic: "RTMIN+4294967296" is no signal. */
+static int parse_rt_signal(const char *name) {
+  int base, sign;
+  if (strncasecmp(name, "RTMIN", 5) == 0) {
+    base = SIGRTMIN;
+    sign = 1;
+  } else if (strncasecmp(name, "RTMAX", 5) == 0) {
+    base = SIGRTMAX;
+    sign = -1;
+  } else {
+    return -1;
+  }
+  if (name[5] == '\0')
+    return base;
+  long off;
+  if (name[5] != (sign > 0 ? '+' : '-') || !isdigit((unsigned char)name[6]) ||
+      oci_parse_long(name + 6, &off) < 0 || off > SIGRTMAX - SIGRTMIN)
+    return -1;
+  return base + sign * (int)off;
+}
+
+int oci_parse_signal(const char *s) {
+  long n;
+  if (oci_parse_long(s, &n) == 0)
+    return n >= 0 && n < NSIG ? (int)n : -1;  /* 0: only checks the process exists */
+  const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+  for (int sig = 1; sig < NSIG; sig++) {
+    const char *abbrev = sigabbrev_np(sig);
+    if (abbrev && strcasecmp(abbrev, name) == 0)
+      return sig;
+  }
+  return parse_rt_signal(name);
 }
 
 #ifndef CLOSE_RANGE_CLOEXEC

@@ -55,6 +55,10 @@ int oci_mkdir_p(const char *path, mode_t mode, oci_error *err);
 
 /* Parse a decimal number; -1 and errno=EINVAL/ERANGE on bad input. */
 int oci_parse_long(const char *s, long *out);
+/* A signal as runc takes it: a number (0 to NSIG-1), or a name in any case
+ * with or without "SIG" ("KILL", "SIGKILL", "sigkill", "RTMIN+3",
+ * "SIGRTMAX-1"). -1 when it is none. */
+int oci_parse_signal(const char *s);
 
 /* Close every fd >= first except those listed in keep[] (close_range/
  * /proc/self/fd fallback) or mark them CLOEXEC when cloexec is true. */

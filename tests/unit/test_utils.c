@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -284,6 +285,31 @@ static void test_sync_pid_needs_a_whole_pid(void **s) {
   close(sv[1]);
 }
 
+static void test_parse_signal(void **s) {
+  assert_int_equal(oci_parse_signal("9"), SIGKILL);
+  assert_int_equal(oci_parse_signal("0"), 0);
+  assert_int_equal(oci_parse_signal("KILL"), SIGKILL);
+  assert_int_equal(oci_parse_signal("sigterm"), SIGTERM);
+  assert_int_equal(oci_parse_signal("SIGRTMIN"), SIGRTMIN);
+  assert_int_equal(oci_parse_signal("RTMIN+3"), SIGRTMIN + 3);
+  assert_int_equal(oci_parse_signal("sigrtmax-1"), SIGRTMAX - 1);
+  assert_int_equal(oci_parse_signal("RTMAX-0"), SIGRTMAX);
+  assert_int_equal(oci_parse_signal("RTMIN+30"), SIGRTMIN + 30);
+  /* Offsets that wrap around an int must not land back in range. */
+  assert_int_equal(oci_parse_signal("RTMIN+4294967296"), -1);
+  assert_int_equal(oci_parse_signal("RTMIN+4294967299"), -1);
+  assert_int_equal(oci_parse_signal("RTMAX-4294967296"), -1);
+  assert_int_equal(oci_parse_signal("RTMIN+18446744073709551616"), -1);
+  assert_int_equal(oci_parse_signal("RTMIN+31"), -1);
+  assert_int_equal(oci_parse_signal("RTMIN++3"), -1);
+  assert_int_equal(oci_parse_signal("RTMIN+ 3"), -1);
+  assert_int_equal(oci_parse_signal("RTMIN-1"), -1);
+  assert_int_equal(oci_parse_signal("65"), -1);
+  assert_int_equal(oci_parse_signal("-1"), -1);
+  assert_int_equal(oci_parse_signal("FOO"), -1);
+  assert_int_equal(oci_parse_signal(""), -1);
+}
+
 static void test_container_id_validate(void **s) {
   oci_error e;
   assert_int_equal(oci_container_id_validate("abc-1_2.x", &e), 0);
@@ -421,6 +447,7 @@ int main(void) {
       cmocka_unit_test(test_sync_roundtrip_with_fd),
       cmocka_unit_test(test_sync_refuses_oversized_lengths),
       cmocka_unit_test(test_sync_pid_needs_a_whole_pid),
+      cmocka_unit_test(test_parse_signal),
       cmocka_unit_test(test_container_id_validate),
       cmocka_unit_test(test_state_save_load_and_status),
   };
