@@ -972,6 +972,27 @@ int oci_wait_foreground(pid_t pid, int tty_master, int *exit_status, oci_error *
   return r;
 }
 
+/* Delete what run made, as `delete` does: under the lock, and only while
+ * our state.json is there. A `delete` that got to it first holds the lock
+ * until it has run the poststop hooks and removed the directory; checked
+ * without the lock, both would run them. */
+static void run_cleanup(const struct oci_context *ctx, struct creation *c,
+                        const struct stat *dir_st) {
+  struct oci_state *st = c->st;
+  oci_error derr;
+  _cleanup_close_ int lock = oci_state_lock(ctx, st->id, &derr);
+  if (lock < 0) {
+    if (derr.errnum != ENOENT)
+      oci_warn("delete \"%s\": %s", st->id, derr.msg);
+    return;
+  }
+  struct stat now;
+  if (fstat(lock, &now) < 0 || now.st_ino != dir_st->st_ino || now.st_dev != dir_st->st_dev)
+    return; /* deleted, and the id taken again since */
+  if (faccessat(lock, "state.json", F_OK, 0) == 0 && destroy_with(st, c->cg, &derr) < 0)
+    oci_warn("delete \"%s\": %s", st->id, derr.msg);
+}
+
 int oci_container_run(const struct oci_context *ctx, const struct oci_create_opts *opts,
                       int *exit_status, oci_error *err) {
   struct creation c = {0};
@@ -985,18 +1006,17 @@ int oci_container_run(const struct oci_context *ctx, const struct oci_create_opt
     creation_free(&c);
     return oci_error_wrap(err, "run \"%s\"", opts->id ? opts->id : "");
   }
+  /* Which directory is ours, for the cleanup: the id may be reused. */
+  struct stat dir_st;
+  if (stat(c.st->dir, &dir_st) < 0)
+    dir_st.st_ino = 0;
   /* c.st is what state.json holds: no need to read and parse it back. */
   int r = release_and_notify(c.st, err);
   if (r == 0 && !opts->detach)
     r = oci_wait_foreground(c.pid, c.tty_master, exit_status, err);
   /* A start that failed leaves nothing either, detached or not. */
-  if ((r < 0 || !opts->detach) && !opts->keep) {
-    oci_error derr;
-    /* Unless a `delete` got to it first. */
-    _cleanup_free_ char *sp = oci_xasprintf("%s/state.json", c.st->dir);
-    if (access(sp, F_OK) == 0 && destroy_with(c.st, c.cg, &derr) < 0)
-      oci_warn("delete \"%s\": %s", opts->id, derr.msg);
-  }
+  if ((r < 0 || !opts->detach) && !opts->keep)
+    run_cleanup(ctx, &c, &dir_st);
   creation_free(&c);
   return r;
 }

@@ -152,6 +152,24 @@ field() { # field LINE NAME
 	assert_no_leftovers
 }
 
+@test "delete --force while a foreground run waits: the poststop hooks run once" {
+	# The hook is slow, so run's own cleanup comes while delete is in it.
+	update_config '.hooks.poststop = [{"path": "/bin/sh",
+		"args": ["sh", "-c", "echo poststop >> \"$0\"; sleep 1", $l]}]' --arg l "$LOG"
+	set_args sleep 100
+	run_bg run ocirun run "$CID"
+	wait_for_status "$CID" running
+	run -0 ocirun delete --force "$CID"
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$(cat "$TEST_TMP/run.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	run cat "$LOG"
+	assert_output "poststop"
+	assert_no_leftovers
+}
+
 # A failing hook before start: create fails naming stage and path, nothing
 # of the container remains, the process never ran.
 assert_create_fails_with_hook() {
