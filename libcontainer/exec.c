@@ -394,6 +394,8 @@ static void exec_ctx_free(struct exec_ctx *x, struct oci_capabilities *caps) {
       close(x->ns_fds[t]);
   if (x->sock >= 0)
     close(x->sock);
+  if (x->child_sock >= 0) /* the child's end, when there was no child */
+    close(x->child_sock);
   if (x->console_fd >= 0)
     close(x->console_fd);
   if (x->tty_master >= 0)
