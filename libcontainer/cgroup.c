@@ -632,6 +632,15 @@ int oci_cgroup_load(const char *saved, struct oci_cgroup **out, oci_error *err) 
   return r;
 }
 
+bool oci_cgroup_same_place(const struct oci_cgroup *a, const struct oci_cgroup *b) {
+  if (a->mode != b->mode || a->n_v1 != b->n_v1 || (a->v2 == NULL) != (b->v2 == NULL))
+    return false;
+  for (size_t i = 0; i < a->n_v1; i++)
+    if (strcmp(a->v1[i].dir, b->v1[i].dir) != 0)
+      return false;
+  return a->v2 == NULL || strcmp(a->v2->dir, b->v2->dir) == 0;
+}
+
 /* ---- the rest dispatches -------------------------------------------------- */
 
 size_t oci_cgroup_views(const struct oci_cgroup *cg, struct oci_cgroup_view *out, size_t cap,

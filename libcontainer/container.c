@@ -703,6 +703,24 @@ static int remove_by_record(const struct oci_context *ctx, const char *id, bool 
   return oci_state_dir_remove_by_id(ctx, id, err);
 }
 
+/* state.json's cgroup is the one create recorded before it made anything
+ * (or there is no such record: an older ocirun). A damaged file naming
+ * another (the host's root, a parent) would have delete kill everything in
+ * it: such a file is not followed. */
+static bool cgroup_as_recorded(const struct oci_context *ctx, const struct oci_state *st) {
+  _cleanup_free_ char *record = oci_state_load_cgroup_record(ctx, st->id);
+  struct oci_cgroup *first = NULL, *now = NULL;
+  oci_error ignored;
+  /* No cgroup: nothing is followed but the init, checked by start time. */
+  if (st->cgroup == NULL || record == NULL || oci_cgroup_load(record, &first, &ignored) < 0)
+    return true;
+  bool same = oci_cgroup_load(st->cgroup, &now, &ignored) == 0 &&
+              oci_cgroup_same_place(first, now);
+  oci_cgroup_free(first);
+  oci_cgroup_free(now);
+  return same;
+}
+
 int oci_container_delete(const struct oci_context *ctx, const char *id, bool force,
                          oci_error *err) {
   if (oci_container_id_validate(id, err) < 0)
@@ -723,6 +741,15 @@ int oci_container_delete(const struct oci_context *ctx, const char *id, bool for
     if (damaged)
       oci_warn("delete \"%s\": %s: removing the container by its cgroup record", id, err->msg);
     return remove_by_record(ctx, id, damaged, err);
+  }
+  if (!cgroup_as_recorded(ctx, st)) {
+    oci_error_setx(err, EUCLEAN, "container \"%s\": %s/state.json: \"cgroup\": not the "
+                   "cgroup create recorded", id, st->dir);
+    oci_state_free(st);
+    if (!force)
+      return oci_error_wrap(err, "delete \"%s\"", id);
+    oci_warn("delete \"%s\": %s: removing the container by its cgroup record", id, err->msg);
+    return remove_by_record(ctx, id, true, err);
   }
   const char *status = oci_state_status(st);
   int r;
@@ -762,6 +789,9 @@ int oci_container_kill(const struct oci_context *ctx, const char *id, int signum
     r = oci_error_setx(err, ESRCH, "container \"%s\" is not running", id);
   } else if (stopped && st->cgroup == NULL) {
     r = 0; /* --all with nothing left to signal, as runc */
+  } else if (all && st->cgroup && !cgroup_as_recorded(ctx, st)) {
+    r = oci_error_setx(err, EUCLEAN, "kill --all \"%s\": %s/state.json: \"cgroup\": not the "
+                       "cgroup create recorded", id, st->dir);
   } else if (all && st->cgroup) {
     struct oci_cgroup *cg = NULL;
     r = oci_cgroup_load(st->cgroup, &cg, err);

@@ -60,6 +60,8 @@ void oci_cgroup_disconnect(struct oci_cgroup *cg);
 /* Persist in state.json: an opaque string, and back. */
 char *oci_cgroup_save(const struct oci_cgroup *cg);
 int oci_cgroup_load(const char *saved, struct oci_cgroup **out, oci_error *err);
+/* The same directories in every hierarchy (two records of one cgroup). */
+bool oci_cgroup_same_place(const struct oci_cgroup *a, const struct oci_cgroup *b);
 
 /* What a "cgroup" mount shows the container, one entry per hierarchy, as
  * runc does it: on v1 and hybrid hosts a tmpfs with a directory per

@@ -32,6 +32,11 @@ teardown() {
 		fi
 	done
 	teardown_plumbing
+	if [ -n "${BYSTANDER:-}" ]; then
+		kill -9 "$BYSTANDER" 2>/dev/null || true
+		wait "$BYSTANDER" 2>/dev/null || true
+		rmdir "$BYSTANDER_CG" 2>/dev/null || true
+	fi
 	# The frozen cgroup, and its namesakes the runtime made as parents of
 	# a cgroupsPath below it in the other hierarchies.
 	if [ -n "${FROZEN_NAME:-}" ]; then
@@ -99,6 +104,32 @@ damaged_state_test() {
 	# Without its start time any process behind the pid passed for the init:
 	# list said "running" with pid 1, and kill signalled the host's init.
 	damaged_state_test 'jq ".pid_start = 0 | .pid = 1" state.json >s && mv s state.json'
+}
+
+@test "damaged state.json naming another cgroup: delete --force kills only the container's" {
+	# A bystander in a cgroup of its own, which the container's state.json
+	# is made to name: following it, delete would kill the bystander.
+	local other="/sys/fs/cgroup/pids/ocibystander-${CID#ocitest-}" alive=0
+	is_cgroup_v2 && other="/sys/fs/cgroup/ocibystander-${CID#ocitest-}"
+	mkdir "$other"
+	BYSTANDER_CG=$other
+	sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+	BYSTANDER=$!
+	echo "$BYSTANDER" >"$other/cgroup.procs"
+	set_args sleep 1000
+	run_detached "$CID"
+	wait_for_status "$CID" running
+	jq --arg d "$other" '.cgroup |= (fromjson | .mode = "v2" | .v1 = []
+		| .v2 = {controllers: "", mount: "/", path: "/", dir: $d} | tojson)' \
+		"$ROOT/$CID/state.json" >"$TEST_TMP/s" && mv "$TEST_TMP/s" "$ROOT/$CID/state.json"
+	run -1 ocirun delete "$CID"
+	assert_output --partial "not the cgroup create recorded"
+	run -1 ocirun kill --all "$CID" KILL
+	assert_output --partial "not the cgroup create recorded"
+	run -0 ocirun delete --force "$CID"
+	kill -0 "$BYSTANDER" 2>/dev/null && alive=1
+	[ "$alive" = 1 ]
+	assert_no_leftovers
 }
 
 @test "damaged state.json of a paused container: delete --force thaws and removes everything" {
