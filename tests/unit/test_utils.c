@@ -332,7 +332,12 @@ static const char *minimal_config =
 
 static void test_state_save_load_and_status(void **s) {
   oci_error e;
-  struct oci_context ctx = {.state_root = tmpdir};
+  /* A root of its own: the other tests leave directories in tmpdir, and
+   * list shows a directory without state.json whose lock is free (a dead
+   * create's) as a container. */
+  char *root = oci_xasprintf("%s/states", tmpdir);
+  assert_int_equal(mkdir(root, 0700), 0);
+  struct oci_context ctx = {.state_root = root};
   char *dir = NULL;
   assert_int_equal(oci_state_dir_create(&ctx, "c1", &dir, &e), 0);
   assert_int_equal(oci_state_dir_create(&ctx, "c1", &dir, &e), -1);
@@ -393,6 +398,7 @@ static void test_state_save_load_and_status(void **s) {
   assert_int_equal(access(dir, F_OK), -1);
   free(fifo);
   free(dir);
+  free(root);
 }
 
 static void test_mountinfo_parse_and_mountpoint(void **s) {
