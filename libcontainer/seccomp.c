@@ -24,6 +24,7 @@
 #include "ocirun/seccomp.h"
 #include "ocirun/terminal.h"
 #include "ocirun/utils.h"
+#include "seccomp-internal.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
@@ -322,8 +323,11 @@ static int check_listener_fields(const struct oci_seccomp *sc, oci_error *err) {
 }
 
 /* The BPF program libseccomp generates (2.5 can only write it to an fd),
- * kept in memory for oci_seccomp_load(). The context is no longer needed. */
-static int compile(struct oci_seccomp_filter *f, oci_error *err) {
+ * after the ENOSYS stub when the default action wants one
+ * (seccomp-enosys.c), kept in memory for oci_seccomp_load(). The context is
+ * no longer needed. */
+static int compile(struct oci_seccomp_filter *f, const struct oci_seccomp *sc,
+                   uint32_t default_action, oci_error *err) {
   _cleanup_close_ int memfd = memfd_create("ocirun-seccomp", MFD_CLOEXEC);
   if (memfd < 0)
     return oci_error_errno(err, "linux.seccomp: memfd_create");
@@ -337,12 +341,22 @@ static int compile(struct oci_seccomp_filter *f, oci_error *err) {
   if (oci_read_fd(memfd, &bpf, &len, err) < 0)
     return oci_error_wrap(err, "linux.seccomp: read the compiled filter");
   size_t n = len / sizeof(struct sock_filter);
-  if (n == 0 || n > BPF_MAXINSNS) {
+  struct sock_filter *stub = NULL;
+  size_t n_stub = oci_seccomp_wants_enosys(default_action)
+                      ? oci_seccomp_enosys_stub(sc, f->ctx, &stub) : 0;
+  if (n == 0 || n + n_stub > BPF_MAXINSNS) {
     free(bpf);
+    free(stub);
     return oci_error_set(err, E2BIG, "linux.seccomp: the filter has %zu instructions, the "
-                         "kernel takes at most %d", n, BPF_MAXINSNS);
+                         "kernel takes at most %d", n + n_stub, BPF_MAXINSNS);
   }
-  f->prog = (struct sock_fprog){.len = (unsigned short)n, .filter = (struct sock_filter *)bpf};
+  struct sock_filter *insns = oci_xmalloc0((n_stub + n) * sizeof(*insns));
+  if (n_stub)
+    memcpy(insns, stub, n_stub * sizeof(*insns));
+  memcpy(insns + n_stub, bpf, n * sizeof(*insns));
+  free(stub);
+  free(bpf);
+  f->prog = (struct sock_fprog){.len = (unsigned short)(n_stub + n), .filter = insns};
   seccomp_release(f->ctx);
   f->ctx = NULL;
   return 0;
@@ -383,7 +397,7 @@ int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter 
     oci_debug("linux.seccomp.flags: WAIT_KILLABLE_RECV ignored, no SCMP_ACT_NOTIFY rule");
     f->raw_flags &= ~(unsigned int)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
   }
-  if (compile(f, err) < 0)
+  if (compile(f, sc, default_action, err) < 0)
     goto fail;
   *out = f;
   return 0;

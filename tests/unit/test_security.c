@@ -342,6 +342,50 @@ static void test_seccomp_default_errno_ret(void **state) {
   assert_child_ok(run_child(child_default_errno_ret, NULL));
 }
 
+/* ---- ENOSYS for system calls newer than the profile ---------------------- */
+
+/* An allow list whose highest system call is newfstatat (262 on x86_64):
+ * one it does not name below that gets the default action, any above it
+ * ENOSYS, so that libc falls back to the older call (clone3 -> clone). */
+static void child_enosys_above_last(void *arg) {
+  struct oci_seccomp_syscall sys[] = {{
+      NAMES("exit_group", "exit", "write", "read", "close", "brk", "mmap", "munmap",
+            "rt_sigreturn", "rt_sigprocmask", "futex", "fstat", "newfstatat", "openat",
+            "lseek", "getpid", "fcntl"),
+      .action = "SCMP_ACT_ALLOW",
+  }};
+  struct oci_seccomp sc = {.default_action = arg, .syscalls = sys, .n_syscalls = 1};
+  load_or_die(&sc, NULL);
+  errno = 0;
+  CHILD_CHECK(syscall(SYS_getppid) == -1 && errno == EPERM, "getppid: %s", strerror(errno));
+  errno = 0;
+  CHILD_CHECK(syscall(SYS_close_range, 100, 200, 0) == -1 && errno == ENOSYS,
+              "close_range: %s", strerror(errno));
+  errno = 0;
+  CHILD_CHECK(syscall(1000) == -1 && errno == ENOSYS, "syscall 1000: %s", strerror(errno));
+  CHILD_CHECK(syscall(SYS_getpid) == getpid(), "getpid");
+}
+
+static void test_seccomp_enosys_above_last(void **state) {
+  skip_unless_root();
+  assert_child_ok(run_child(child_enosys_above_last, "SCMP_ACT_ERRNO"));
+}
+
+/* Not for a default that lets calls through: close_range really runs. */
+static void child_no_enosys_when_allowed(void *arg) {
+  struct oci_seccomp_syscall sys[] = {{NAMES("mkdir"), .action = "SCMP_ACT_ERRNO"}};
+  struct oci_seccomp sc = {.default_action = arg, .syscalls = sys, .n_syscalls = 1};
+  load_or_die(&sc, NULL);
+  CHILD_CHECK(syscall(SYS_close_range, 100, 200, 0) == 0, "close_range: %s", strerror(errno));
+  CHILD_CHECK(mkdir(NO_MKDIR, 0700) < 0 && errno == EPERM, "mkdir: %s", strerror(errno));
+}
+
+static void test_seccomp_no_enosys_when_allowed(void **state) {
+  skip_unless_root();
+  assert_child_ok(run_child(child_no_enosys_when_allowed, "SCMP_ACT_ALLOW"));
+  assert_child_ok(run_child(child_no_enosys_when_allowed, "SCMP_ACT_LOG"));
+}
+
 /* ---- KILL, TRAP, LOG ----------------------------------------------------- */
 
 static void child_getppid_action(void *arg) {
@@ -818,6 +862,8 @@ int main(void) {
       cmocka_unit_test(test_seccomp_args),
       cmocka_unit_test(test_seccomp_profile_tolerance),
       cmocka_unit_test(test_seccomp_no_new_privs_user),
+      cmocka_unit_test(test_seccomp_enosys_above_last),
+      cmocka_unit_test(test_seccomp_no_enosys_when_allowed),
       cmocka_unit_test(test_seccomp_errors),
       cmocka_unit_test(test_seccomp_notify),
       cmocka_unit_test(test_seccomp_notify_wait_killable),
