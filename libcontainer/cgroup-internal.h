@@ -45,8 +45,8 @@ struct oci_cgroup {
   struct cg_hier *v1;       /* v1 and hybrid */
   size_t n_v1;
   struct cg_hier *v2;       /* v2, and the unified side of hybrid; NULL if none */
-  /* Device rules appended after the config's (runc's defaults and one per
-   * linux.devices node), set by create; apply() writes the device list
+  /* Device rules appended after the config's (runc's defaults), set by
+   * create and update; apply() writes the device list
    * whenever these are pending or the resources carry rules. */
   struct oci_device_rule *extra_rules;
   size_t n_extra_rules;
@@ -129,9 +129,9 @@ void oci_cg_sleep_ms(unsigned ms);
 /* The device rules to write: the resources', then cg->extra_rules. */
 void oci_cg_device_defaults(struct oci_device_rule **rules, size_t *n);
 
-/* Replace the extra device rules with runc's defaults plus one per
- * linux.devices node of cfg (used by create, and by update on a loaded cg). */
-void oci_cg_set_config_rules(struct oci_cgroup *cg, const struct oci_config *cfg);
+/* Replace the extra device rules with runc's defaults (used by create, and
+ * by update on a loaded cg). */
+void oci_cg_set_default_rules(struct oci_cgroup *cg);
 
 /* ---- cgroup-systemd.c ------------------------------------------------- */
 

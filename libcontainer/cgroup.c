@@ -217,31 +217,13 @@ static int discover(struct oci_cgroup *cg, const char *cgroups_path, const char 
 
 /* ---- device rules added to the config's -------------------------------- */
 
-static void add_rule(struct oci_device_rule **v, size_t *n, const struct oci_device_rule *r) {
-  *v = oci_xrealloc(*v, (*n + 1) * sizeof(**v));
-  (*v)[*n] = *r;
-  (*v)[*n].access = oci_xstrdup(r->access ? r->access : "rwm");
-  (*n)++;
-}
-
-/* runc's defaults, then "rwm" for every node the config creates in /dev. */
-static void set_config_rules(struct oci_cgroup *cg, const struct oci_config *cfg) {
+/* runc's fixed defaults, written after the config's rules. The config's
+ * linux.devices nodes get no rule of their own: as with runc, a deny rule in
+ * linux.resources.devices covers them too (the spec makes the node, the
+ * resources decide whether it can be opened). */
+void oci_cg_set_default_rules(struct oci_cgroup *cg) {
   rules_free(cg->extra_rules, cg->n_extra_rules);
   oci_cg_device_defaults(&cg->extra_rules, &cg->n_extra_rules);
-  const struct oci_linux *l = cfg ? cfg->linux_ : NULL;
-  for (size_t i = 0; l && i < l->n_devices; i++) {
-    const struct oci_device *d = &l->devices[i];
-    if (d->type == 'p')
-      continue; /* fifos are not device-controlled */
-    struct oci_device_rule r = {.allow = true, .type = d->type == 'b' ? 'b' : 'c',
-                                .major = {true, d->major}, .minor = {true, d->minor},
-                                .access = (char *)"rwm"};
-    add_rule(&cg->extra_rules, &cg->n_extra_rules, &r);
-  }
-}
-
-void oci_cg_set_config_rules(struct oci_cgroup *cg, const struct oci_config *cfg) {
-  set_config_rules(cg, cfg);
 }
 
 /* ---- create / apply / enter / destroy --------------------------------- */
@@ -314,7 +296,7 @@ int oci_cgroup_prepare(const struct oci_config *cfg, const char *id, bool system
   struct oci_cgroup *cg = cgroup_new(mode);
   const char *path = cfg && cfg->linux_ ? cfg->linux_->cgroups_path : NULL;
   _cleanup_free_ char *unit_path = NULL;
-  set_config_rules(cg, cfg);
+  oci_cg_set_default_rules(cg);
   cg->devices_pending = true;
   cg->initial = cfg && cfg->linux_ ? cfg->linux_->resources : NULL;
   /* systemd: the unit's cgroup, the same path in every hierarchy. */

@@ -410,6 +410,27 @@ static void hooks_free(struct oci_hooks *h) {
 
 /* ---------- linux.resources ---------- */
 
+/* access: r, w and m; runc reads only those letters of it and ignores the
+ * rest ("rwa" is "rw", which configs written for runc rely on), so the
+ * others are dropped here, in place. Nothing of r, w, m is an error. */
+static int device_access(struct jctx *c, const char *path, char *access) {
+  if (access == NULL)
+    return 0;
+  char *to = access;
+  for (const char *from = access; *from; from++)
+    if (strchr("rwm", *from) != NULL)
+      *to++ = *from;
+  bool none = to == access;
+  if (none) {
+    char p[OCI_JPATH_MAX];
+    j_path_key(p, path, "access");
+    return j_fail(c, p, "expected a combination of \"r\", \"w\" and \"m\", got \"%s\"",
+                  access);
+  }
+  *to = '\0';
+  return 0;
+}
+
 static int parse_device_rule(struct jctx *c, yajl_val v, const char *path, void *dst) {
   static const char *const types[] = {"a", "c", "b", NULL};
   static const struct jfield fields[] = {
@@ -424,13 +445,7 @@ static int parse_device_rule(struct jctx *c, yajl_val v, const char *path, void 
       j_enum(c, v, path, "type", false, types, "device type", &type) < 0)
     return -1;
   d->type = type != NULL ? type[0] : 'a';
-  if (d->access != NULL && (d->access[0] == '\0' || d->access[strspn(d->access, "rwm")])) {
-    char p[OCI_JPATH_MAX];
-    j_path_key(p, path, "access");
-    return j_fail(c, p, "expected a combination of \"r\", \"w\" and \"m\", got \"%s\"",
-                  d->access);
-  }
-  return 0;
+  return device_access(c, path, d->access);
 }
 
 static const struct jfield memory_fields[] = {
@@ -752,6 +767,9 @@ static int parse_device(struct jctx *c, yajl_val v, const char *path, void *dst)
       j_enum(c, v, path, "type", true, types, "device type", &type) < 0)
     return -1;
   d->type = type[0];
+  /* "/dev/foo/" names the node /dev/foo (crun, runc: a path, cleaned). */
+  for (size_t n = strlen(d->path); n > 1 && d->path[n - 1] == '/'; n--)
+    d->path[n - 1] = '\0';
   if (d->type != 'p') {
     /* major and minor are REQUIRED unless the type is 'p'. */
     const char *missing = j_get(v, "major") == NULL   ? "major"

@@ -109,8 +109,8 @@ int oci_container_update(const struct oci_context *ctx, const char *id,
   if (strcmp(oci_state_status(c.st), "stopped") == 0)
     r = oci_error_setx(err, EINVAL, "update: container \"%s\" is stopped", id);
   if (r == 0) {
-    /* New device rules still get the defaults and the config's nodes. */
-    oci_cg_set_config_rules(c.cg, c.st->config);
+    /* New device rules still get runc's defaults after them. */
+    oci_cg_set_default_rules(c.cg);
     if ((r = oci_cgroup_apply(c.cg, res, err)) < 0)
       oci_error_wrap(err, "update \"%s\"", id);
   }

@@ -280,6 +280,32 @@ use_cgroup_path() {
 	assert_output opened
 }
 
+@test "devices: a deny rule covers the linux.devices nodes too, runc's defaults stay open, also after update" {
+	update_config '.linux.resources.devices = [{allow: false, access: "rwm"}]
+	             | .linux.devices = [{path: "/dev/kmsg", type: "c", major: 1, minor: 11}]'
+	start_sleeper
+	for round in created updated; do
+		run ocirun exec "$CID" sh -c 'head -c 1 /dev/kmsg'
+		assert_failure
+		assert_output --partial "Operation not permitted"
+		run ocirun exec "$CID" sh -c 'echo x > /dev/kmsg'
+		assert_failure
+		assert_output --partial "Operation not permitted"
+		run ocirun exec "$CID" sh -c 'echo x > /dev/null && echo null-ok'
+		assert_success
+		assert_output null-ok
+		[ "$round" = updated ] || { run ocirun update --pids-limit 42 "$CID"; assert_success; }
+	done
+}
+
+@test "devices: a linux.devices path with a trailing slash makes the node without it" {
+	update_config '.linux.devices = [{path: "/dev/ocitest/", type: "c", major: 1, minor: 3}]'
+	set_args sh -c 'ls -l /dev/ocitest'
+	run ocirun run "$CID"
+	assert_success
+	assert_output --regexp '^c.* 1, +3 .*/dev/ocitest$'
+}
+
 @test "linux.resources.unified: v2 writes the file, v1 refuses with a clear error" {
 	use_cgroup_path
 	update_config '.linux.resources.unified = {"pids.max": "9"}'
