@@ -50,6 +50,14 @@ static const char *env_lookup(char **env, size_t n, const char *key) {
   return NULL;
 }
 
+/* Whether execve could run it for someone: a regular file with an execute
+ * bit. Who may is left to execve, which judges with the final uid and
+ * capabilities (CAP_DAC_OVERRIDE runs a file only its owner may execute);
+ * access(2) would judge by the real uid without capabilities. */
+static bool may_be_executable(const struct stat *st) {
+  return S_ISREG(st->st_mode) && (st->st_mode & 0111) != 0;
+}
+
 char *oci_find_executable(const char *name, char **env, size_t n_env) {
   if (strchr(name, '/') != NULL)
     return oci_xstrdup(name);
@@ -61,7 +69,7 @@ char *oci_find_executable(const char *name, char **env, size_t n_env) {
   for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
     char *cand = oci_xasprintf("%s/%s", *dir ? dir : ".", name);
     struct stat st;
-    if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+    if (stat(cand, &st) == 0 && may_be_executable(&st))
       return cand;
     free(cand);
   }
@@ -69,11 +77,15 @@ char *oci_find_executable(const char *name, char **env, size_t n_env) {
 }
 
 int oci_check_executable(const char *exe, const char *arg0, oci_error *err) {
-  /* Checked as the user who will run it, as runc does. */
+  /* Early, so that create fails rather than start; the permission itself
+   * is execve's to decide (may_be_executable). */
   if (exe == NULL)
     return oci_error_setx(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
-  if (access(exe, X_OK) < 0)
+  struct stat st;
+  if (stat(exe, &st) < 0)
     return oci_error_errno(err, "exec: \"%s\"", arg0);
+  if (!may_be_executable(&st))
+    return oci_error_set(err, EACCES, "exec: \"%s\"", arg0);
   return 0;
 }
 

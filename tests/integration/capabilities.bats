@@ -174,3 +174,22 @@ run_status() {
 	[ "$(status_of CapBnd)" = "$(mask $CAP_CHOWN $CAP_KILL)" ]
 	run -0 ocirun kill "$CID" KILL
 }
+
+@test "CAP_DAC_OVERRIDE lets a user run a binary only its owner may execute" {
+	# execve decides with the final credentials: the runtime's own check
+	# must not judge by the real uid alone (access(2) ignores capabilities).
+	printf '#!/bin/sh\necho ran\n' >"$BUNDLE/rootfs/bin/owner-only"
+	chown 0:0 "$BUNDLE/rootfs/bin/owner-only"
+	chmod 0700 "$BUNDLE/rootfs/bin/owner-only"
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	for s in bounding effective permitted inheritable ambient; do caps $s CAP_DAC_OVERRIDE; done
+	set_args /bin/owner-only
+	run -0 ocirun run "$CID"
+	assert_output "ran"
+
+	caps ambient ""
+	caps inheritable ""
+	run ocirun run "$CID"
+	[ "$status" -ne 0 ]
+	assert_output --partial "Permission denied"
+}
