@@ -58,7 +58,6 @@ struct oci_cgroup {
 
 /* A driver: the version-specific half of each operation. */
 struct cg_driver {
-  const char *name;
   int (*create)(struct oci_cgroup *cg, oci_error *err);
   int (*apply)(struct oci_cgroup *cg, const struct oci_resources *res,
                const struct oci_device_rule *rules, size_t n_rules, oci_error *err);
@@ -76,7 +75,7 @@ struct cg_driver {
 extern const struct cg_driver oci_cg_driver_v1;
 extern const struct cg_driver oci_cg_driver_v2;
 
-/* ---- cgroup.c: parsing and paths (pure, unit-tested) ---------------- */
+/* ---- cgroup-fs.c (the mode: cgroup.c): parsing and paths, pure ----- */
 
 /* Parse the text of /proc/self/cgroup. */
 int oci_cg_parse_proc_cgroup(const char *text, struct cg_proc_entry **out, size_t *n,
@@ -102,7 +101,7 @@ uint64_t oci_cg_blkio_to_io_weight(uint64_t weight);
  * Fails when swap < limit or swap is set without a limit. */
 int oci_cg_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, oci_error *err);
 
-/* ---- cgroup.c: file helpers shared by the drivers ------------------- */
+/* ---- cgroup-fs.c (the config rules: cgroup.c): helpers for drivers - */
 
 /* Write `value` to dir/file; on failure the error reads
  * `<what>: write "<value>" to <file>: <strerror>`. */

@@ -630,7 +630,6 @@ static int v1_oom_kills(struct oci_cgroup *cg, uint64_t *kills) {
 }
 
 const struct cg_driver oci_cg_driver_v1 = {
-    .name = "v1",
     .create = v1_create,
     .apply = v1_apply,
     .freeze = v1_freeze,

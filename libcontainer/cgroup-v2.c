@@ -492,7 +492,6 @@ static int v2_oom_kills(struct oci_cgroup *cg, uint64_t *kills) {
 }
 
 const struct cg_driver oci_cg_driver_v2 = {
-    .name = "v2",
     .create = v2_create,
     .apply = v2_apply,
     .freeze = v2_freeze,

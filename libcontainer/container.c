@@ -445,7 +445,7 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   /* Without a cgroup nothing but state.json would lead to the init. */
   if (c->cg == NULL && oci_state_save_init_record(st->dir, st->pid, st->pid_start, err) < 0)
     goto fail;
-  if (oci_state_save(st, true, err) < 0)
+  if (oci_state_save(st, err) < 0)
     goto fail;
   if (o->pid_file && write_pid_file(o->pid_file, c->pid, err) < 0)
     goto fail;

@@ -49,10 +49,3 @@ int oci_error_wrap(oci_error *err, const char *fmt, ...) {
     snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
   return -1;
 }
-
-void oci_error_clear(oci_error *err) {
-  if (err == NULL)
-    return;
-  err->errnum = 0;
-  err->msg[0] = '\0';
-}

@@ -250,8 +250,7 @@ static int open_init_proc(const struct oci_state *st, oci_error *err) {
 
 /* Open the init's ns/<type> for every namespace the container does not
  * share with us. */
-static int open_container_namespaces(struct exec_ctx *x, int *pidns_fd, oci_error *err) {
-  *pidns_fd = -1;
+static int open_container_namespaces(struct exec_ctx *x, oci_error *err) {
   for (int t = 0; t < OCI_NS_COUNT; t++)
     x->ns_fds[t] = -1;
   _cleanup_close_ int proc = open_init_proc(x->st, err);
@@ -328,8 +327,7 @@ static int exec_wait_ready(struct exec_ctx *x, oci_error *err);
  * spec -> READY -> we place it in the cgroup -> GO -> it execs. The cgroup
  * comes last so a frozen one cannot stop the child before it reported. */
 static int exec_spawn(struct exec_ctx *x, oci_error *err) {
-  int pidns_fd;
-  if (open_container_namespaces(x, &pidns_fd, err) < 0)
+  if (open_container_namespaces(x, err) < 0)
     return -1;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)

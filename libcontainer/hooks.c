@@ -39,7 +39,8 @@ struct hook_result {
   int status;
 };
 
-/* ---- child side (after fork: only async-signal-safe calls) ---- */
+/* ---- child side (after fork: no allocation, except the /proc/self/fd
+ * walk of oci_close_fds_from on kernels without close_range) ---- */
 
 static __attribute__((noreturn)) void child_exec_hook(const struct oci_hook *hook,
                                                       char **argv, char **envp,

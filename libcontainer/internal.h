@@ -51,9 +51,8 @@ int oci_state_lock(const struct oci_context *ctx, const char *id, oci_error *err
  * return its path. */
 int oci_state_dir_create(const struct oci_context *ctx, const char *id, char **dir,
                          oci_error *err);
-/* Write st, config_json included, to <dir>/state.json atomically.
- * `with_config` is ignored (the config once was a file of its own). */
-int oci_state_save(const struct oci_state *st, bool with_config, oci_error *err);
+/* Write st, config_json included, to <dir>/state.json atomically. */
+int oci_state_save(const struct oci_state *st, oci_error *err);
 /* rm -r of <root>/<id>. */
 int oci_state_dir_remove(const char *dir, oci_error *err);
 /* create's first record, <dir>/cgroup.json: the cgroups (and systemd unit)

@@ -26,10 +26,6 @@ int oci_log_init(const char *path, bool json, bool debug) {
   return log_fd < 0 ? -1 : 0;
 }
 
-int oci_log_fd(void) {
-  return log_fd;
-}
-
 static const char *level_name(enum oci_log_level l) {
   switch (l) {
   case OCI_LOG_DEBUG: return "debug";

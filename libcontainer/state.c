@@ -5,8 +5,7 @@
  * a crashed runtime can never leave a lie behind. It carries the config as
  * it was at create too, and the per-container lock is a flock on the
  * directory itself: every file made in the state dir is an inode to
- * allocate and free, which costs ~0.2 ms each on ext4 (docs/performance.md).
- * A config.json beside state.json (older ocirun) is still read. */
+ * allocate and free, which costs ~0.2 ms each on ext4 (docs/performance.md). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -230,10 +229,7 @@ static char *state_file_json(const struct oci_state *st) {
   return j_gen_finish(g);
 }
 
-/* The config always goes into state.json (with_config is kept for callers
- * of the older layout, where it was a file of its own). */
-int oci_state_save(const struct oci_state *st, bool with_config, oci_error *err) {
-  (void)with_config;
+int oci_state_save(const struct oci_state *st, oci_error *err) {
   _cleanup_free_ char *json = state_file_json(st);
   _cleanup_free_ char *path = oci_xasprintf("%s/state.json", st->dir);
   return oci_write_file_atomic(path, json, strlen(json), err);
@@ -256,18 +252,17 @@ enum field_kind { FIELD_STRING, FIELD_STRING_OR_NULL, FIELD_POSITIVE_INT, FIELD_
 struct state_field {
   const char *key;
   enum field_kind kind;
-  bool optional;
 };
 
 /* Every field state_file_json() writes. A pid_start of 0 would make any
  * process behind the pid pass for the init (oci_pid_alive), so it must be
- * there too. "config" is absent in the older layout (config.json beside). */
+ * there too. */
 static const struct state_field state_fields[] = {
-    {"id", FIELD_STRING, false},          {"pid", FIELD_POSITIVE_INT, false},
-    {"pid_start", FIELD_POSITIVE_INT, false}, {"bundle", FIELD_STRING, false},
-    {"rootfs", FIELD_STRING, false},      {"created", FIELD_STRING, false},
-    {"owner", FIELD_STRING_OR_NULL, false}, {"cgroup", FIELD_STRING_OR_NULL, false},
-    {"systemd_cgroup", FIELD_BOOL, false}, {"config", FIELD_STRING, true},
+    {"id", FIELD_STRING},          {"pid", FIELD_POSITIVE_INT},
+    {"pid_start", FIELD_POSITIVE_INT}, {"bundle", FIELD_STRING},
+    {"rootfs", FIELD_STRING},      {"created", FIELD_STRING},
+    {"owner", FIELD_STRING_OR_NULL}, {"cgroup", FIELD_STRING_OR_NULL},
+    {"systemd_cgroup", FIELD_BOOL}, {"config", FIELD_STRING},
 };
 
 static const char *field_kind_name(enum field_kind k) {
@@ -299,8 +294,6 @@ static int state_check(const struct oci_state *st, yajl_val root, oci_error *err
     const struct state_field *f = &state_fields[i];
     const char *path[] = {f->key, NULL};
     yajl_val v = yajl_tree_get(root, path, yajl_t_any);
-    if (v == NULL && f->optional)
-      continue;
     if (v == NULL || !field_has_kind(v, f->kind))
       return oci_error_setx(err, EUCLEAN, "%s/state.json: \"%s\": %s, expected %s", st->dir,
                             f->key, v == NULL ? "missing" : "invalid",
@@ -356,14 +349,11 @@ int oci_state_load(const struct oci_context *ctx, const char *id, struct oci_sta
       return oci_error_setx(err, ENOENT, "container \"%s\" does not exist", id);
     return -1;
   }
-  _cleanup_free_ char *cpath = oci_xasprintf("%s/config.json", st->dir);
   if (state_parse(st, json, err) < 0 ||
-      (st->config_json == NULL && oci_read_file(cpath, &st->config_json, NULL, err) < 0) ||
       oci_config_parse(st->config_json, strlen(st->config_json), spath, &st->config, err) < 0) {
     oci_state_free(st);
     oci_error_wrap(err, "container \"%s\"", id);
-    /* The file is there: whatever is wrong with it, the container exists
-     * (a missing config.json must not read as a missing container). */
+    /* The file is there: whatever is wrong with it, the container exists. */
     err->errnum = EUCLEAN;
     return -1;
   }

@@ -36,7 +36,4 @@ int oci_error_setx(oci_error *err, int errnum, const char *fmt, ...)
 int oci_error_wrap(oci_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Reset to "no error". */
-void oci_error_clear(oci_error *err);
-
 #endif

@@ -9,8 +9,6 @@ enum oci_log_level { OCI_LOG_DEBUG, OCI_LOG_INFO, OCI_LOG_WARNING, OCI_LOG_ERROR
 /* path NULL: stderr only. json: {"level":..,"msg":..,"time":..} lines. */
 int oci_log_init(const char *path, bool json, bool debug);
 void oci_log(enum oci_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Fd of the log file (-1 if none), so children can inherit it until exec. */
-int oci_log_fd(void);
 
 #define oci_debug(...) oci_log(OCI_LOG_DEBUG, __VA_ARGS__)
 #define oci_info(...) oci_log(OCI_LOG_INFO, __VA_ARGS__)

@@ -60,8 +60,8 @@ int oci_parse_long(const char *s, long *out);
  * "SIGRTMAX-1"). -1 when it is none. */
 int oci_parse_signal(const char *s);
 
-/* Close every fd >= first except those listed in keep[] (close_range/
- * /proc/self/fd fallback) or mark them CLOEXEC when cloexec is true. */
+/* Close every fd >= first (close_range, /proc/self/fd fallback) or mark
+ * them CLOEXEC when cloexec is true. */
 int oci_close_fds_from(int first, bool cloexec, oci_error *err);
 /* Default dispositions and an empty mask, as a process about to execve
  * should have them. Handlers do not survive execve and ocirun installs

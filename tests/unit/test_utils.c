@@ -346,7 +346,7 @@ static void test_state_save_load_and_status(void **s) {
                          .pid = getpid(), .pid_start = oci_pid_start_time(getpid()),
                          .created = "2026-01-01T00:00:00Z", .owner = "root",
                          .config_json = (char *)minimal_config};
-  assert_int_equal(oci_state_save(&st, true, &e), 0);
+  assert_int_equal(oci_state_save(&st, &e), 0);
   struct oci_state *got = NULL;
   assert_int_equal(oci_state_load(&ctx, "c1", &got, &e), 0);
   assert_string_equal(got->bundle, "/b");
@@ -365,15 +365,6 @@ static void test_state_save_load_and_status(void **s) {
   close(lock);
   assert_int_equal(oci_state_lock(&ctx, "nope", &e), -1);
   assert_int_equal(e.errnum, ENOENT);
-  /* The older layout: the config in a file of its own. */
-  oci_state_free(got);
-  struct oci_state old = st;
-  old.config_json = NULL;
-  assert_int_equal(oci_state_save(&old, false, &e), 0);
-  assert_int_equal(oci_write_file(cfile, minimal_config, strlen(minimal_config), &e), 0);
-  assert_int_equal(oci_state_load(&ctx, "c1", &got, &e), 0);
-  assert_string_equal(oci_config_annotation(got->config, "k"), "v");
-  unlink(cfile);
   free(cfile);
   char *fifo = oci_xasprintf("%s/exec.fifo", dir);
   assert_int_equal(mkfifo(fifo, 0600), 0);
