@@ -303,8 +303,11 @@ static const struct jfield process_fields[] = {
   JF(struct oci_process, "selinuxLabel", J_STR, selinux_label),
 };
 
-static int parse_process(struct jctx *c, yajl_val v, const char *path,
-                         struct oci_process **out) {
+/* user_required: config.json's process must name its user; an `exec
+ * --process` document without one runs as uid and gid 0 (root in the
+ * container), as with runc. */
+static int parse_process_user(struct jctx *c, yajl_val v, const char *path,
+                              struct oci_process **out, bool user_required) {
   struct oci_process *p = *out = oci_xmalloc0(sizeof(*p));
   if (J_FIELDS(c, v, path, p, process_fields) < 0)
     return -1;
@@ -312,9 +315,9 @@ static int parse_process(struct jctx *c, yajl_val v, const char *path,
   char up[OCI_JPATH_MAX];
   j_path_key(up, path, "user");
   yajl_val user = j_get(v, "user");
-  if (user == NULL)
+  if (user == NULL && user_required)
     return j_fail(c, up, "required field is missing");
-  if (parse_user(c, user, up, &p->user) < 0 ||
+  if ((user != NULL && parse_user(c, user, up, &p->user) < 0) ||
       OPT_MEMBER(c, v, path, "consoleSize", parse_console_size, p) < 0 ||
       OPT_MEMBER(c, v, path, "capabilities", parse_caps, &p->capabilities) < 0 ||
       OPT_ARRAY(c, v, path, "rlimits", p->rlimits, p->n_rlimits, parse_rlimit) < 0 ||
@@ -323,6 +326,11 @@ static int parse_process(struct jctx *c, yajl_val v, const char *path,
       OPT_MEMBER(c, v, path, "scheduler", parse_scheduler, &p->scheduler) < 0)
     return -1;
   return 0;
+}
+
+static int parse_process(struct jctx *c, yajl_val v, const char *path,
+                         struct oci_process **out) {
+  return parse_process_user(c, v, path, out, true);
 }
 
 void oci_process_free(struct oci_process *p) {
@@ -1008,7 +1016,7 @@ int oci_process_parse(const char *json, size_t len, const char *name,
   struct oci_process *p = NULL;
   int ret = j_expect_object(&c, tree, "");
   if (ret == 0)
-    ret = parse_process(&c, tree, "", &p);
+    ret = parse_process_user(&c, tree, "", &p, false);
   yajl_tree_free(tree);
   if (ret < 0) {
     oci_process_free(p);

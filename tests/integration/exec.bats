@@ -110,6 +110,16 @@ JSON
 	assert_output --partial missing.json
 }
 
+@test "exec --process FILE without a user runs as uid and gid 0" {
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	start_detached
+	cat >"$TEST_TMP/process.json" <<'JSON'
+{"args": ["sh", "-c", "id -u; id -g"], "cwd": "/", "env": ["PATH=/bin"]}
+JSON
+	run -0 ocirun exec --process "$TEST_TMP/process.json" "$CID"
+	assert_output $'0\n0'
+}
+
 @test "exec --detach --pid-file: returns at once, the pid file names the process" {
 	start_detached
 	local t0 t1
