@@ -428,8 +428,9 @@ static int v1_devices(const struct oci_cgroup *cg, const struct oci_device_rule 
 
 static int v1_apply(struct oci_cgroup *cg, const struct oci_resources *res,
                     const struct oci_device_rule *rules, size_t n_rules, oci_error *err) {
+  /* "invalid configuration": runc's words, which its tests match. */
   if (res->n_unified > 0)
-    return oci_error_setx(err, ENOTSUP, R "unified requires cgroup v2");
+    return oci_error_setx(err, ENOTSUP, "invalid configuration: " R "unified requires cgroup v2");
   if (v1_memory(cg, res->memory, err) < 0 || v1_cpu(cg, res->cpu, err) < 0 ||
       v1_pids(cg, res, err) < 0 || v1_blkio(cg, res->block_io, err) < 0 ||
       v1_hugetlb(cg, res, err) < 0 || v1_network(cg, res->network, err) < 0 ||

@@ -316,7 +316,7 @@ use_cgroup_path() {
 		assert_output 9
 	else
 		assert_failure
-		assert_ocirun_output "linux.resources.unified requires cgroup v2"
+		assert_ocirun_output "invalid configuration: linux.resources.unified requires cgroup v2"
 		assert_no_leftovers
 	fi
 }

@@ -334,7 +334,7 @@ static void test_live_apply(void **state) {
     assert_file(l->cg->v2->dir, "pids.max", "7");
   } else {
     assert_int_equal(r, -1);
-    assert_string_equal(err.msg, "linux.resources.unified requires cgroup v2");
+    assert_string_equal(err.msg, "invalid configuration: linux.resources.unified requires cgroup v2");
   }
 }
 
