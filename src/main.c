@@ -55,11 +55,14 @@ static const struct option global_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* Opens with runc's "NAME:" and "   runc - Open Container Initiative runtime". */
 static void print_usage(void) {
-  printf("Usage: ocirun [GLOBAL OPTIONS] COMMAND [COMMAND OPTIONS] [ARGUMENTS]\n\n"
+  printf("NAME:\n   %s - Open Container Initiative runtime\n\n"
+         "Usage: %s [GLOBAL OPTIONS] COMMAND [COMMAND OPTIONS] [ARGUMENTS]\n\n"
          "ocirun is a low-level container runtime for the Open Container Initiative\n"
          "runtime specification, command-line compatible with runc.\n\n"
-         "Commands:\n");
+         "Commands:\n",
+         cli_progname, cli_progname);
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
     printf("  %-10s %s\n", commands[i]->name, commands[i]->summary);
   printf("  %-10s %s\n", "help", "show this help, or the help of a command");
@@ -74,14 +77,14 @@ static void print_usage(void) {
          "      --criu PATH             path to criu (accepted for runc compatibility, ignored)\n"
          "  -v, --version               print the version and exit\n"
          "  -h, --help                  show this help and exit\n\n"
-         "Run 'ocirun COMMAND --help' for the options of a command.\n",
-         OCI_DEFAULT_STATE_ROOT);
+         "Run '%s COMMAND --help' for the options of a command.\n",
+         OCI_DEFAULT_STATE_ROOT, cli_progname);
 }
 
 /* runc's layout, less its "go:" line: the runtime-spec version is the one
  * ocirun implements, libseccomp's the one it runs with. */
 static void print_version(void) {
-  printf("ocirun version %s\ncommit: %s\nspec: %s\nlibseccomp: %s\n", OCIRUN_VERSION,
+  printf("%s version %s\ncommit: %s\nspec: %s\nlibseccomp: %s\n", cli_progname, OCIRUN_VERSION,
          OCIRUN_COMMIT, OCI_SPEC_VERSION, oci_seccomp_library_version());
 }
 
@@ -169,6 +172,13 @@ static int parse_globals(struct cli_global *g, int argc, char **argv) {
   return -1;
 }
 
+/* runc's words for it, "No help topic for 'foo'", which its tests match. */
+static int unknown_command(const char *name) {
+  oci_log(OCI_LOG_ERROR, "unknown command \"%s\": No help topic for '%s'", name, name);
+  fprintf(stderr, "Run 'ocirun --help' for the list of commands.\n");
+  return EXIT_UNKNOWN_COMMAND;
+}
+
 /* `ocirun help [COMMAND]`, as runc's `help`/`h`. */
 static int run_help(int argc, char **argv) {
   if (argc < 2) {
@@ -176,10 +186,8 @@ static int run_help(int argc, char **argv) {
     return 0;
   }
   const struct cli_command *cmd = find_command(argv[1]);
-  if (cmd == NULL) {
-    fprintf(stderr, "ocirun: help: unknown command \"%s\"\n", argv[1]);
-    return EXIT_UNKNOWN_COMMAND;
-  }
+  if (cmd == NULL)
+    return unknown_command(argv[1]);
   cli_print_help(cmd);
   return 0;
 }
@@ -194,6 +202,10 @@ static char *default_state_root(void) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 0 && argv[0] != NULL && *argv[0] != '\0') {
+    const char *slash = strrchr(argv[0], '/');
+    cli_progname = slash ? slash + 1 : argv[0];
+  }
   struct cli_global g = {
       .ctx = {.state_root = default_state_root()},
       .log_format = "text",
@@ -217,10 +229,7 @@ int main(int argc, char **argv) {
   if (strcmp(name, "help") == 0 || strcmp(name, "h") == 0)
     return run_help(argc - optind, argv + optind);
   const struct cli_command *cmd = find_command(name);
-  if (cmd == NULL) {
-    oci_log(OCI_LOG_ERROR, "unknown command \"%s\"", name);
-    fprintf(stderr, "Run 'ocirun --help' for the list of commands.\n");
-    return EXIT_UNKNOWN_COMMAND;
-  }
+  if (cmd == NULL)
+    return unknown_command(name);
   return cmd->run(&g, argc - optind, argv + optind);
 }

@@ -97,6 +97,11 @@ bool cli_parse(const struct cli_command *cmd, int argc, char **argv, void *opts,
                struct cli_args *args, int *status);
 void cli_opts_free(const struct cli_command *cmd, void *opts);
 void cli_print_help(const struct cli_command *cmd);
+
+/* The name help and --version print: the basename of argv[0], so that
+ * ocirun installed as "runc" says "runc version ..." and "runc - ...",
+ * which scripts written for runc look for (set by main). */
+extern const char *cli_progname;
 /* Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False. */
 int cli_parse_bool(const char *s, bool *out);
 

@@ -69,10 +69,14 @@ static void print_option_line(const char *label, const char *help) {
     printf("  %s\n  %-*s%s\n", label, CLI_HELP_COLUMN - 2, "", help);
 }
 
+const char *cli_progname = "ocirun";
+
+/* runc's (urfave/cli's) first two lines, "NAME:" and "   runc CMD - summary",
+ * which its tests and scripts read; then our own layout. */
 void cli_print_help(const struct cli_command *cmd) {
-  printf("Usage: ocirun %s%s%s%s\n\n", cmd->name, cmd->n_options ? " [OPTIONS]" : "",
+  printf("NAME:\n   %s %s - %s\n\n", cli_progname, cmd->name, cmd->summary);
+  printf("Usage: %s %s%s%s%s\n", cli_progname, cmd->name, cmd->n_options ? " [OPTIONS]" : "",
          *cmd->args_usage ? " " : "", cmd->args_usage);
-  printf("%s\n", cmd->summary);
   if (cmd->description && *cmd->description)
     printf("\n%s\n", cmd->description);
   printf("\nOptions:\n");

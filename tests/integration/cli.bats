@@ -69,7 +69,10 @@ man_options() {
 
 @test "--help lists every command with a one-line description" {
 	run -0 "$OCIRUN" --help
-	assert_line --index 0 --partial 'Usage: ocirun'
+	# runc's first two lines (urfave/cli's), which scripts and runc's tests read.
+	assert_line --index 0 'NAME:'
+	assert_line --index 1 '   ocirun - Open Container Initiative runtime'
+	assert_line --index 2 --partial 'Usage: ocirun'
 	for cmd in "${COMMANDS[@]}"; do
 		assert_line --regexp "^  $cmd +[a-z].{8,}"
 	done
@@ -80,13 +83,26 @@ man_options() {
 
 @test "no command prints the help and succeeds, as runc" {
 	run -0 "$OCIRUN"
-	assert_line --index 0 --partial 'Usage: ocirun'
+	assert_line --index 0 'NAME:'
+	assert_line --index 2 --partial 'Usage: ocirun'
+}
+
+@test "help and --version name the program as it was called, as runc's scripts expect of runc" {
+	ln -s "$OCIRUN" "$TEST_TMP/runc"
+	run -0 "$TEST_TMP/runc" --version
+	assert_line --index 0 --regexp '^runc version [0-9]+\.[0-9]+\.[0-9]+$'
+	run -0 "$TEST_TMP/runc" --help
+	assert_line --index 1 '   runc - Open Container Initiative runtime'
+	run -0 "$TEST_TMP/runc" delete -h
+	assert_line --index 1 --regexp '^   runc delete - [a-z]'
 }
 
 @test "every command has --help, -h and 'help CMD', all the same text" {
 	for cmd in "${COMMANDS[@]}"; do
 		run -0 "$OCIRUN" "$cmd" --help
-		assert_line --index 0 --partial "Usage: ocirun $cmd"
+		assert_line --index 0 'NAME:'
+		assert_line --index 1 --regexp "^   ocirun $cmd - [a-z]"
+		assert_line --index 2 --partial "Usage: ocirun $cmd"
 		assert_output --partial 'Options:'
 		local long=$output
 		run -0 "$OCIRUN" "$cmd" -h
@@ -168,8 +184,12 @@ man_options() {
 	run -3 --separate-stderr "$OCIRUN" frobnicate
 	assert_equal "$output" ""
 	[[ "$stderr" == *'unknown command "frobnicate"'* ]] || fail "stderr: $stderr"
+	# runc's words, with and without -h, and for `help`.
+	[[ "$stderr" == *"No help topic for 'frobnicate'"* ]] || fail "stderr: $stderr"
+	run -3 "$OCIRUN" frobnicate -h
+	assert_output --partial "No help topic for 'frobnicate'"
 	run -3 "$OCIRUN" help frobnicate
-	assert_output --partial 'frobnicate'
+	assert_output --partial "No help topic for 'frobnicate'"
 }
 
 @test "an unknown global option fails with status 1 and names it" {
