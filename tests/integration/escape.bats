@@ -132,6 +132,13 @@ where_is_cwd='cd ../../../../../../../../../../.. 2>/dev/null
 	assert_line --index 1 INSIDE
 }
 
+# assert_cwd_refused STATUS PREFIX: the last `run` failed with STATUS
+# because the chdir named by PREFIX found no directory behind the fd.
+assert_cwd_refused() {
+	[ "$status" -eq "$1" ]
+	assert_output --regexp "$2: (Not a directory|No such file or directory)\$"
+}
+
 @test "CVE-2024-21626: cwd /proc/self/fd/N never lands outside the container (run and exec)" {
 	# Control: a host directory handed over on purpose (--preserve-fds) is
 	# outside, and the check sees it.
@@ -140,11 +147,15 @@ where_is_cwd='cd ../../../../../../../../../../.. 2>/dev/null
 	run ocirun run --preserve-fds 1 "$CID" 3</
 	assert_output --partial ESCAPED
 
+	# Without it no fd of the runtime's is there to chdir into: the chdir
+	# itself fails (a start that failed for another reason, or a cwd that
+	# worked, would print something else).
 	local n
 	for n in 3 4 5 6 7 8 9 10 11 12; do
 		update_config '.process.cwd = $c' --arg c "/proc/self/fd/$n"
 		run ocirun run "$CID-$n" </dev/null
 		refute_output --partial ESCAPED
+		assert_cwd_refused 1 "process.cwd: chdir \"/proc/self/fd/$n\""
 	done
 	update_config '.process.cwd = "/"'
 	set_args sleep 1000
@@ -152,6 +163,7 @@ where_is_cwd='cd ../../../../../../../../../../.. 2>/dev/null
 	for n in 3 4 5 6 7 8 9 10 11 12; do
 		run ocirun exec --cwd "/proc/self/fd/$n" "$CID" sh -c "$where_is_cwd"
 		refute_output --partial ESCAPED
+		assert_cwd_refused 255 "cwd \"/proc/self/fd/$n\""
 	done
 }
 
