@@ -165,7 +165,8 @@ static int fork_into_pid_namespace(struct exec_ctx *x, oci_error *err) {
   _exit(oci_sync_send(x->child_sock, OCI_SYNC_PID, &g, sizeof(g), -1, err) < 0 ? 1 : 0);
 }
 
-static int exec_child_setup(struct exec_ctx *x, char **exe, oci_error *err) {
+static int exec_child_setup(struct exec_ctx *x, char **exe, char ***env,
+                            oci_error *err) {
   struct oci_sync_msg m;
   if (oci_sync_expect(x->child_sock, OCI_SYNC_GO, &m, err) < 0)
     return -1;
@@ -189,6 +190,7 @@ static int exec_child_setup(struct exec_ctx *x, char **exe, oci_error *err) {
   if (oci_apply_rlimits(x->p, err) < 0)
     return -1;
   *exe = oci_find_executable(x->p->args[0], x->p->env, x->p->n_env);
+  *env = oci_process_env_with_home(x->p);
   if (oci_process_drop_privileges(x->p, x->seccomp, err) < 0)
     return -1;
   return oci_check_executable(*exe, x->p->args[0], err);
@@ -196,7 +198,7 @@ static int exec_child_setup(struct exec_ctx *x, char **exe, oci_error *err) {
 
 static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
   oci_error err = {0};
-  char *exe = NULL;
+  char *exe = NULL, **env = NULL;
   /* Like any freshly exec'd process: a foreground exec blocks the signals
    * it forwards, and that mask must not leak in. */
   oci_reset_signals_for_exec();
@@ -205,7 +207,7 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
   /* With SCMP_ACT_NOTIFY this process gets a listener of its own, which
    * must reach the agent as the init's did, before we can make a notified
    * call (else it fails with ENOSYS once the listener is closed). */
-  if (exec_child_setup(x, &exe, &err) < 0 ||
+  if (exec_child_setup(x, &exe, &env, &err) < 0 ||
       oci_process_send_listener(x->seccomp, x->child_sock, &err) < 0)
     exec_child_fail(x, &err);
   /* Ready; the parent now moves us into the container's cgroup, which may
@@ -226,7 +228,7 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
     dprintf(STDERR_FILENO, "ocirun: %s\n", err.msg);
     _exit(255);
   }
-  execve(exe, x->p->args, x->p->env);
+  execve(exe, x->p->args, env);
   dprintf(STDERR_FILENO, "ocirun: exec \"%s\": %s\n", exe, strerror(errno));
   _exit(127);
 }

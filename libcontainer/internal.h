@@ -238,6 +238,10 @@ int oci_process_before_execve(int preserve_fds, struct oci_seccomp_filter *secco
 int oci_process_send_listener(struct oci_seccomp_filter *seccomp, int sync_fd, oci_error *err);
 /* The filter oci_process_before_execve() loads: NULL for a NOTIFY one. */
 struct oci_seccomp_filter *oci_process_late_filter(struct oci_seccomp_filter *seccomp);
+/* p's environment for execve, with HOME from the container's /etc/passwd
+ * when p sets none or an empty one (as runc). Call inside the container's
+ * root, before privileges are dropped. */
+char **oci_process_env_with_home(const struct oci_process *p);
 /* exe from oci_find_executable (may be NULL): is it there and executable? */
 int oci_check_executable(const char *exe, const char *arg0, oci_error *err);
 /* fork-like clone(2) with namespace flags. */

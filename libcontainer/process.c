@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -74,6 +75,40 @@ char *oci_find_executable(const char *name, char **env, size_t n_env) {
     free(cand);
   }
   return NULL;
+}
+
+/* uid's home directory in the container's /etc/passwd, "/" when it has no
+ * entry there (runc's default). Read before privileges are dropped: the
+ * file may be readable by root only. Not a FIFO or device: we would block. */
+static char *passwd_home(uid_t uid) {
+  _cleanup_close_ int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+    return oci_xstrdup("/");
+  _cleanup_fclose_ FILE *f = fdopen(fd, "re");
+  if (f == NULL)
+    return oci_xstrdup("/");
+  fd = -1; /* f's now */
+  struct passwd *pw;
+  while ((pw = fgetpwent(f)) != NULL)
+    if (pw->pw_uid == uid)
+      return oci_xstrdup(pw->pw_dir);
+  return oci_xstrdup("/");
+}
+
+char **oci_process_env_with_home(const struct oci_process *p) {
+  char **env = oci_xmalloc0((p->n_env + 2) * sizeof(*env));
+  size_t home_at = p->n_env;
+  for (size_t i = 0; i < p->n_env; i++) {
+    env[i] = p->env[i];
+    if (home_at == p->n_env && strncmp(p->env[i], "HOME=", 5) == 0)
+      home_at = i;
+  }
+  if (home_at < p->n_env && p->env[home_at][5] != '\0')
+    return env;
+  _cleanup_free_ char *home = passwd_home(p->user.uid);
+  env[home_at] = oci_xasprintf("HOME=%s", home);
+  return env;
 }
 
 int oci_check_executable(const char *exe, const char *arg0, oci_error *err) {
@@ -423,6 +458,7 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   if (init_setup(a, &hc, &err) < 0)
     init_fail(a, &err);
   _cleanup_free_ char *exe = oci_find_executable(p->args[0], p->env, p->n_env);
+  char **env = oci_process_env_with_home(p);
   prctl(PR_SET_PDEATHSIG, 0);
   if (oci_process_drop_privileges(p, a->seccomp, &err) < 0 ||
       oci_check_executable(exe, p->args[0], &err) < 0 || oci_process_send_listener(a->seccomp, a->sync_fd, &err) < 0)
@@ -439,7 +475,7 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
     start_fail(a, &err);
   if (oci_process_before_execve(a->preserve_fds, oci_process_late_filter(a->seccomp), &err) < 0)
     start_fail(a, &err);
-  execve(exe, p->args, p->env);
+  execve(exe, p->args, env);
   int e = errno;
   dprintf(STDERR_FILENO, "ocirun: exec \"%s\": %s\n", exe, strerror(e));
   if (a->result_fd >= 0)

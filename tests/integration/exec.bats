@@ -120,6 +120,28 @@ JSON
 	assert_output $'0\n0'
 }
 
+@test "HOME comes from the container's /etc/passwd when unset or empty, else /" {
+	start_detached
+	run -0 ocirun exec "$CID" sh -c 'echo "$HOME"'
+	assert_output /root
+	run -0 ocirun exec --user 1000 "$CID" sh -c 'echo "$HOME"'
+	assert_output /home/test
+	run -0 ocirun exec --user 1000 --env HOME= "$CID" sh -c 'echo "$HOME"'
+	assert_output /home/test
+	run -0 ocirun exec --user 4242 "$CID" sh -c 'echo "$HOME"'
+	assert_output /
+	# one that is set is kept
+	run -0 ocirun exec --user 1000 --env HOME=/elsewhere "$CID" sh -c 'echo "$HOME"'
+	assert_output /elsewhere
+}
+
+@test "the init's HOME comes from the container's /etc/passwd too" {
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	set_args sh -c 'echo "$HOME"'
+	run -0 ocirun run "$CID"
+	assert_output /home/test
+}
+
 @test "exec --detach --pid-file: returns at once, the pid file names the process" {
 	start_detached
 	local t0 t1
