@@ -13,6 +13,7 @@
  * controllers do the work and the same path is also created and joined in
  * the unified hierarchy, so the process is placed in v2 too. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
@@ -395,6 +396,151 @@ static int enter_one(const char *dir, void *data, oci_error *err) {
 
 int oci_cgroup_enter(struct oci_cgroup *cg, pid_t pid, oci_error *err) {
   return for_each_dir(cg, enter_one, &pid, err);
+}
+
+/* ---- exec --cgroup: a sub-cgroup of the container's -------------------- */
+
+/* "a/./b/../c/" -> "a/c"; "" for the container's own cgroup. A path that
+ * leaves it ("..", "a/../..") is refused, in runc's words. */
+static int clean_sub_path(const char *spec, const char *path, char **out, oci_error *err) {
+  _cleanup_free_ char *copy = oci_xstrdup(path);
+  char *clean = oci_xmalloc0(strlen(path) + 1);
+  size_t len = 0;
+  char *save = NULL;
+  for (char *part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+    if (strcmp(part, ".") == 0)
+      continue;
+    if (strcmp(part, "..") == 0) {
+      if (len == 0) {
+        free(clean);
+        return oci_error_setx(err, EINVAL, "--cgroup \"%s\": %s is not a sub cgroup path",
+                              spec, path);
+      }
+      while (len > 0 && clean[len - 1] != '/')
+        len--;
+      len = len > 0 ? len - 1 : 0;
+      clean[len] = '\0';
+      continue;
+    }
+    len += (size_t)sprintf(clean + len, "%s%s", len ? "/" : "", part);
+  }
+  *out = clean;
+  return 0;
+}
+
+/* Whether controller is one of a hierarchy's ("cpu" in "cpu,cpuacct"). */
+static bool hier_has(const struct cg_hier *h, const char *controller) {
+  size_t n = strlen(controller);
+  for (const char *c = h->controllers; c && *c;) {
+    const char *end = strchrnul(c, ',');
+    if ((size_t)(end - c) == n && strncmp(c, controller, n) == 0)
+      return true;
+    c = *end ? end + 1 : end;
+  }
+  return false;
+}
+
+/* Apply one "[CONTROLLER[,CONTROLLER...]:]PATH" to subs[] (one entry per
+ * v1 hierarchy, then the v2 one): no controllers means every hierarchy. */
+static int apply_sub_spec(const struct oci_cgroup *cg, const char *spec, char **subs,
+                          oci_error *err) {
+  const char *colon = strchr(spec, ':');
+  char *path = NULL;
+  if (clean_sub_path(spec, colon ? colon + 1 : spec, &path, err) < 0)
+    return -1;
+  size_t n = cg->n_v1 + (cg->v2 ? 1 : 0);
+  if (colon == NULL || colon == spec) {
+    for (size_t i = 0; i < n; i++) {
+      free(subs[i]);
+      subs[i] = oci_xstrdup(path);
+    }
+    free(path);
+    return 0;
+  }
+  _cleanup_free_ char *list = oci_xstrdup(spec);
+  list[colon - spec] = '\0';
+  char *save = NULL;
+  for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+    size_t i = 0;
+    while (i < cg->n_v1 && !hier_has(&cg->v1[i], c))
+      i++;
+    if (i == cg->n_v1) {
+      free(path);
+      return oci_error_setx(err, EINVAL, "--cgroup \"%s\": unknown controller \"%s\"%s", spec,
+                            c, cg->n_v1 ? "" : " (cgroup v2 takes a path only)");
+    }
+    free(subs[i]);
+    subs[i] = oci_xstrdup(path);
+  }
+  free(path);
+  return 0;
+}
+
+static void subs_free(char **subs, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(subs[i]);
+  free(subs);
+}
+
+/* The sub-path per hierarchy (index as in apply_sub_spec) the specs ask for,
+ * NULL where none applies; later specs win. */
+static char **resolve_subs(const struct oci_cgroup *cg, char *const *specs, size_t n_specs,
+                           oci_error *err) {
+  size_t n = cg->n_v1 + (cg->v2 ? 1 : 0);
+  char **subs = oci_xmalloc0((n + 1) * sizeof(*subs));
+  for (size_t i = 0; i < n_specs; i++)
+    if (apply_sub_spec(cg, specs[i], subs, err) < 0) {
+      subs_free(subs, n);
+      return NULL;
+    }
+  return subs;
+}
+
+int oci_cgroup_check_subs(const struct oci_cgroup *cg, char *const *specs, size_t n_specs,
+                          oci_error *err) {
+  char **subs = resolve_subs(cg, specs, n_specs, err);
+  if (subs == NULL)
+    return -1;
+  subs_free(subs, cg->n_v1 + (cg->v2 ? 1 : 0));
+  return 0;
+}
+
+/* Go's wording of an errno, which runc's messages carry: "no such file or
+ * directory". */
+static void lower_first(char *s) {
+  if (s[0] >= 'A' && s[0] <= 'Z')
+    s[0] = (char)(s[0] - 'A' + 'a');
+}
+
+static int enter_sub(const char *dir, const char *sub, pid_t pid, oci_error *err) {
+  _cleanup_free_ char *target = *sub ? oci_xasprintf("%s/%s", dir, sub) : oci_xstrdup(dir);
+  _cleanup_free_ char *procs = oci_xasprintf("%s/cgroup.procs", target);
+  char buf[24];
+  int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+  _cleanup_close_ int fd = open(procs, O_WRONLY | O_CLOEXEC);
+  if (fd >= 0 && oci_write_all(fd, buf, (size_t)n) == 0)
+    return 0;
+  int e = errno;
+  char text[128];
+  snprintf(text, sizeof(text), "%s", strerror(e));
+  lower_first(text);
+  return oci_error_setx(err, e, "adding pid %d to cgroups: open %s: %s", (int)pid, procs, text);
+}
+
+int oci_cgroup_enter_subs(struct oci_cgroup *cg, pid_t pid, char *const *specs, size_t n_specs,
+                          oci_error *err) {
+  if (n_specs == 0)
+    return oci_cgroup_enter(cg, pid, err);
+  char **subs = resolve_subs(cg, specs, n_specs, err);
+  if (subs == NULL)
+    return -1;
+  int r = 0;
+  for (size_t i = 0; r == 0 && i < cg->n_v1; i++)
+    r = enter_sub(cg->v1[i].dir, subs[i] ? subs[i] : "", pid, err);
+  if (r == 0 && cg->v2)
+    r = enter_sub(cg->v2->dir, subs[cg->n_v1] ? subs[cg->n_v1] : "", pid, err);
+  subs_free(subs, cg->n_v1 + (cg->v2 ? 1 : 0));
+  return r;
 }
 
 static long ms_since(const struct timespec *t0) {

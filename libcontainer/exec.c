@@ -317,6 +317,10 @@ static int exec_prepare(const struct oci_context *ctx, struct exec_ctx *x, oci_e
     return -1;
   if (x->st->cgroup && oci_cgroup_load(x->st->cgroup, &x->cg, err) < 0)
     return -1;
+  if (o->n_cgroup_subs > 0 && x->cg == NULL)
+    return oci_error_setx(err, EINVAL, "exec: --cgroup: container \"%s\" has no cgroup", o->id);
+  if (x->cg && oci_cgroup_check_subs(x->cg, o->cgroup_subs, o->n_cgroup_subs, err) < 0)
+    return oci_error_wrap(err, "exec");
   if (x->p->terminal && o->console_socket &&
       (x->console_fd = oci_console_socket_connect(o->console_socket, err)) < 0)
     return oci_error_wrap(err, "--console-socket");
@@ -347,7 +351,8 @@ static int exec_spawn(struct exec_ctx *x, oci_error *err) {
   x->child_sock = -1;
   if (oci_sync_send(x->sock, OCI_SYNC_GO, NULL, 0, -1, err) < 0 || exec_wait_ready(x, err) < 0)
     return -1;
-  if (x->cg && oci_cgroup_enter(x->cg, x->pid, err) < 0)
+  if (x->cg && oci_cgroup_enter_subs(x->cg, x->pid, x->o->cgroup_subs, x->o->n_cgroup_subs,
+                                     err) < 0)
     return -1;
   return oci_sync_send(x->sock, OCI_SYNC_GO, NULL, 0, -1, err);
 }

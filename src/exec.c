@@ -25,7 +25,7 @@ struct exec_args {
   oci_opt_bool no_new_privs;
   struct cli_list caps;
   int preserve_fds;
-  const char *cgroup;
+  struct cli_list cgroup;
   bool ignore_paused;
 };
 
@@ -55,8 +55,8 @@ static const struct cli_option exec_options[] = {
              "add a capability to the process (repeatable)"),
     EXEC_OPT("preserve-fds", 0, CLI_OPT_INT, preserve_fds, "N",
              "pass N more file descriptors (3 .. 3+N-1) to the process (default: 0)"),
-    EXEC_OPT("cgroup", 0, CLI_OPT_STRING, cgroup, "PATH",
-             "run in a sub-cgroup (not supported: an error when given)"),
+    EXEC_OPT("cgroup", 0, CLI_OPT_LIST, cgroup, "PATH",
+             "run in this sub-cgroup of the container's, [CONTROLLERS:]PATH (repeatable)"),
     EXEC_OPT("ignore-paused", 0, CLI_OPT_BOOL, ignore_paused, NULL,
              "allow exec in a paused container"),
 };
@@ -159,6 +159,8 @@ static int exec_with(struct cli_global *g, const struct exec_args *a,
     return 1;
   }
   eo.process = p;
+  eo.cgroup_subs = a->cgroup.v;
+  eo.n_cgroup_subs = a->cgroup.n;
   _cleanup_free_ char *console = cli_absolute_path(a->console_socket);
   _cleanup_free_ char *pid_file = cli_absolute_path(a->pid_file);
   eo.console_socket = console;
@@ -179,11 +181,7 @@ static int exec_main(struct cli_global *g, int argc, char **argv) {
   int status;
   if (!cli_parse(&cli_exec, argc, argv, &a, &args, &status))
     return status;
-  if (a.cgroup)
-    status = cli_usage_error(&cli_exec, "--cgroup \"%s\": running in a sub-cgroup is not "
-                                        "supported", a.cgroup);
-  else
-    status = exec_with(g, &a, &args);
+  status = exec_with(g, &a, &args);
   cli_opts_free(&cli_exec, &a);
   return status;
 }

@@ -49,6 +49,15 @@ int oci_cgroup_make(struct oci_cgroup *cg, const char *id, pid_t pid, oci_error 
 int oci_cgroup_apply(struct oci_cgroup *cg, const struct oci_resources *res, oci_error *err);
 /* Move pid into the container's cgroup(s). */
 int oci_cgroup_enter(struct oci_cgroup *cg, pid_t pid, oci_error *err);
+/* exec --cgroup: the same, but into sub-cgroups of the container's, one
+ * spec "[CONTROLLER[,CONTROLLER...]:]PATH" each (runc's form; no
+ * controllers: every hierarchy; later specs win). A PATH that leaves the
+ * container's cgroup or an unknown controller is an error. check_subs
+ * checks the specs without moving anything. */
+int oci_cgroup_check_subs(const struct oci_cgroup *cg, char *const *specs, size_t n_specs,
+                          oci_error *err);
+int oci_cgroup_enter_subs(struct oci_cgroup *cg, pid_t pid, char *const *specs, size_t n_specs,
+                          oci_error *err);
 /* Kill everything still inside (SIGKILL, wait until empty) and rmdir. */
 int oci_cgroup_destroy(struct oci_cgroup *cg, oci_error *err);
 void oci_cgroup_free(struct oci_cgroup *cg);

@@ -66,6 +66,8 @@ struct oci_exec_opts {
   bool process_from_cli;        /* complete `process` from the config (above) */
   bool uid_set, gid_set;        /* -u UID[:GID] was given */
   bool no_new_privs_set;        /* --no-new-privs[=BOOL] was given */
+  char *const *cgroup_subs;     /* --cgroup specs (oci_cgroup_enter_subs) */
+  size_t n_cgroup_subs;
 };
 
 /* What `state` and `list` report. */

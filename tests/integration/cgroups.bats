@@ -218,6 +218,39 @@ use_cgroup_path() {
 	assert_output 17
 }
 
+@test "exec --cgroup joins a sub-cgroup of the container's, for some controllers or all, and refuses one outside it" {
+	use_cgroup_path
+	start_sleeper
+	local ctrl=memory dir
+	is_cgroup_v2 && ctrl=""
+	dir=$(cgroup_dir_of "$PID" "$ctrl")
+	mkdir "$dir/sub"
+	run ocirun exec --cgroup "${ctrl:+$ctrl:}sub" "$CID" cat /proc/self/cgroup
+	assert_success
+	if is_cgroup_v2; then
+		assert_line --regexp '^0::.*/sub$'
+	else
+		assert_line --regexp '^[0-9]+:memory:.*/sub$'
+		refute_line --regexp '^[0-9]+:pids:.*/sub$' # the others: the container's own
+	fi
+	run ocirun exec --cgroup / "$CID" cat /proc/self/cgroup
+	assert_success
+	refute_output --partial /sub
+	# runc's words, which its tests match.
+	run ocirun exec --cgroup .. "$CID" true
+	assert_failure
+	assert_output --partial " .. is not a sub cgroup path"
+	run ocirun exec --cgroup nonexistent "$CID" true
+	assert_failure
+	assert_output --regexp " adding pid .*/nonexistent/cgroup.procs: no such file "
+	if ! is_cgroup_v2; then
+		run ocirun exec --cgroup whaaat:/ "$CID" true
+		assert_failure
+		assert_output --partial "unknown controller "
+	fi
+	rmdir "$dir/sub"
+}
+
 @test "events --stats prints one stats object" {
 	use_cgroup_path
 	set_resources '{"pids":{"limit":42}}'
