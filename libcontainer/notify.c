@@ -22,7 +22,7 @@
 #include "notify.h"
 #include <stddef.h>
 #include "ocirun/log.h"
-#include "ocirun/terminal.h"
+#include "ocirun/socket.h"
 
 #define NOTIFY_DIR_IN_CONTAINER "/run/notify"
 #define NOTIFY_SOCK_NAME "notify.sock"

@@ -22,7 +22,7 @@
 #include "ocirun/container.h"
 #include "ocirun/log.h"
 #include "ocirun/seccomp.h"
-#include "ocirun/terminal.h"
+#include "ocirun/socket.h"
 #include "ocirun/utils.h"
 #include "seccomp-internal.h"
 
@@ -483,32 +483,6 @@ static char *process_state_json(const struct oci_seccomp *sc, pid_t pid,
   return out;
 }
 
-/* The first sendmsg carries the fd with the first bytes (the spec wants the
- * fds in the first call); whatever it did not take follows with plain
- * writes. */
-static int send_with_fd(int sock, const char *data, size_t len, int fd) {
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof(control));
-  struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                       .msg_controllen = sizeof(control.buf)};
-  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-  ssize_t n;
-  do
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return -1;
-  return oci_write_all(sock, data + n, len - (size_t)n);
-}
-
 int oci_seccomp_send_listener(const struct oci_seccomp *sc, int notify_fd, pid_t pid,
                               const char *state_json, oci_error *err) {
   if (sc->listener_path == NULL)
@@ -519,7 +493,9 @@ int oci_seccomp_send_listener(const struct oci_seccomp *sc, int notify_fd, pid_t
   _cleanup_close_ int sock = oci_unix_connect(sc->listener_path, "linux.seccomp.listenerPath", err);
   if (sock < 0)
     return -1;
-  if (send_with_fd(sock, json, strlen(json), notify_fd) < 0)
+  /* The spec wants the fd with the first bytes, as oci_send_with_fd sends it. */
+  struct iovec iov = {.iov_base = json, .iov_len = strlen(json)};
+  if (oci_send_with_fd(sock, &iov, 1, notify_fd) < 0)
     return oci_error_errno(err, "seccomp listener: send the state to \"%s\"",
                            sc->listener_path);
   return 0;

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "internal.h"
+#include "ocirun/socket.h"
 
 struct sync_header {
   uint32_t type;
@@ -28,33 +29,7 @@ int oci_sync_send(int sock, enum oci_sync_type type, const void *data, size_t le
   struct sync_header h = {.type = type, .len = (uint32_t)len};
   struct iovec iov[2] = {{.iov_base = &h, .iov_len = sizeof(h)},
                          {.iov_base = (void *)data, .iov_len = len}};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
-  if (fd >= 0) {
-    memset(&ctl, 0, sizeof(ctl));
-    mh.msg_control = ctl.buf;
-    mh.msg_controllen = sizeof(ctl.buf);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  }
-  ssize_t n;
-  do
-    n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return oci_error_errno(err, "sync: send");
-  /* The header and the fd went in the first chunk; finish a short payload. */
-  size_t sent = (size_t)n;
-  if (sent < sizeof(h))
-    return oci_error_setx(err, EIO, "sync: short send");
-  sent -= sizeof(h);
-  if (sent < len && oci_write_all(sock, (const char *)data + sent, len - sent) < 0)
+  if (oci_send_with_fd(sock, iov, len ? 2 : 1, fd) < 0)
     return oci_error_errno(err, "sync: send");
   return 0;
 }

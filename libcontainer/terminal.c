@@ -1,19 +1,16 @@
 /* ocirun — terminals: the pty made inside the container, the console socket
  * that hands its master to the caller (runc's protocol, used by containerd
- * and conmon), and the relay for a foreground `run`/`exec` with a tty. */
+ * and conmon; the fd passing itself is in socket.c), and the relay for a
+ * foreground `run`/`exec` with a tty. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -26,147 +23,8 @@
 
 /* ---- console socket ---- */
 
-static int connect_unix(int sock, const char *path) {
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof(addr.sun_path)) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  strcpy(addr.sun_path, path);
-  int r;
-  do
-    r = connect(sock, (struct sockaddr *)&addr, sizeof(addr));
-  while (r < 0 && errno == EINTR);
-  return r;
-}
-
-/* A path too long for sun_path: open its directory and connect through
- * /proc/self/fd/N/<name>, which resolves to the same socket inode without
- * changing our cwd (other threads may depend on it). */
-static int connect_unix_long(int sock, const char *path) {
-  _cleanup_free_ char *dir_copy = oci_xstrdup(path);
-  _cleanup_free_ char *base_copy = oci_xstrdup(path);
-  const char *dir = dirname(dir_copy);
-  const char *base = basename(base_copy);
-  _cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return -1;
-  char via[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
-  int n = snprintf(via, sizeof(via), "/proc/self/fd/%d/%s", dfd, base);
-  if (n < 0 || (size_t)n >= sizeof(via) - 1) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  return connect_unix(sock, via);
-}
-
-int oci_unix_connect(const char *path, const char *what, oci_error *err) {
-  _cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0)
-    return oci_error_errno(err, "%s \"%s\": socket", what, path);
-  /* The peer may accept nothing (its backlog full) or read nothing: the
-   * connect and every send on the socket give up then, rather than block
-   * create forever. */
-  struct timeval tv = {.tv_sec = OCI_PEER_TIMEOUT_S};
-  if (setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-    return oci_error_errno(err, "%s \"%s\": set a send timeout", what, path);
-  struct sockaddr_un addr;
-  int r = strlen(path) < sizeof(addr.sun_path) ? connect_unix(sock, path)
-                                               : connect_unix_long(sock, path);
-  if (r < 0 && errno == EAGAIN)
-    return oci_error_setx(err, ETIMEDOUT, "%s \"%s\": connect: no connection accepted in %d s",
-                          what, path, OCI_PEER_TIMEOUT_S);
-  if (r < 0)
-    return oci_error_errno(err, "%s \"%s\": connect", what, path);
-  return OCI_STEAL_FD(sock);
-}
-
 int oci_console_socket_connect(const char *path, oci_error *err) {
   return oci_unix_connect(path, "console socket", err);
-}
-
-/* ---- fd passing (SCM_RIGHTS) ---- */
-
-#define OCI_FD_NAME_MAX 4096
-
-/* One message of the console protocol: a data part (the name) and room for
- * a few SCM_RIGHTS fds (more than one is refused, but must be closed). */
-struct fd_msg {
-  struct iovec iov;
-  struct msghdr msg;
-  union {
-    char buf[CMSG_SPACE(sizeof(int) * 4)];
-    struct cmsghdr align;
-  } ctl;
-};
-
-static void fd_msg_init(struct fd_msg *m, void *data, size_t len, size_t ctl_len) {
-  memset(m, 0, sizeof(*m));
-  m->iov.iov_base = data;
-  m->iov.iov_len = len;
-  m->msg.msg_iov = &m->iov;
-  m->msg.msg_iovlen = 1;
-  m->msg.msg_control = m->ctl.buf;
-  m->msg.msg_controllen = ctl_len;
-}
-
-int oci_send_fd(int sock, int fd, const char *name, oci_error *err) {
-  /* The payload is the file's name, as runc sends it; a stream socket
-   * needs at least one data byte to carry the control message. */
-  const char *payload = name != NULL && name[0] != '\0' ? name : "";
-  struct fd_msg m;
-  fd_msg_init(&m, (void *)payload, payload[0] ? strlen(payload) : 1,
-              CMSG_SPACE(sizeof(int)));
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n;
-  do
-    n = sendmsg(sock, &m.msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return oci_error_errno(err, "send fd \"%s\"", payload);
-  return 0;
-}
-
-/* Close every fd carried by msg: used when the message is not the one
- * expected, so nothing sent to us leaks. */
-static void close_passed_fds(struct msghdr *msg) {
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-      continue;
-    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < n; i++) {
-      int fd;
-      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      close(fd);
-    }
-  }
-}
-
-int oci_recv_fd(int sock, oci_error *err) {
-  char name[OCI_FD_NAME_MAX];
-  struct fd_msg m;
-  fd_msg_init(&m, name, sizeof(name), sizeof(m.ctl.buf));
-  ssize_t n;
-  do
-    n = recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return oci_error_errno(err, "receive fd");
-  if (n == 0)
-    return oci_error_set(err, 0, "receive fd: connection closed before an fd was sent");
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
-  if ((m.msg.msg_flags & MSG_CTRUNC) || c == NULL || c->cmsg_level != SOL_SOCKET ||
-      c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
-    close_passed_fds(&m.msg);
-    return oci_error_set(err, EBADMSG, "receive fd: expected exactly one fd");
-  }
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  return fd;
 }
 
 /* ---- the pty inside the container ---- */
