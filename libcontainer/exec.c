@@ -177,6 +177,12 @@ static int exec_child_setup(struct exec_ctx *x, char **exe, char ***env,
     return -1;
   if (x->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
     return oci_error_errno(err, "become root in the container's user namespace");
+  /* A session and process group of its own, as runc gives: the ones we
+   * were born in are the caller's, outside the container (they read as 0
+   * there), and a terminal's signals go to the caller's foreground group,
+   * not the container's process (we forward them). */
+  if (getsid(0) != getpid() && setsid() < 0)
+    return oci_error_errno(err, "exec: setsid");
   if (x->p->terminal) {
     _cleanup_close_ int master = oci_terminal_setup(x->p, err);
     if (master < 0)

@@ -142,6 +142,16 @@ JSON
 	assert_output /home/test
 }
 
+@test "an exec'd process leads a session and process group of its own in the container" {
+	start_detached
+	# /proc/self/stat fields 1, 5 and 6: pid, process group, session; a
+	# group outside the container's pid namespace reads as 0
+	run -0 ocirun exec "$CID" cut -d' ' -f1,5,6 /proc/self/stat
+	local pid=${output%% *}
+	[ "$pid" -gt 1 ]
+	assert_output "$pid $pid $pid"
+}
+
 @test "exec --detach --pid-file: returns at once, the pid file names the process" {
 	start_detached
 	local t0 t1
