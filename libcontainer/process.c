@@ -178,10 +178,11 @@ static int write_sysctls(const struct oci_linux *l, oci_error *err) {
 
 static int set_hostnames(const struct oci_init_args *a, oci_error *err) {
   const struct oci_config *cfg = a->cfg;
-  bool own_uts = oci_ns_wants(cfg, OCI_NS_UTS) && oci_config_namespace(cfg, OCI_NS_UTS)->path == NULL;
+  /* A uts namespace joined by path is the container's too: the names are
+   * set there, as runc does; only the host's must never change. */
   if ((cfg->hostname && *cfg->hostname) || (cfg->domainname && *cfg->domainname)) {
-    if (!own_uts)
-      return oci_error_setx(err, EINVAL, "hostname: setting it needs a new uts namespace");
+    if (!oci_ns_wants(cfg, OCI_NS_UTS))
+      return oci_error_setx(err, EINVAL, "hostname: setting it needs a uts namespace");
   }
   if (cfg->hostname && *cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
     return oci_error_errno(err, "hostname: sethostname \"%s\"", cfg->hostname);

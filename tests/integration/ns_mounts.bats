@@ -1,0 +1,45 @@
+#!/usr/bin/env bats
+# Namespaces joined by path and the root filesystem's mounts, in the cases
+# where runc's behaviour is the reference. Runs unchanged against runc
+# (OCIRUN=/usr/sbin/runc) as a control.
+
+load helpers
+
+setup() {
+	setup_bundle
+	update_config '.root.readonly = false'
+	HOLDER_PID=
+}
+
+teardown() {
+	if [ -n "$HOLDER_PID" ]; then
+		kill "$HOLDER_PID" 2>/dev/null || true
+		wait "$HOLDER_PID" 2>/dev/null || true
+	fi
+	teardown_bundle
+}
+
+# hold_uts_namespace: a process in a uts namespace of its own as
+# $HOLDER_PID, killed by teardown.
+hold_uts_namespace() {
+	unshare --uts sleep 1000 3>&- &
+	HOLDER_PID=$!
+	local own
+	own=$(readlink /proc/self/ns/uts)
+	for _ in $(seq 50); do
+		[ "$(readlink "/proc/$HOLDER_PID/ns/uts" 2>/dev/null)" != "$own" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "a hostname is set in a uts namespace joined by path" {
+	hold_uts_namespace
+	update_config '.hostname = "joined-host" |
+		.linux.namespaces |= map(if .type == "uts" then .path = $p else . end)' \
+		--arg p "/proc/$HOLDER_PID/ns/uts"
+	set_args hostname
+	run -0 ocirun run "$CID"
+	assert_output joined-host
+	[ "$(nsenter --uts --target "$HOLDER_PID" hostname)" = joined-host ]
+}
