@@ -278,13 +278,20 @@ static int setup_terminal(const struct oci_init_args *a, oci_error *err) {
   return 0;
 }
 
-static int change_dir(const char *cwd, oci_error *err) {
-  if (chdir(cwd) == 0)
+/* runc creates a missing cwd: before the root may become read-only, and
+ * after pivot_root, so that "/" is the container's. Other errors are
+ * change_dir's to report. */
+static int make_missing_cwd(const char *cwd, oci_error *err) {
+  struct stat st;
+  if (stat(cwd, &st) == 0 || errno != ENOENT)
     return 0;
-  if (errno != ENOENT)
-    return oci_error_errno(err, "process.cwd: chdir \"%s\"", cwd);
-  /* runc creates a missing cwd; after pivot_root "/" is the container's. */
-  if (oci_mkdir_p(cwd, 0755, err) < 0 || chdir(cwd) < 0)
+  if (oci_mkdir_p(cwd, 0755, err) < 0)
+    return oci_error_errno(err, "process.cwd: create \"%s\"", cwd);
+  return 0;
+}
+
+static int change_dir(const char *cwd, oci_error *err) {
+  if (chdir(cwd) < 0)
     return oci_error_errno(err, "process.cwd: chdir \"%s\"", cwd);
   return 0;
 }
@@ -329,7 +336,7 @@ static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *e
     return -1;
   if (write_sysctls(cfg->linux_, err) < 0)
     return -1;
-  if (oci_rootfs_finalize(&rc, err) < 0)
+  if (make_missing_cwd(cfg->process->cwd, err) < 0 || oci_rootfs_finalize(&rc, err) < 0)
     return -1;
   if (change_dir(cfg->process->cwd, err) < 0)
     return -1;

@@ -43,3 +43,11 @@ hold_uts_namespace() {
 	assert_output joined-host
 	[ "$(nsenter --uts --target "$HOLDER_PID" hostname)" = joined-host ]
 }
+
+@test "a missing process.cwd is made before the root becomes read-only" {
+	update_config '.root.readonly = true | .process.cwd = "/missing/dir"'
+	set_args sh -c 'pwd; touch /x 2>/dev/null && echo writable || echo read-only'
+	run -0 ocirun run "$CID"
+	assert_output $'/missing/dir\nread-only'
+	[ -d "$BUNDLE/rootfs/missing/dir" ]
+}
