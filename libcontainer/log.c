@@ -64,6 +64,20 @@ static void format_time(char *buf, size_t cap) {
   snprintf(buf + n, cap - n, ".%09ldZ", ts.tv_nsec);
 }
 
+/* One record as runc writes its log: a JSON line, or logfmt (quoted the
+ * way JSON quotes). */
+static void write_record(int fd, bool json, enum oci_log_level level, const char *msg) {
+  char ts[64], line[9000], esc[8192];
+  format_time(ts, sizeof(ts));
+  json_escape(esc, sizeof(esc), msg);
+  int n = json ? snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
+                          level_name(level), esc, ts)
+               : snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", ts,
+                          level_name(level), esc);
+  if (n > 0)
+    oci_write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
 void oci_log(enum oci_log_level level, const char *fmt, ...) {
   if (level == OCI_LOG_DEBUG && !log_debug)
     return;
@@ -75,27 +89,16 @@ void oci_log(enum oci_log_level level, const char *fmt, ...) {
   va_end(ap);
 
   /* stderr gets errors and warnings always, debug/info with --debug; when a
-   * log file is set, only errors also go to stderr (runc's behaviour). */
+   * log file is set, only errors also go to stderr (runc's behaviour).
+   * Errors and warnings read "ocirun: ..."; --debug's own lines are
+   * runc's text lines (time=... level=debug msg=...), which scripts and
+   * runc's tests look for. */
   bool to_stderr = log_fd < 0 ? (level >= OCI_LOG_WARNING || log_debug) : level == OCI_LOG_ERROR;
-  if (to_stderr)
+  if (to_stderr && level >= OCI_LOG_WARNING)
     dprintf(STDERR_FILENO, "ocirun: %s%s\n", level == OCI_LOG_WARNING ? "warning: " : "", msg);
-  if (log_fd >= 0) {
-    char ts[64], line[9000];
-    format_time(ts, sizeof(ts));
-    int n;
-    if (log_json) {
-      char esc[8192];
-      json_escape(esc, sizeof(esc), msg);
-      n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
-                   level_name(level), esc, ts);
-    } else { /* logfmt quotes the way JSON does */
-      char esc[8192];
-      json_escape(esc, sizeof(esc), msg);
-      n = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", ts, level_name(level),
-                   esc);
-    }
-    if (n > 0)
-      oci_write_all(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-  }
+  else if (to_stderr)
+    write_record(STDERR_FILENO, false, level, msg);
+  if (log_fd >= 0)
+    write_record(log_fd, log_json, level, msg);
   errno = saved;
 }

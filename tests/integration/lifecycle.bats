@@ -367,3 +367,21 @@ setup() {
 	assert_output --partial "process.selinuxLabel"
 	assert_no_leftovers
 }
+
+@test "--debug: runc's text lines on stderr; with --log only in the file, as text or JSON" {
+	set_args echo hello
+	run -0 --separate-stderr ocirun --debug run "$CID"
+	assert_output hello
+	[[ "$stderr" == *'level=debug msg="'* ]] || fail "no runc-style debug line on stderr: $stderr"
+	local fmt log
+	for fmt in text json; do
+		log="$BATS_TEST_TMPDIR/log.$fmt"
+		run -0 --separate-stderr ocirun --debug --log "$log" --log-format "$fmt" run "$CID"
+		[[ "$stderr" != *level=debug* ]] || fail "debug lines on stderr with --log: $stderr"
+		if [ "$fmt" = text ]; then
+			grep -q '^time="[^"]*" level=debug msg="' "$log" || fail "$(cat "$log")"
+		else
+			grep -q '^{"level":"debug","msg":"' "$log" || fail "$(cat "$log")"
+		fi
+	done
+}
