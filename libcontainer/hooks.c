@@ -5,6 +5,7 @@
  * caller's stdout/stderr. The parent feeds stdin and waits for the hook in
  * one poll() loop on a pidfd, so a hook that never reads its stdin, never
  * exits or both is still killed at its timeout. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -291,8 +292,8 @@ static int exec_errno(int exec_r) {
   return n == (ssize_t)sizeof(e) ? e : 0;
 }
 
-static int run_one(const struct oci_hook *hook, const char *stage, size_t idx,
-                   const char *state_json, oci_error *err) {
+static int run_and_judge(const struct oci_hook *hook, const char *stage, size_t idx,
+                         const char *state_json, oci_error *err) {
   struct hook_child child = {.pid = -1, .stdin_w = -1, .exec_r = -1};
   struct hook_result res = {.timed_out = false, .status = 0};
   int64_t timeout_s = hook->timeout.set && hook->timeout.v > 0 ? hook->timeout.v : 0;
@@ -319,12 +320,26 @@ static int run_one(const struct oci_hook *hook, const char *stage, size_t idx,
     return oci_error_set(err, e, "%s hook #%zu \"%s\": exec", stage, idx, hook->path);
   if (WIFSIGNALED(res.status)) {
     const char *name = sigabbrev_np(WTERMSIG(res.status));
-    return oci_error_set(err, 0, "%s hook #%zu \"%s\": killed by signal SIG%s", stage,
-                         idx, hook->path, name ? name : "?");
+    const char *what = sigdescr_np(WTERMSIG(res.status));
+    /* "(bad system call)": Go's lower-case wording, which runc prints. */
+    char descr[64];
+    snprintf(descr, sizeof(descr), "%s", what ? what : "unknown signal");
+    descr[0] = (char)tolower((unsigned char)descr[0]);
+    return oci_error_set(err, 0, "%s hook #%zu \"%s\": killed by signal SIG%s (%s)", stage,
+                         idx, hook->path, name ? name : "?", descr);
   }
   if (WIFEXITED(res.status) && WEXITSTATUS(res.status) != 0)
     return oci_error_set(err, 0, "%s hook #%zu \"%s\": exited with status %d", stage,
                          idx, hook->path, WEXITSTATUS(res.status));
+  return 0;
+}
+
+/* Every failure starts with runc's "error running hook", which engines'
+ * and runc's own tests match. */
+static int run_one(const struct oci_hook *hook, const char *stage, size_t idx,
+                   const char *state_json, oci_error *err) {
+  if (run_and_judge(hook, stage, idx, state_json, err) < 0)
+    return oci_error_wrap(err, "error running hook");
   return 0;
 }
 

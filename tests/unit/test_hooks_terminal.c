@@ -234,7 +234,7 @@ static void test_hook_failure_names_stage_index_path(void **state) {
   struct oci_hook_list list = {.items = items, .n = 3};
   oci_error err = {0};
   assert_int_equal(oci_hooks_run(&list, "prestart", "{}", &err), -1);
-  assert_string_equal(err.msg, "prestart hook #1 \"/bin/sh\": exited with status 3");
+  assert_string_equal(err.msg, "error running hook: prestart hook #1 \"/bin/sh\": exited with status 3");
   /* The list stops at the first failure. */
   assert_false(exists(tmpdir, "third-ran"));
 }
@@ -245,7 +245,8 @@ static void test_hook_killed_by_signal(void **state) {
   struct oci_hook_list list = {.items = &h, .n = 1};
   oci_error err = {0};
   assert_int_equal(oci_hooks_run(&list, "poststop", "{}", &err), -1);
-  assert_string_equal(err.msg, "poststop hook #0 \"/bin/sh\": killed by signal SIGTERM");
+  assert_string_equal(err.msg, "error running hook: poststop hook #0 \"/bin/sh\": "
+                               "killed by signal SIGTERM (terminated)");
 }
 
 static void check_timeout(void) {
@@ -257,7 +258,8 @@ static void check_timeout(void) {
   clock_gettime(CLOCK_MONOTONIC, &start);
   assert_int_equal(oci_hooks_run(&list, "createContainer", "{}", &err), -1);
   double took = elapsed_since(&start);
-  assert_string_equal(err.msg, "createContainer hook #0 \"/bin/sh\": timed out after 1 s");
+  assert_string_equal(err.msg,
+                      "error running hook: createContainer hook #0 \"/bin/sh\": timed out after 1 s");
   assert_true(took >= 0.9 && took < 3.0);
 }
 
@@ -271,7 +273,8 @@ static void test_hook_nonexistent_path(void **state) {
   oci_error err = {0};
   assert_int_equal(oci_hooks_run(&list, "startContainer", "{}", &err), -1);
   assert_int_equal(err.errnum, ENOENT);
-  assert_string_equal(err.msg, "startContainer hook #0 \"/nonexistent/ocirun-hook\": "
+  assert_string_equal(err.msg, "error running hook: startContainer hook #0 "
+                               "\"/nonexistent/ocirun-hook\": "
                                "exec: No such file or directory");
 }
 
