@@ -279,15 +279,14 @@ static int setup_terminal(const struct oci_init_args *a, oci_error *err) {
 }
 
 /* runc creates a missing cwd: before the root may become read-only, and
- * after pivot_root, so that "/" is the container's. Other errors are
- * change_dir's to report. */
-static int make_missing_cwd(const char *cwd, oci_error *err) {
+ * after pivot_root, so that "/" is the container's. What cannot be made
+ * stays missing, for change_dir to report (one message for every way the
+ * cwd is unusable). */
+static void make_missing_cwd(const char *cwd) {
   struct stat st;
-  if (stat(cwd, &st) == 0 || errno != ENOENT)
-    return 0;
-  if (oci_mkdir_p(cwd, 0755, err) < 0)
-    return oci_error_errno(err, "process.cwd: create \"%s\"", cwd);
-  return 0;
+  oci_error ignored;
+  if (stat(cwd, &st) < 0 && errno == ENOENT)
+    (void)oci_mkdir_p(cwd, 0755, &ignored);
 }
 
 static int change_dir(const char *cwd, oci_error *err) {
@@ -336,7 +335,8 @@ static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *e
     return -1;
   if (write_sysctls(cfg->linux_, err) < 0)
     return -1;
-  if (make_missing_cwd(cfg->process->cwd, err) < 0 || oci_rootfs_finalize(&rc, err) < 0)
+  make_missing_cwd(cfg->process->cwd);
+  if (oci_rootfs_finalize(&rc, err) < 0)
     return -1;
   if (change_dir(cfg->process->cwd, err) < 0)
     return -1;
