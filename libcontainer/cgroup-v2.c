@@ -12,7 +12,6 @@
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroup-internal.h"
@@ -332,12 +331,6 @@ static int v2_is_frozen(struct oci_cgroup *cg, bool *frozen, oci_error *err) {
   return 0;
 }
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* Write cgroup.freeze, then wait on cgroup.events (it signals POLLPRI on
  * change) until "frozen" says the same. */
 static int v2_freeze(struct oci_cgroup *cg, bool frozen, oci_error *err) {
@@ -348,14 +341,14 @@ static int v2_freeze(struct oci_cgroup *cg, bool frozen, oci_error *err) {
     return oci_error_errno(err, "freezer: open \"%s\"", events);
   if (v2_write(dir, "cgroup.freeze", "freezer", frozen ? "1" : "0", err) < 0)
     return -1;
-  long long deadline = now_ms() + 5000;
+  long long deadline = oci_monotonic_ms() + 5000;
   for (;;) {
     bool now;
     if (v2_is_frozen(cg, &now, err) < 0)
       return -1;
     if (now == frozen)
       return 0;
-    long long left = deadline - now_ms();
+    long long left = deadline - oci_monotonic_ms();
     if (left <= 0)
       break;
     struct pollfd p = {.fd = fd, .events = POLLPRI};

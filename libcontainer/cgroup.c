@@ -23,7 +23,6 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -543,12 +542,6 @@ int oci_cgroup_enter_subs(struct oci_cgroup *cg, pid_t pid, char *const *specs, 
   return r;
 }
 
-static long ms_since(const struct timespec *t0) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /* Pidfds of the listed processes, opened before they are signalled so a
  * reused pid cannot fool the wait; those already gone are left out. */
 static size_t open_pidfds(const pid_t *pids, size_t n, int *fds, bool *unsupported) {
@@ -566,12 +559,12 @@ static size_t open_pidfds(const pid_t *pids, size_t n, int *fds, bool *unsupport
 
 /* Poll each pidfd until its process has exited (it has then left its
  * cgroup) or the deadline passes; closes them all. */
-static void wait_pidfds(int *fds, size_t k, const struct timespec *t0, long limit_ms) {
+static void wait_pidfds(int *fds, size_t k, int64_t t0, long limit_ms) {
   for (size_t i = 0; i < k; i++) {
     struct pollfd p = {.fd = fds[i], .events = POLLIN};
-    long left = limit_ms - ms_since(t0);
+    long left = limit_ms - (long)(oci_monotonic_ms() - t0);
     while (left > 0 && poll(&p, 1, (int)left) < 0 && errno == EINTR)
-      left = limit_ms - ms_since(t0);
+      left = limit_ms - (long)(oci_monotonic_ms() - t0);
     close(fds[i]);
   }
 }
@@ -581,8 +574,7 @@ static void wait_pidfds(int *fds, size_t k, const struct timespec *t0, long limi
 static int kill_and_wait(struct oci_cgroup *cg, oci_error *err) {
   const long limit_ms = 5000;
   const char *dir = main_dir(cg);
-  struct timespec t0;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  const int64_t t0 = oci_monotonic_ms();
   for (;;) {
     _cleanup_free_ pid_t *pids = NULL;
     size_t n = 0;
@@ -592,18 +584,18 @@ static int kill_and_wait(struct oci_cgroup *cg, oci_error *err) {
       return e.errnum == ENOENT || e.errnum == ENODEV ? 0 : (*err = e, -1);
     if (n == 0)
       return 0;
-    if (ms_since(&t0) > limit_ms)
+    if (oci_monotonic_ms() - t0 > limit_ms)
       return oci_error_setx(err, EBUSY, "cgroup %s: %zu processes still alive after SIGKILL",
                            dir, n);
     _cleanup_free_ int *fds = oci_xmalloc0(n * sizeof(int));
     bool no_pidfd;
     size_t k = open_pidfds(pids, n, fds, &no_pidfd);
     if (cg->drv->kill_all(cg, err) < 0) {
-      wait_pidfds(fds, k, &t0, 0);
+      wait_pidfds(fds, k, t0, 0);
       return -1;
     }
     if (k > 0)
-      wait_pidfds(fds, k, &t0, limit_ms);
+      wait_pidfds(fds, k, t0, limit_ms);
     else if (no_pidfd)
       oci_cg_sleep_ms(10);
   }
@@ -630,20 +622,16 @@ int oci_cgroup_destroy(struct oci_cgroup *cg, oci_error *err) {
 
 /* ---- save / load -------------------------------------------------------- */
 
-static void gen_str(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
 static void gen_hier(yajl_gen g, const struct cg_hier *h) {
   yajl_gen_map_open(g);
-  gen_str(g, "controllers");
-  gen_str(g, h->controllers);
-  gen_str(g, "mount");
-  gen_str(g, h->mount);
-  gen_str(g, "path");
-  gen_str(g, h->rel);
-  gen_str(g, "dir");
-  gen_str(g, h->dir);
+  j_gen_str(g, "controllers");
+  j_gen_str(g, h->controllers);
+  j_gen_str(g, "mount");
+  j_gen_str(g, h->mount);
+  j_gen_str(g, "path");
+  j_gen_str(g, h->rel);
+  j_gen_str(g, "dir");
+  j_gen_str(g, h->dir);
   yajl_gen_map_close(g);
 }
 
@@ -652,25 +640,25 @@ char *oci_cgroup_save(const struct oci_cgroup *cg) {
     return NULL;
   yajl_gen g = yajl_gen_alloc(NULL);
   yajl_gen_map_open(g);
-  gen_str(g, "mode");
-  gen_str(g, mode_name(cg->mode));
-  gen_str(g, "v1");
+  j_gen_str(g, "mode");
+  j_gen_str(g, mode_name(cg->mode));
+  j_gen_str(g, "v1");
   yajl_gen_array_open(g);
   for (size_t i = 0; i < cg->n_v1; i++)
     gen_hier(g, &cg->v1[i]);
   yajl_gen_array_close(g);
   if (cg->v2) {
-    gen_str(g, "v2");
+    j_gen_str(g, "v2");
     gen_hier(g, cg->v2);
   }
   if (cg->sd) {
-    gen_str(g, "systemd");
+    j_gen_str(g, "systemd");
     yajl_gen_map_open(g);
-    gen_str(g, "unit");
-    gen_str(g, cg->sd->unit);
-    gen_str(g, "slice");
-    gen_str(g, cg->sd->slice);
-    gen_str(g, "user");
+    j_gen_str(g, "unit");
+    j_gen_str(g, cg->sd->unit);
+    j_gen_str(g, "slice");
+    j_gen_str(g, cg->sd->slice);
+    j_gen_str(g, "user");
     yajl_gen_bool(g, cg->sd->user);
     yajl_gen_map_close(g);
   }

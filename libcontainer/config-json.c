@@ -406,7 +406,10 @@ void j_gen_str(yajl_gen g, const char *s) {
 
 void j_gen_kstr(yajl_gen g, const char *key, const char *value) {
   j_gen_str(g, key);
-  j_gen_str(g, value);
+  if (value)
+    j_gen_str(g, value);
+  else
+    yajl_gen_null(g);
 }
 
 void j_gen_kbool(yajl_gen g, const char *key, bool value) {

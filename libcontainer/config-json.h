@@ -98,6 +98,7 @@ int j_array_of(struct jctx *c, yajl_val v, const char *path, size_t size, j_elem
 /* A pretty-printing generator indenting with `indent`. */
 yajl_gen j_gen_new(const char *indent);
 void j_gen_str(yajl_gen g, const char *s);
+/* "key": "value", or "key": null when value is NULL. */
 void j_gen_kstr(yajl_gen g, const char *key, const char *value);
 void j_gen_kbool(yajl_gen g, const char *key, bool value);
 /* "key": [ ... ] from a NULL-terminated list. */

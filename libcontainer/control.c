@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
@@ -143,12 +142,6 @@ static int emit_stats(struct control *c, oci_event_cb emit, void *data, oci_erro
   return emit(ev, data) < 0 ? 1 : 0;
 }
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* Stats every interval and an "oom" event whenever the OOM fd fires, until
  * the container stops or the consumer says stop. Waits in poll(), never
  * in a sleep loop; the liveness check runs at least once a second. */
@@ -160,18 +153,18 @@ static int events_loop(struct control *c, unsigned interval_ms, oci_event_cb emi
     oom_fd = -1; /* no memory controller: stats only */
   if (interval_ms == 0)
     interval_ms = 5000;
-  long long next = now_ms();
+  long long next = oci_monotonic_ms();
   for (bool alive = true; alive;) {
     /* Check liveness before the OOM fd, so an OOM kill that stopped the
      * container is still reported on the last round. */
     alive = oci_state_init_alive(c->st);
-    if (alive && now_ms() >= next) {
+    if (alive && oci_monotonic_ms() >= next) {
       int r = emit_stats(c, emit, data, err);
       if (r != 0)
         return r < 0 ? -1 : 0;
-      next = now_ms() + interval_ms;
+      next = oci_monotonic_ms() + interval_ms;
     }
-    long long wait = alive ? next - now_ms() : 0;
+    long long wait = alive ? next - oci_monotonic_ms() : 0;
     struct pollfd p = {.fd = oom_fd, .events = POLLIN};
     int n = poll(&p, oom_fd >= 0 ? 1 : 0, wait > 1000 ? 1000 : wait < 0 ? 0 : (int)wait);
     if (n < 0 && errno != EINTR)

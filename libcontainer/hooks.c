@@ -123,17 +123,11 @@ static int spawn_hook(const struct oci_hook *hook, struct hook_child *child,
   return 0;
 }
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds poll() may wait before the deadline; -1 = no deadline. */
 static int poll_timeout(int64_t deadline) {
   if (deadline < 0)
     return -1;
-  int64_t left = deadline - now_ms();
+  int64_t left = deadline - oci_monotonic_ms();
   if (left <= 0)
     return 0;
   return left > INT32_MAX ? INT32_MAX : (int)left;
@@ -297,7 +291,7 @@ static int run_and_judge(const struct oci_hook *hook, const char *stage, size_t 
   struct hook_child child = {.pid = -1, .stdin_w = -1, .exec_r = -1};
   struct hook_result res = {.timed_out = false, .status = 0};
   int64_t timeout_s = hook->timeout.set && hook->timeout.v > 0 ? hook->timeout.v : 0;
-  int64_t deadline = timeout_s > 0 ? now_ms() + timeout_s * 1000 : -1;
+  int64_t deadline = timeout_s > 0 ? oci_monotonic_ms() + timeout_s * 1000 : -1;
 
   if (hook->path == NULL || hook->path[0] != '/')
     return oci_error_set(err, 0, "%s hook #%zu \"%s\": path must be absolute",

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
+#include "config-json.h"
 #include "ocirun/container.h"
 #include "ocirun/log.h"
 #include "ocirun/seccomp.h"
@@ -450,10 +451,6 @@ bool oci_seccomp_uses_notify(const struct oci_seccomp_filter *f) {
 
 /* ---- the seccomp agent ------------------------------------------------- */
 
-static void gen_str(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
 /* The container process state (config-linux.md). `state` is already JSON,
  * and yajl_gen cannot insert raw text, so the object is generated without
  * it and the state is spliced in before the closing brace. */
@@ -461,17 +458,17 @@ static char *process_state_json(const struct oci_seccomp *sc, pid_t pid,
                                 const char *state_json) {
   yajl_gen g = yajl_gen_alloc(NULL);
   yajl_gen_map_open(g);
-  gen_str(g, "ociVersion");
-  gen_str(g, OCI_SPEC_VERSION);
-  gen_str(g, "fds");
+  j_gen_str(g, "ociVersion");
+  j_gen_str(g, OCI_SPEC_VERSION);
+  j_gen_str(g, "fds");
   yajl_gen_array_open(g);
-  gen_str(g, "seccompFd");
+  j_gen_str(g, "seccompFd");
   yajl_gen_array_close(g);
-  gen_str(g, "pid");
+  j_gen_str(g, "pid");
   yajl_gen_integer(g, pid);
   if (sc->listener_metadata != NULL) {
-    gen_str(g, "metadata");
-    gen_str(g, sc->listener_metadata);
+    j_gen_str(g, "metadata");
+    j_gen_str(g, sc->listener_metadata);
   }
   yajl_gen_map_close(g);
   const unsigned char *buf;

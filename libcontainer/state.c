@@ -169,23 +169,11 @@ int oci_state_lock(const struct oci_context *ctx, const char *id, oci_error *err
   return fd;
 }
 
-static void gen_str(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void gen_kv(yajl_gen g, const char *k, const char *v) {
-  gen_str(g, k);
-  if (v)
-    gen_str(g, v);
-  else
-    yajl_gen_null(g);
-}
-
 static void gen_annotations(yajl_gen g, const struct oci_config *cfg) {
-  gen_str(g, "annotations");
+  j_gen_str(g, "annotations");
   yajl_gen_map_open(g);
   for (size_t i = 0; cfg && i < cfg->n_annotations; i++)
-    gen_kv(g, cfg->annotations[i].key, cfg->annotations[i].value);
+    j_gen_kstr(g, cfg->annotations[i].key, cfg->annotations[i].value);
   yajl_gen_map_close(g);
 }
 
@@ -194,15 +182,15 @@ char *oci_state_spec_json(const struct oci_state *st, const char *status, bool p
   yajl_gen_config(g, yajl_gen_beautify, pretty ? 1 : 0);
   yajl_gen_config(g, yajl_gen_indent_string, "  ");
   yajl_gen_map_open(g);
-  gen_kv(g, "ociVersion", OCI_SPEC_VERSION);
-  gen_kv(g, "id", st->id);
-  gen_str(g, "pid");
+  j_gen_kstr(g, "ociVersion", OCI_SPEC_VERSION);
+  j_gen_kstr(g, "id", st->id);
+  j_gen_str(g, "pid");
   yajl_gen_integer(g, strcmp(status, "stopped") == 0 ? 0 : st->pid);
-  gen_kv(g, "status", status);
-  gen_kv(g, "bundle", st->bundle);
-  gen_kv(g, "rootfs", st->rootfs);
-  gen_kv(g, "created", st->created);
-  gen_kv(g, "owner", st->owner ? st->owner : "");
+  j_gen_kstr(g, "status", status);
+  j_gen_kstr(g, "bundle", st->bundle);
+  j_gen_kstr(g, "rootfs", st->rootfs);
+  j_gen_kstr(g, "created", st->created);
+  j_gen_kstr(g, "owner", st->owner ? st->owner : "");
   gen_annotations(g, st->config);
   yajl_gen_map_close(g);
   return j_gen_finish(g);
@@ -211,20 +199,20 @@ char *oci_state_spec_json(const struct oci_state *st, const char *status, bool p
 static char *state_file_json(const struct oci_state *st) {
   yajl_gen g = yajl_gen_alloc(NULL);
   yajl_gen_map_open(g);
-  gen_kv(g, "id", st->id);
-  gen_str(g, "pid");
+  j_gen_kstr(g, "id", st->id);
+  j_gen_str(g, "pid");
   yajl_gen_integer(g, st->pid);
-  gen_str(g, "pid_start");
+  j_gen_str(g, "pid_start");
   yajl_gen_integer(g, (long long)st->pid_start);
-  gen_kv(g, "bundle", st->bundle);
-  gen_kv(g, "rootfs", st->rootfs);
-  gen_kv(g, "created", st->created);
-  gen_kv(g, "owner", st->owner);
-  gen_kv(g, "cgroup", st->cgroup);
-  gen_str(g, "systemd_cgroup");
+  j_gen_kstr(g, "bundle", st->bundle);
+  j_gen_kstr(g, "rootfs", st->rootfs);
+  j_gen_kstr(g, "created", st->created);
+  j_gen_kstr(g, "owner", st->owner);
+  j_gen_kstr(g, "cgroup", st->cgroup);
+  j_gen_str(g, "systemd_cgroup");
   yajl_gen_bool(g, st->systemd_cgroup);
   if (st->config_json)
-    gen_kv(g, "config", st->config_json);
+    j_gen_kstr(g, "config", st->config_json);
   yajl_gen_map_close(g);
   return j_gen_finish(g);
 }

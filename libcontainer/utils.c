@@ -483,6 +483,10 @@ uint64_t oci_monotonic_usec(void) {
   return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
 }
 
+int64_t oci_monotonic_ms(void) {
+  return (int64_t)(oci_monotonic_usec() / 1000);
+}
+
 /* The initial user namespace maps all of uid space onto itself. */
 bool oci_in_initial_userns(void) {
   static int cached = -1; /* read once: asked per device node */

@@ -79,6 +79,8 @@ bool oci_in_initial_userns(void);
 
 /* CLOCK_MONOTONIC in microseconds: deadlines and the debug log's timings. */
 uint64_t oci_monotonic_usec(void);
+/* The same in milliseconds, signed for deadline arithmetic. */
+int64_t oci_monotonic_ms(void);
 
 /* Start time of a pid in clock ticks since boot (field 22 of /proc/PID/stat);
  * 0 when the process does not exist. Used to tell a pid from its reuse. */
