@@ -321,6 +321,22 @@ static int state_parse(struct oci_state *st, const char *json, oci_error *err) {
   return 0;
 }
 
+/* Here rather than in container.c: an id names a state directory, and
+ * state.c must not depend on the code that drives containers. */
+int oci_container_id_validate(const char *id, oci_error *err) {
+  if (id == NULL || *id == '\0')
+    return oci_error_setx(err, EINVAL, "container id cannot be empty");
+  if (strlen(id) > OCI_CONTAINER_ID_MAX)
+    return oci_error_setx(err, EINVAL, "container id \"%.32s...\" is longer than %d characters",
+                         id, OCI_CONTAINER_ID_MAX);
+  if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strchr(id, '/') != NULL)
+    return oci_error_setx(err, EINVAL, "invalid container id \"%s\": it must not contain '/' or be '.' or '..'", id);
+  for (const char *p = id; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      return oci_error_setx(err, EINVAL, "invalid container id \"%s\": control character", id);
+  return 0;
+}
+
 int oci_state_load(const struct oci_context *ctx, const char *id, struct oci_state **out,
                    oci_error *err) {
   if (oci_container_id_validate(id, err) < 0)
