@@ -257,6 +257,20 @@ static bool below_proc_or_sys(const char *dest) {
   return rest && *rest != '\0';
 }
 
+/* A read-only /dev or tmpfs is mounted read-write and made read-only by
+ * oci_rootfs_finalize (as runc does): /dev/pts, the device nodes,
+ * /dev/console and mounts below need to be created in it first. */
+static bool readonly_later(const struct oci_mount *m, const struct oci_mount_opts *o) {
+  if (!(o->flags & MS_RDONLY))
+    return false;
+  if (is_type(m->type, "tmpfs"))
+    return true;
+  const char *d = m->destination;
+  while (d[0] == '/' && d[1] == '/')
+    d++;
+  return strncmp(d, "/dev", 4) == 0 && strspn(d + 4, "/") == strlen(d + 4);
+}
+
 static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct oci_mount *m,
                      oci_error *err) {
   struct oci_mount_opts o;
@@ -301,7 +315,9 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
   struct mount_job j = {
       .req = {.source = bind ? src_path : m->source, .source_fd = src_fd,
               .fstype = bind ? NULL : (m->type ? m->type : "none"),
-              .recursive = o.recursive, .flags = o.flags, .cleared = o.cleared,
+              .recursive = o.recursive,
+              .flags = readonly_later(m, &o) ? o.flags & ~MS_RDONLY : o.flags,
+              .cleared = o.cleared,
               .rflags = o.rflags, .rcleared = o.rcleared, .data = data,
               .userns_fd = userns_fd, .idmap_recursive = o.ridmap},
       .root_fd = root_fd, .dest = m->destination, .target_fd = target,
@@ -565,11 +581,31 @@ static int mask_path(int root_fd, const char *path, int *null_fd, oci_error *err
   return oci_mnt_bind_fd(*null_fd, fd, false, err);
 }
 
+/* The read-only mounts that readonly_later() left read-write. */
+static int make_mounts_readonly(const struct oci_config *cfg, int root_fd, oci_error *err) {
+  for (size_t i = 0; i < cfg->n_mounts; i++) {
+    const struct oci_mount *m = &cfg->mounts[i];
+    struct oci_mount_opts o;
+    if (oci_mount_opts_parse(m->options, m->n_options, &o, err) < 0)
+      return -1;
+    bool later = readonly_later(m, &o);
+    oci_mount_opts_free(&o);
+    if (!later)
+      continue;
+    _cleanup_close_ int fd = oci_safe_open(root_fd, m->destination, O_PATH, 0, err);
+    if (fd < 0 || oci_mnt_setflags(fd, MS_RDONLY, 0, false, err) < 0)
+      return wrap_mount_error(m, i, err);
+  }
+  return 0;
+}
+
 int oci_rootfs_finalize(const struct oci_rootfs_ctx *ctx, oci_error *err) {
   const struct oci_linux *lx = ctx->cfg->linux_;
   _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
     return oci_error_errno(err, "open /");
+  if (make_mounts_readonly(ctx->cfg, root_fd, err) < 0)
+    return -1;
   for (size_t i = 0; lx && i < lx->n_readonly_paths; i++)
     if (make_readonly(root_fd, lx->readonly_paths[i], err) < 0)
       return oci_error_wrap(err, "readonlyPaths \"%s\"", lx->readonly_paths[i]);

@@ -51,3 +51,12 @@ hold_uts_namespace() {
 	assert_output $'/missing/dir\nread-only'
 	[ -d "$BUNDLE/rootfs/missing/dir" ]
 }
+
+@test "a read-only /dev is made read-only after /dev/pts and the device nodes" {
+	update_config '(.mounts[] | select(.destination == "/dev") | .options) += ["ro"]'
+	set_args sh -c 'grep " /dev " /proc/self/mounts | cut -d" " -f4 | cut -d, -f1
+		mount | grep -c " /dev/pts "; echo hi >/dev/null && echo null-ok
+		touch /dev/x 2>/dev/null && echo writable || echo read-only'
+	run -0 ocirun run "$CID"
+	assert_output $'ro\n1\nnull-ok\nread-only'
+}
