@@ -257,6 +257,32 @@ static bool below_proc_or_sys(const char *dest) {
   return rest && *rest != '\0';
 }
 
+static bool has_mode_option(const char *data) {
+  for (const char *p = data; p != NULL; p = strchr(p, ',')) {
+    if (*p == ',')
+      p++;
+    if (strncmp(p, "mode=", 5) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* A tmpfs without mode= takes the mode of the directory it covers, as with
+ * runc, instead of tmpfs's 1777: a 0700 directory stays private. The
+ * directory is looked up inside the root like any mount target; a missing
+ * one keeps the default. NULL: data stays as it is. */
+static char *tmpfs_data_with_dir_mode(int root_fd, const char *dest, const char *data) {
+  if (has_mode_option(data))
+    return NULL;
+  oci_error ignored;
+  _cleanup_close_ int fd = oci_safe_open(root_fd, dest, O_PATH, 0, &ignored);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+    return NULL;
+  unsigned mode = st.st_mode & 07777;
+  return data ? oci_xasprintf("%s,mode=%o", data, mode) : oci_xasprintf("mode=%o", mode);
+}
+
 /* A read-only /dev or tmpfs is mounted read-write and made read-only by
  * oci_rootfs_finalize (as runc does): /dev/pts, the device nodes,
  * /dev/console and mounts below need to be created in it first. */
@@ -292,6 +318,13 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
     if (src_fd < 0 || fstat(src_fd, &st) < 0)
       return oci_error_plain(err, errno, NULL);
     is_dir = S_ISDIR(st.st_mode);
+  }
+  if (!bind && is_type(m->type, "tmpfs")) {
+    char *with_mode = tmpfs_data_with_dir_mode(root_fd, m->destination, data);
+    if (with_mode != NULL) {
+      free(data);
+      data = with_mode;
+    }
   }
   if (o.idmap) {
     userns_fd = idmap_userns(ctx, m, err);

@@ -60,3 +60,17 @@ hold_uts_namespace() {
 	run -0 ocirun run "$CID"
 	assert_output $'ro\n1\nnull-ok\nread-only'
 }
+
+@test "a tmpfs without mode= takes the mode of the directory it is mounted on" {
+	mkdir -p "$BUNDLE/rootfs/private" "$BUNDLE/rootfs/shared"
+	chmod 0700 "$BUNDLE/rootfs/private"
+	chmod 2770 "$BUNDLE/rootfs/shared"
+	update_config '.mounts += [
+		{"destination": "/private", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]},
+		{"destination": "/shared", "type": "tmpfs", "source": "tmpfs"},
+		{"destination": "/made", "type": "tmpfs", "source": "tmpfs"}]'
+	set_args stat -c %a /private /shared /made
+	run -0 ocirun run "$CID"
+	# /made did not exist: the tmpfs default
+	assert_output $'700\n2770\n1777'
+}
