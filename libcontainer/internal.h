@@ -84,7 +84,7 @@ char *oci_now_rfc3339(void);
 bool oci_pid_alive(pid_t pid, unsigned long long start);
 
 
-/* ---- utils.c: /proc/self/mountinfo ---------------------------------- */
+/* ---- mountinfo.c: /proc/self/mountinfo ------------------------------ */
 
 /* One mount; the strings point into the text that was parsed. */
 struct oci_mountinfo_entry {
@@ -246,6 +246,10 @@ char **oci_process_env_with_home(const struct oci_process *p);
 int oci_check_executable(const char *exe, const char *arg0, oci_error *err);
 /* fork-like clone(2) with namespace flags. */
 pid_t oci_clone_flags(int flags);
+/* supervise.c: block the signals a foreground run forwards, from before the
+ * container exists, so one sent while it is created waits in the signalfd
+ * instead of killing us. */
+void oci_block_forwarded_signals(void);
 /* Foreground run/exec: relay the tty (when tty_master >= 0), forward
  * signals to pid, reap children, return pid's exit status. */
 int oci_wait_foreground(pid_t pid, int tty_master, int *exit_status, oci_error *err);

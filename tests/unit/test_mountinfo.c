@@ -1,4 +1,4 @@
-/* Unit tests for ocirun's /proc/self/mountinfo parser (utils.c) and mount
+/* Unit tests for ocirun's /proc/self/mountinfo parser (mountinfo.c) and mount
  * option table (mount-options.c), with libmount as the reference.
  *
  * ocirun does not link libmount: every command is a short-lived process
