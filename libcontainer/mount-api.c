@@ -195,9 +195,18 @@ int oci_mnt_propagation(int mnt_fd, unsigned long propagation, oci_error *err) {
   return 0;
 }
 
-/* statvfs flags share the MS_* values for the per-mount bits. */
+/* statvfs flags share the MS_* values for the per-mount bits, but for
+ * nosymfollow. */
 #define PER_MOUNT_MS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | \
                       MS_NODIRATIME | MS_RELATIME)
+
+#ifndef ST_NOSYMFOLLOW
+#define ST_NOSYMFOLLOW 0x2000 /* linux/statfs.h; glibc names it from 2.37 */
+#endif
+
+static unsigned long statvfs_to_ms(unsigned long f_flag) {
+  return (f_flag & PER_MOUNT_MS) | ((f_flag & ST_NOSYMFOLLOW) ? MS_NOSYMFOLLOW : 0);
+}
 
 int oci_mnt_setflags(int fd, unsigned long set, unsigned long clr, bool recursive,
                      oci_error *err) {
@@ -209,7 +218,7 @@ int oci_mnt_setflags(int fd, unsigned long set, unsigned long clr, bool recursiv
   struct statvfs sv;
   if (fstatvfs(fd, &sv) < 0)
     return oci_error_errno(err, "statvfs");
-  unsigned long flags = ((sv.f_flag & PER_MOUNT_MS) | set) & ~clr;
+  unsigned long flags = (statvfs_to_ms(sv.f_flag) | set) & ~clr;
   char p[32];
   if (mount(NULL, oci_fd_path(fd, p), NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
     return oci_error_errno(err, "remount");
@@ -273,13 +282,33 @@ static int write_map(pid_t pid, const char *file, const struct oci_id_mapping *m
   return oci_write_file(path, text, strlen(text), err);
 }
 
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+/* The pid of the process behind pidfd as the /proc we see numbers it. The
+ * container's init builds its mounts in a new pid namespace while /proc is
+ * still the host's: the pid clone returned would name someone else there. */
+static pid_t proc_pid_of(int pidfd, pid_t fallback) {
+  char path[64], line[128];
+  snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+  _cleanup_fclose_ FILE *f = fopen(path, "re");
+  long pid;
+  while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+    if (sscanf(line, "Pid: %ld", &pid) == 1 && pid > 0)
+      return (pid_t)pid;
+  return fallback;
+}
+
 int oci_mnt_userns_fd(const struct oci_mount *m, oci_error *err) {
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0)
     return oci_error_errno(err, "pipe");
   /* A child in a new user namespace that only waits: its ns is what
    * mount_setattr wants; once we hold an fd of it the child can go. */
-  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+  int pidfd = -1;
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_PIDFD | SIGCHLD, NULL, &pidfd,
+                             NULL, NULL);
   if (pid == 0) {
     char c;
     close(pipefd[1]);
@@ -293,10 +322,12 @@ int oci_mnt_userns_fd(const struct oci_mount *m, oci_error *err) {
     return oci_error_errno(err, "clone a user namespace for idmap");
   }
   int fd = -1;
-  if (write_map(pid, "uid_map", m->uid_mappings, m->n_uid_mappings, err) == 0 &&
-      write_map(pid, "gid_map", m->gid_mappings, m->n_gid_mappings, err) == 0) {
+  pid_t seen = proc_pid_of(pidfd, pid);
+  close(pidfd);
+  if (write_map(seen, "uid_map", m->uid_mappings, m->n_uid_mappings, err) == 0 &&
+      write_map(seen, "gid_map", m->gid_mappings, m->n_gid_mappings, err) == 0) {
     char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+    snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)seen);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       oci_error_errno(err, "open %s", path);

@@ -52,6 +52,17 @@ static const struct opt opts[] = {
     {"nostrictatime", OPT_FLAG, 0, MS_STRICTATIME, true},
     {"lazytime", OPT_FLAG, MS_LAZYTIME, 0, false},
     {"nolazytime", OPT_FLAG, 0, MS_LAZYTIME, false},
+    {"nosymfollow", OPT_FLAG, MS_NOSYMFOLLOW, 0, true},
+    {"symfollow", OPT_FLAG, 0, MS_NOSYMFOLLOW, true},
+    /* Superblock flags only mount(2) takes: rootfs.c mounts a filesystem
+     * with them through it. On a bind mount they do nothing, as with
+     * mount(8): a bind makes no superblock. */
+    {"iversion", OPT_FLAG, MS_I_VERSION, 0, false},
+    {"noiversion", OPT_FLAG, 0, MS_I_VERSION, false},
+    {"silent", OPT_FLAG, MS_SILENT, 0, false},
+    {"loud", OPT_FLAG, 0, MS_SILENT, false},
+    /* mount(8): "use the default options": nothing to change. */
+    {"defaults", OPT_FLAG, 0, 0, false},
     {"bind", OPT_BIND, MS_BIND, 0, false},
     {"rbind", OPT_RBIND, MS_BIND | MS_REC, 0, false},
     {"private", OPT_PROPAGATION, MS_PRIVATE, 0, false},
@@ -168,6 +179,8 @@ uint64_t oci_ms_to_mount_attr(unsigned long ms) {
     a |= MOUNT_ATTR_NOEXEC;
   if (ms & MS_NODIRATIME)
     a |= MOUNT_ATTR_NODIRATIME;
+  if (ms & MS_NOSYMFOLLOW)
+    a |= MOUNT_ATTR_NOSYMFOLLOW;
   if (ms & MS_NOATIME)
     a |= MOUNT_ATTR_NOATIME;
   else if (ms & MS_STRICTATIME)

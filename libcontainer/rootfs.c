@@ -87,8 +87,13 @@ static int mount_job_legacy(const struct mount_job *j, oci_error *err) {
   return oci_mnt_propagation(fd, j->propagation, err);
 }
 
+/* iversion and silent are superblock flags fsconfig(2) has no key for. */
+static bool needs_mount_syscall(const struct oci_mnt_req *r) {
+  return (r->flags & MS_REMOUNT) || (r->fstype != NULL && (r->flags & (MS_I_VERSION | MS_SILENT)));
+}
+
 static int mount_job_run(const struct mount_job *j, oci_error *err) {
-  if (oci_mnt_new_api() && !(j->req.flags & MS_REMOUNT))
+  if (oci_mnt_new_api() && !needs_mount_syscall(&j->req))
     return mount_job_new_api(j, err);
   return mount_job_legacy(j, err);
 }
@@ -326,6 +331,10 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
       data = with_mode;
     }
   }
+  /* config.md: given mappings MUST be used, idmap option or not (it only
+   * guards against runtimes that would ignore them). */
+  if (m->n_uid_mappings > 0 || m->n_gid_mappings > 0)
+    o.idmap = true;
   if (o.idmap) {
     userns_fd = idmap_userns(ctx, m, err);
     if (userns_fd < 0)
