@@ -289,6 +289,13 @@ static void make_missing_cwd(const char *cwd) {
     (void)oci_mkdir_p(cwd, 0755, &ignored);
 }
 
+/* The init's terminal is the container's console too, as with runc. */
+static int setup_console(const struct oci_init_args *a, oci_error *err) {
+  if (!a->cfg->process->terminal)
+    return 0;
+  return oci_terminal_bind_console(STDIN_FILENO, err);
+}
+
 static int change_dir(const char *cwd, oci_error *err) {
   if (chdir(cwd) < 0)
     return oci_error_errno(err, "process.cwd: chdir \"%s\"", cwd);
@@ -331,7 +338,7 @@ static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *e
   };
   if (oci_rootfs_setup(&rc, err) < 0 || await_cgroup(hc, err) < 0)
     return -1;
-  if (setup_terminal(a, err) < 0)
+  if (setup_terminal(a, err) < 0 || setup_console(a, err) < 0)
     return -1;
   if (write_sysctls(cfg->linux_, err) < 0)
     return -1;

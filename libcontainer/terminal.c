@@ -16,6 +16,7 @@
 
 #include "ocirun/terminal.h"
 #include "ocirun/utils.h"
+#include "rootfs-internal.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -103,6 +104,40 @@ int oci_terminal_setup(const struct oci_process *p, oci_error *err) {
   if (slave <= 2)
     slave = -1; /* it is one of our stdio fds now: keep it open */
   return OCI_STEAL_FD(master);
+}
+
+/* /dev/console as an O_PATH fd: an existing entry is never opened as the
+ * device (with the host's /dev bound in it would be the host's console),
+ * a symlink is refused, a missing one is made as a mount point. */
+static int open_console_target(oci_error *err) {
+  _cleanup_close_ int dev = open("/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dev < 0)
+    return oci_error_errno(err, "terminal: open \"/dev\"");
+  int fd = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    int made = openat(dev, "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (made < 0)
+      return oci_error_errno(err, "terminal: create \"/dev/console\"");
+    close(made);
+    fd = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  }
+  if (fd < 0)
+    return oci_error_errno(err, "terminal: open \"/dev/console\"");
+  struct stat st;
+  if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)) {
+    close(fd);
+    return oci_error_setx(err, EINVAL, "terminal: \"/dev/console\" is a symlink or a directory");
+  }
+  return fd;
+}
+
+int oci_terminal_bind_console(int slave, oci_error *err) {
+  _cleanup_close_ int target = open_console_target(err);
+  if (target < 0)
+    return -1;
+  if (oci_mnt_bind_fd(slave, target, false, err) < 0)
+    return oci_error_wrap(err, "terminal: bind the pty onto \"/dev/console\"");
+  return 0;
 }
 
 /* ---- relay for a foreground run/exec ---- */

@@ -17,6 +17,11 @@ int oci_console_socket_connect(const char *path, oci_error *err);
  * fds 0-2 of the caller. Returns the master fd. */
 int oci_terminal_setup(const struct oci_process *p, oci_error *err);
 
+/* In the container (after pivot_root): bind the pty slave `slave` onto
+ * /dev/console, made as an empty file when missing, never through a
+ * symlink. */
+int oci_terminal_bind_console(int slave, oci_error *err);
+
 /* Foreground `run`/`exec` with a tty and no console socket: put our stdin
  * in raw mode, copy master <-> stdio, forward SIGWINCH, until the master
  * hangs up. Restores the terminal. */
