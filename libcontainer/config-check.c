@@ -85,10 +85,59 @@ static int check_sysctls(const struct oci_config *cfg, oci_error *err) {
   return 0;
 }
 
+/* Fields ocirun cannot apply on any host: refused by name, never accepted
+ * without effect. */
+static int check_unsupported(const struct oci_linux *l, oci_error *err) {
+  if (l->mount_label != NULL && *l->mount_label != '\0')
+    return oci_error_setx(err, ENOTSUP,
+                          "config.json: linux.mountLabel: SELinux is not enabled on this host");
+  /* config-linux.md: a runtime that cannot apply intelRdt MUST error. */
+  if (l->intel_rdt)
+    return oci_error_setx(err, ENOTSUP,
+                          "config.json: linux.intelRdt: Intel RDT (resctrl) is not supported by "
+                          "ocirun");
+  /* config-linux.md: "Currently no flag values are supported." */
+  if (l->personality != NULL && l->personality->n_flags > 0)
+    return oci_error_setx(err, ENOTSUP,
+                          "config.json: linux.personality.flags[0]: unsupported flag \"%s\" "
+                          "(no personality flag is supported)",
+                          l->personality->flags[0]);
+  return 0;
+}
+
+/* A mount's own id mappings make it idmapped (with or without the idmap
+ * option), and one of the two alone is not a mapping (config.md: each MUST
+ * be specified along with the other). */
+static int check_mount_mappings(const struct oci_config *cfg, oci_error *err) {
+  for (size_t i = 0; i < cfg->n_mounts; i++) {
+    const struct oci_mount *m = &cfg->mounts[i];
+    if ((m->n_uid_mappings > 0) != (m->n_gid_mappings > 0))
+      return oci_error_setx(err, EINVAL, "config.json: mounts[%zu].%s: needs %s as well", i,
+                            m->n_uid_mappings > 0 ? "uidMappings" : "gidMappings",
+                            m->n_uid_mappings > 0 ? "gidMappings" : "uidMappings");
+  }
+  return 0;
+}
+
+/* Interfaces moved into the runtime's own network namespace would stay on
+ * the host. */
+static int check_net_devices(const struct oci_config *cfg, oci_error *err) {
+  const struct oci_linux *l = cfg->linux_;
+  if (l->n_net_devices > 0 && !has_own_namespace(cfg, OCI_NS_NETWORK))
+    return oci_error_setx(err, EINVAL,
+                          "config.json: linux.netDevices: needs the container's own network "
+                          "namespace in linux.namespaces");
+  return 0;
+}
+
 int oci_config_validate(const struct oci_config *cfg, oci_error *err) {
+  if (check_mount_mappings(cfg, err) < 0)
+    return -1;
   const struct oci_linux *l = cfg->linux_;
   if (l == NULL)
     return 0;
+  if (check_unsupported(l, err) < 0 || check_net_devices(cfg, err) < 0)
+    return -1;
   /* Without a user namespace there is nothing to map: the ids would be
    * silently the host's. */
   bool userns = oci_config_namespace(cfg, OCI_NS_USER) != NULL;

@@ -15,6 +15,7 @@
 #include "config-json.h"
 #include "ocirun/config.h"
 #include "ocirun/utils.h"
+#include "sched.h"
 
 /* ---------- names ---------- */
 
@@ -78,6 +79,34 @@ static int j_enum(struct jctx *c, yajl_val obj, const char *base, const char *ke
   if (!in_set(*out, set))
     return j_fail(c, p, "unknown %s \"%s\"", what, *out);
   return 0;
+}
+
+/* A string array member (already read) whose every element is one of a
+ * closed set of values. */
+static int strv_in_set(struct jctx *c, const char *base, const char *key, char **v, size_t n,
+                       const char *const *set, const char *what) {
+  for (size_t i = 0; i < n; i++)
+    if (!in_set(v[i], set)) {
+      char k[OCI_JPATH_MAX], p[OCI_JPATH_MAX];
+      j_path_key(k, base, key);
+      j_path_idx(p, k, i);
+      return j_fail(c, p, "unknown %s \"%s\"", what, v[i]);
+    }
+  return 0;
+}
+
+/* A string member (already read) that, when present and not empty, must be
+ * a list of indexes below nbits ("0-3,7"). */
+static int check_index_list(struct jctx *c, const char *base, const char *key, const char *s,
+                            size_t nbits, const char *what) {
+  if (s == NULL || *s == '\0')
+    return 0;
+  _cleanup_free_ unsigned long *bits = oci_xmalloc0(nbits / 8 + sizeof(unsigned long));
+  if (oci_parse_index_list(s, bits, nbits) == 0)
+    return 0;
+  char p[OCI_JPATH_MAX];
+  j_path_key(p, base, key);
+  return j_fail(c, p, "invalid %s list \"%s\" (expected a form like \"0-3,7\")", what, s);
 }
 
 /* A string member (already read, so present) that must not be "". */
@@ -266,9 +295,15 @@ static int parse_io_priority(struct jctx *c, yajl_val v, const char *path,
     JF(struct oci_io_priority, "priority", J_I32, priority),
   };
   struct oci_io_priority *io = *out = oci_xmalloc0(sizeof(*io));
-  if (J_FIELDS(c, v, path, io, fields) < 0)
+  if (J_FIELDS(c, v, path, io, fields) < 0 ||
+      j_enum(c, v, path, "class", true, classes, "I/O priority class", &io->class_) < 0)
     return -1;
-  return j_enum(c, v, path, "class", true, classes, "I/O priority class", &io->class_);
+  if (io->priority < 0 || io->priority > 7) {
+    char p[OCI_JPATH_MAX];
+    j_path_key(p, path, "priority");
+    return j_fail(c, p, "must be 0 (highest) to 7 (lowest), got %lld", (long long)io->priority);
+  }
+  return 0;
 }
 
 static const struct jfield sched_fields[] = {
@@ -286,9 +321,26 @@ static int parse_scheduler(struct jctx *c, yajl_val v, const char *path,
                                          "SCHED_BATCH", "SCHED_ISO",   "SCHED_IDLE",
                                          "SCHED_DEADLINE", NULL};
   struct oci_scheduler *s = *out = oci_xmalloc0(sizeof(*s));
-  if (J_FIELDS(c, v, path, s, sched_fields) < 0)
+  if (J_FIELDS(c, v, path, s, sched_fields) < 0 ||
+      strv_in_set(c, path, "flags", s->flags, s->n_flags, oci_sched_flag_names,
+                  "scheduler flag") < 0)
     return -1;
   return j_enum(c, v, path, "policy", true, policies, "scheduler policy", &s->policy);
+}
+
+static const struct jfield affinity_fields[] = {
+  JF(struct oci_exec_cpu_affinity, "initial", J_STR, initial),
+  JF(struct oci_exec_cpu_affinity, "final", J_STR, final),
+};
+
+static int parse_exec_cpu_affinity(struct jctx *c, yajl_val v, const char *path,
+                                   struct oci_exec_cpu_affinity **out) {
+  struct oci_exec_cpu_affinity *a = *out = oci_xmalloc0(sizeof(*a));
+  if (J_FIELDS(c, v, path, a, affinity_fields) < 0 ||
+      check_index_list(c, path, "initial", a->initial, OCI_MAX_CPUS, "CPU") < 0 ||
+      check_index_list(c, path, "final", a->final, OCI_MAX_CPUS, "CPU") < 0)
+    return -1;
+  return 0;
 }
 
 static const struct jfield process_fields[] = {
@@ -323,7 +375,9 @@ static int parse_process_user(struct jctx *c, yajl_val v, const char *path,
       OPT_ARRAY(c, v, path, "rlimits", p->rlimits, p->n_rlimits, parse_rlimit) < 0 ||
       check_unique_rlimits(c, path, p) < 0 ||
       OPT_MEMBER(c, v, path, "ioPriority", parse_io_priority, &p->io_priority) < 0 ||
-      OPT_MEMBER(c, v, path, "scheduler", parse_scheduler, &p->scheduler) < 0)
+      OPT_MEMBER(c, v, path, "scheduler", parse_scheduler, &p->scheduler) < 0 ||
+      OPT_MEMBER(c, v, path, "execCPUAffinity", parse_exec_cpu_affinity,
+                 &p->exec_cpu_affinity) < 0)
     return -1;
   return 0;
 }
@@ -353,6 +407,9 @@ void oci_process_free(struct oci_process *p) {
     free(p->scheduler->policy);
   }
   free(p->scheduler);
+  if (p->exec_cpu_affinity != NULL)
+    J_FIELDS_FREE(p->exec_cpu_affinity, affinity_fields);
+  free(p->exec_cpu_affinity);
   free(p);
 }
 
@@ -834,31 +891,44 @@ static int parse_personality(struct jctx *c, yajl_val v, const char *path,
   return j_enum(c, v, path, "domain", true, domains, "personality domain", &pers->domain);
 }
 
-/* ocirun does not move network devices into containers (features.json does
- * not list netDevices), but a malformed entry is still a broken config. */
-static int check_net_devices(struct jctx *c, yajl_val v, const char *path, void *unused) {
+/* linux.netDevices: {"<host name>": {"name": "<name inside>"}}. Both are
+ * interface names: the kernel's rules (dev_valid_name), checked here so a
+ * bad one is named before anything is made. */
+static int check_ifname(struct jctx *c, const char *path, const char *name) {
+  if (*name == '\0' || strlen(name) >= 16 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+      strpbrk(name, "/: \t\n\v\f\r") != NULL)
+    return j_fail(c, path, "\"%s\" is not a network interface name", name);
+  return 0;
+}
+
+static int parse_net_devices(struct jctx *c, yajl_val v, const char *path, struct oci_linux *l) {
   if (j_expect_object(c, v, path) < 0)
     return -1;
+  l->net_devices = oci_xmalloc0((v->u.object.len + 1) * sizeof(*l->net_devices));
   for (size_t i = 0; i < v->u.object.len; i++) {
+    struct oci_net_device *d = &l->net_devices[l->n_net_devices++];
     char p[OCI_JPATH_MAX], np[OCI_JPATH_MAX];
-    j_path_key(p, path, v->u.object.keys[i]);
+    d->host_name = oci_xstrdup(v->u.object.keys[i]);
+    j_path_key(p, path, d->host_name);
     yajl_val dev = v->u.object.values[i];
-    if (j_expect_object(c, dev, p) < 0)
+    if (check_ifname(c, p, d->host_name) < 0 || j_expect_object(c, dev, p) < 0)
       return -1;
     yajl_val name = j_get(dev, "name");
     j_path_key(np, p, "name");
-    if (name != NULL && !YAJL_IS_STRING(name))
-      return j_fail(c, np, "expected a string");
+    if (name != NULL && (j_string(c, name, np, &d->name) < 0 || check_ifname(c, np, d->name) < 0))
+      return -1;
   }
   return 0;
 }
 
-/* ocirun has no Intel RDT support (features.json says so), but closID
- * names a directory under /sys/fs/resctrl: a runtime that has it would
- * resolve "../x" outside, so such a config is broken anywhere. */
-static int check_intel_rdt(struct jctx *c, yajl_val v, const char *path, void *unused) {
+/* ocirun has no Intel RDT support (features.json says so, and create
+ * refuses the field), but closID names a directory under /sys/fs/resctrl:
+ * a runtime that has it would resolve "../x" outside, so such a config is
+ * broken anywhere. */
+static int check_intel_rdt(struct jctx *c, yajl_val v, const char *path, bool *present) {
   if (j_expect_object(c, v, path) < 0)
     return -1;
+  *present = true;
   yajl_val id = j_get(v, "closID");
   if (id == NULL)
     return 0;
@@ -878,6 +948,24 @@ static int check_intel_rdt(struct jctx *c, yajl_val v, const char *path, void *u
 static const char *const propagations[] = {"private", "rprivate", "shared", "rshared",
                                            "slave", "rslave", "unbindable", "runbindable",
                                            NULL};
+
+static const struct jfield mempolicy_fields[] = {
+  JF(struct oci_memory_policy, "nodes", J_STR, nodes),
+  JFV(struct oci_memory_policy, "flags", flags, n_flags),
+};
+
+static int parse_memory_policy(struct jctx *c, yajl_val v, const char *path,
+                               struct oci_memory_policy **out) {
+  struct oci_memory_policy *mp = *out = oci_xmalloc0(sizeof(*mp));
+  if (J_FIELDS(c, v, path, mp, mempolicy_fields) < 0 ||
+      j_enum(c, v, path, "mode", true, oci_mempolicy_mode_names, "memory policy mode",
+             &mp->mode) < 0 ||
+      strv_in_set(c, path, "flags", mp->flags, mp->n_flags, oci_mempolicy_flag_names,
+                  "memory policy flag") < 0 ||
+      check_index_list(c, path, "nodes", mp->nodes, OCI_MAX_NODES, "node") < 0)
+    return -1;
+  return 0;
+}
 
 static const struct jfield linux_fields[] = {
   JF(struct oci_linux, "cgroupsPath", J_STR, cgroups_path),
@@ -901,8 +989,9 @@ static int parse_linux(struct jctx *c, yajl_val v, const char *path, struct oci_
       j_enum(c, v, path, "rootfsPropagation", false, propagations, "rootfs propagation",
              &l->rootfs_propagation) < 0 ||
       OPT_MEMBER(c, v, path, "personality", parse_personality, &l->personality) < 0 ||
-      OPT_MEMBER(c, v, path, "netDevices", check_net_devices, NULL) < 0 ||
-      OPT_MEMBER(c, v, path, "intelRdt", check_intel_rdt, NULL) < 0)
+      OPT_MEMBER(c, v, path, "memoryPolicy", parse_memory_policy, &l->memory_policy) < 0 ||
+      OPT_MEMBER(c, v, path, "netDevices", parse_net_devices, l) < 0 ||
+      OPT_MEMBER(c, v, path, "intelRdt", check_intel_rdt, &l->intel_rdt) < 0)
     return -1;
   return 0;
 }
@@ -928,6 +1017,16 @@ static void linux_free(struct oci_linux *l) {
     j_strv_free(l->personality->flags, l->personality->n_flags);
   }
   free(l->personality);
+  if (l->memory_policy != NULL) {
+    J_FIELDS_FREE(l->memory_policy, mempolicy_fields);
+    free(l->memory_policy->mode);
+  }
+  free(l->memory_policy);
+  for (size_t i = 0; l->net_devices != NULL && i < l->n_net_devices; i++) {
+    free(l->net_devices[i].host_name);
+    free(l->net_devices[i].name);
+  }
+  free(l->net_devices);
   free(l);
 }
 

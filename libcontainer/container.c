@@ -17,6 +17,7 @@
 
 #include "internal.h"
 #include "notify.h"
+#include "sched.h"
 #include "ocirun/caps.h"
 #include "ocirun/cgroup.h"
 #include "ocirun/hooks.h"
@@ -236,13 +237,8 @@ static int map_init(struct creation *c, oci_error *err) {
   c->st->pid = c->pid;
   if (userns && userns->path == NULL && oci_ns_write_id_maps(cfg, c->pid, err) < 0)
     return -1;
-  if (cfg->process->oom_score_adj.set) {
-    char path[64], buf[32];
-    snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)c->pid);
-    int n = snprintf(buf, sizeof(buf), "%lld", (long long)cfg->process->oom_score_adj.v);
-    if (oci_write_file_at(AT_FDCWD, path, buf, (size_t)n, err) < 0)
-      return oci_error_wrap(err, "process.oomScoreAdj");
-  }
+  if (oci_oom_score_adj_write(c->pid, cfg->process, err) < 0)
+    return -1;
   return oci_sync_send(c->sock, OCI_SYNC_MAPPED, NULL, 0, -1, err);
 }
 

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "sched.h"
 #include "ocirun/caps.h"
 #include "ocirun/cgroup.h"
 #include "ocirun/seccomp.h"
@@ -144,6 +145,7 @@ static void complete_process(struct oci_process *p, const struct oci_process *ba
     }
     p->n_rlimits = base->n_rlimits;
   }
+  oci_sched_inherit(p, base);
 }
 
 /* ---- child -------------------------------------------------------------- */
@@ -168,6 +170,8 @@ static int fork_into_pid_namespace(struct exec_ctx *x, oci_error *err) {
 static int exec_child_setup(struct exec_ctx *x, char **exe, char ***env,
                             oci_error *err) {
   struct oci_sync_msg m;
+  if (oci_exec_affinity_apply(x->p, false, err) < 0)
+    return -1;
   if (oci_sync_expect(x->child_sock, OCI_SYNC_GO, &m, err) < 0)
     return -1;
   oci_sync_msg_clear(&m);
@@ -193,7 +197,8 @@ static int exec_child_setup(struct exec_ctx *x, char **exe, char ***env,
   }
   if (chdir(x->p->cwd) < 0)
     return oci_error_errno(err, "cwd \"%s\"", x->p->cwd);
-  if (oci_apply_rlimits(x->p, err) < 0)
+  if (oci_apply_rlimits(x->p, err) < 0 || oci_sched_apply(x->p, err) < 0 ||
+      oci_mempolicy_apply(x->st->config->linux_, err) < 0)
     return -1;
   *exe = oci_find_executable(x->p->args[0], x->p->env, x->p->n_env);
   *env = oci_process_env_with_home(x->p);
@@ -229,7 +234,8 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
     _exit(1);
   oci_sync_msg_clear(&m);
   /* Our parent no longer listens: the caller reads the error on stderr. */
-  if (oci_process_before_execve(x->o->preserve_fds, oci_process_late_filter(x->seccomp),
+  if (oci_exec_affinity_apply(x->p, true, &err) < 0 ||
+      oci_process_before_execve(x->o->preserve_fds, oci_process_late_filter(x->seccomp),
                                 &err) < 0) {
     dprintf(STDERR_FILENO, "ocirun: %s\n", err.msg);
     _exit(255);
@@ -355,6 +361,8 @@ static int exec_spawn(struct exec_ctx *x, oci_error *err) {
   }
   close(x->child_sock);
   x->child_sock = -1;
+  if (oci_oom_score_adj_write(x->pid, x->p, err) < 0)
+    return -1;
   if (oci_sync_send(x->sock, OCI_SYNC_GO, NULL, 0, -1, err) < 0 || exec_wait_ready(x, err) < 0)
     return -1;
   if (x->cg && oci_cgroup_enter_subs(x->cg, x->pid, x->o->cgroup_subs, x->o->n_cgroup_subs,

@@ -18,6 +18,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "config-json.h"
+#include "sched.h"
 #include "systemd-bus.h"
 #include "ocirun/container.h"
 #include "ocirun/rootfs.h"
@@ -195,7 +196,13 @@ static void gen_linux(yajl_gen g) {
   gen_seccomp(g);
   gen_enabled(g, "apparmor", false);
   gen_enabled(g, "selinux", false);
+  /* create refuses linux.intelRdt (config-check.c). */
   gen_enabled(g, "intelRdt", false);
+  j_gen_str(g, "memoryPolicy");
+  yajl_gen_map_open(g);
+  j_gen_kstrv(g, "modes", oci_mempolicy_mode_names);
+  j_gen_kstrv(g, "flags", oci_mempolicy_flag_names);
+  yajl_gen_map_close(g);
   j_gen_str(g, "mountExtensions");
   yajl_gen_map_open(g);
   gen_enabled(g, "idmap", true);

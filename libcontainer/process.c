@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "sched.h"
 #include "ocirun/caps.h"
 #include "ocirun/hooks.h"
 #include "ocirun/log.h"
@@ -348,6 +349,8 @@ static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *e
   if (change_dir(cfg->process->cwd, err) < 0)
     return -1;
   if (oci_apply_rlimits(cfg->process, err) < 0)
+    return -1;
+  if (oci_sched_apply(cfg->process, err) < 0 || oci_mempolicy_apply(cfg->linux_, err) < 0)
     return -1;
   return set_personality(cfg->linux_, err);
 }

@@ -84,6 +84,12 @@ struct oci_scheduler {
   size_t n_flags;
 };
 
+/* process.execCPUAffinity: CPU lists ("0-3,7"), exec'd processes only. */
+struct oci_exec_cpu_affinity {
+  char *initial;            /* before the move into the container's cgroup */
+  char *final;              /* after it; NULL or "": left to the kernel */
+};
+
 struct oci_process {
   bool terminal;
   oci_opt_u32 console_height;   /* consoleSize.height */
@@ -104,6 +110,7 @@ struct oci_process {
   char *selinux_label;
   struct oci_io_priority *io_priority;    /* NULL when absent */
   struct oci_scheduler *scheduler;        /* NULL when absent */
+  struct oci_exec_cpu_affinity *exec_cpu_affinity;  /* NULL when absent */
 };
 
 struct oci_hook {
@@ -282,6 +289,18 @@ struct oci_personality {
   size_t n_flags;
 };
 
+struct oci_memory_policy {  /* linux.memoryPolicy, for set_mempolicy(2) */
+  char *mode;               /* "MPOL_BIND" ... */
+  char *nodes;              /* "0-3,7"; NULL when absent */
+  char **flags;             /* "MPOL_F_STATIC_NODES" ... */
+  size_t n_flags;
+};
+
+struct oci_net_device {     /* one entry of linux.netDevices */
+  char *host_name;          /* the key: the interface on the host */
+  char *name;               /* its name in the container; NULL: the same */
+};
+
 struct oci_linux {
   struct oci_namespace *namespaces;
   size_t n_namespaces;
@@ -305,6 +324,10 @@ struct oci_linux {
   size_t n_readonly_paths;
   char *mount_label;
   struct oci_personality *personality;    /* NULL when absent */
+  struct oci_memory_policy *memory_policy;  /* NULL when absent */
+  struct oci_net_device *net_devices;
+  size_t n_net_devices;
+  bool intel_rdt;                         /* linux.intelRdt is present */
 };
 
 struct oci_root {

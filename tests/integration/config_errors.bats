@@ -103,6 +103,40 @@ refused_nul() {
 	refused "config.json: linux.intelRdt.closID: must be a plain name"
 }
 
+@test "linux.intelRdt is refused: ocirun cannot place a container in a resctrl group" {
+	skip_unless_ocirun "runc 1.1 ignores intelRdt without resctrl"
+	update_config '.linux.intelRdt = {"closID": "ocitest", "l3CacheSchema": "L3:0=f"}'
+	refused "config.json: linux.intelRdt: Intel RDT (resctrl) is not supported by ocirun"
+}
+
+@test "linux.mountLabel is refused on a host without SELinux" {
+	skip_unless_ocirun "runc 1.1 ignores mountLabel without SELinux"
+	update_config '.linux.mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"'
+	refused "config.json: linux.mountLabel: SELinux is not enabled on this host"
+}
+
+@test "linux.personality.flags are refused: the spec defines none" {
+	skip_unless_ocirun "runc 1.1 ignores personality flags"
+	update_config '.linux.personality = {"domain": "LINUX", "flags": ["ADDR_NO_RANDOMIZE"]}'
+	refused 'config.json: linux.personality.flags[0]: unsupported flag "ADDR_NO_RANDOMIZE"'
+}
+
+@test "linux.netDevices without a network namespace of its own is refused" {
+	skip_unless_ocirun "runc 1.1 ignores netDevices"
+	update_config '.linux.namespaces |= map(select(.type != "network"))
+		| .linux.netDevices = {"ocitest0": {}}'
+	refused "config.json: linux.netDevices: needs the container's own network namespace"
+}
+
+@test "a mount with gidMappings but no uidMappings is refused, naming it" {
+	skip_unless_ocirun "runc 1.1 ignores mount mappings"
+	local n
+	n=$(jq '.mounts | length' "$BUNDLE/config.json")
+	update_config '.mounts += [{"destination": "/mnt", "source": "/tmp", "options": ["bind"],
+		"gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}]'
+	refused "config.json: mounts[$n].gidMappings: needs uidMappings as well"
+}
+
 @test "a comment in config.json is refused: it is strict JSON" {
 	{ echo '// made by hand'; cat "$BUNDLE/config.json"; } >"$TEST_TMP/c" && mv "$TEST_TMP/c" "$BUNDLE/config.json"
 	refused "config.json: line 1:"

@@ -370,11 +370,16 @@ static void test_rdma_good(void **state) {
   oci_config_free(cfg);
 }
 
-/* netDevices is checked, not kept: ocirun does not move network devices. */
+/* netDevices: the host name (the key) and the name inside, when given. */
 static void test_netdevice_good(void **state) {
   struct oci_config *cfg = load_good("linux-netdevice.json");
   assert_non_null(cfg->linux_);
   assert_null(cfg->linux_->resources);
+  assert_int_equal(cfg->linux_->n_net_devices, 2);
+  assert_string_equal(cfg->linux_->net_devices[0].host_name, "enp3s0");
+  assert_string_equal(cfg->linux_->net_devices[0].name, "eth0");
+  assert_string_equal(cfg->linux_->net_devices[1].host_name, "veth-test");
+  assert_null(cfg->linux_->net_devices[1].name);
   oci_config_free(cfg);
 }
 
@@ -442,6 +447,16 @@ static void test_wrong_types(void **state) {
     {PROC("\"ioPriority\": {\"class\": \"IOPRIO_CLASS_FAST\"}"),
      "config.json: process.ioPriority.class: unknown I/O priority class \"IOPRIO_CLASS_FAST\""},
     {PROC("\"scheduler\": {\"nice\": 1}"), "config.json: process.scheduler.policy: required field is missing"},
+    {PROC("\"ioPriority\": {\"class\": \"IOPRIO_CLASS_BE\", \"priority\": 8}"),
+     "config.json: process.ioPriority.priority: must be 0 (highest) to 7 (lowest), got 8"},
+    {PROC("\"scheduler\": {\"policy\": \"SCHED_FIFO\", \"flags\": [\"SCHED_FLAG_RECLAIM\", \"SCHED_FLAG_FAST\"]}"),
+     "config.json: process.scheduler.flags[1]: unknown scheduler flag \"SCHED_FLAG_FAST\""},
+    {PROC("\"execCPUAffinity\": {\"initial\": \"0-\"}"),
+     "config.json: process.execCPUAffinity.initial: invalid CPU list \"0-\" (expected a form like \"0-3,7\")"},
+    {PROC("\"execCPUAffinity\": {\"final\": \"3-1\"}"),
+     "config.json: process.execCPUAffinity.final: invalid CPU list \"3-1\" (expected a form like \"0-3,7\")"},
+    {PROC("\"execCPUAffinity\": {\"final\": 1}"),
+     "config.json: process.execCPUAffinity.final: expected a string"},
     {"{" MIN ", \"mounts\": {}}", "config.json: mounts: expected an array"},
     {"{" MIN ", \"mounts\": [\"/proc\"]}", "config.json: mounts[0]: expected an object"},
     {"{" MIN ", \"mounts\": [{\"source\": \"x\"}]}", "config.json: mounts[0].destination: required field is missing"},
@@ -482,6 +497,20 @@ static void test_wrong_types(void **state) {
      "config.json: linux.timeOffsets.realtime: unknown clock \"realtime\" (expected \"monotonic\" or \"boottime\")"},
     {LINUX("\"personality\": {\"domain\": \"LINUX64\"}"),
      "config.json: linux.personality.domain: unknown personality domain \"LINUX64\""},
+    {LINUX("\"memoryPolicy\": {\"nodes\": \"0\"}"),
+     "config.json: linux.memoryPolicy.mode: required field is missing"},
+    {LINUX("\"memoryPolicy\": {\"mode\": \"MPOL_SPREAD\"}"),
+     "config.json: linux.memoryPolicy.mode: unknown memory policy mode \"MPOL_SPREAD\""},
+    {LINUX("\"memoryPolicy\": {\"mode\": \"MPOL_BIND\", \"flags\": [\"MPOL_F_STATIC\"]}"),
+     "config.json: linux.memoryPolicy.flags[0]: unknown memory policy flag \"MPOL_F_STATIC\""},
+    {LINUX("\"memoryPolicy\": {\"mode\": \"MPOL_BIND\", \"nodes\": \"0,,1\"}"),
+     "config.json: linux.memoryPolicy.nodes: invalid node list \"0,,1\" (expected a form like \"0-3,7\")"},
+    {LINUX("\"memoryPolicy\": {\"mode\": \"MPOL_BIND\", \"nodes\": \"1024\"}"),
+     "config.json: linux.memoryPolicy.nodes: invalid node list \"1024\" (expected a form like \"0-3,7\")"},
+    {LINUX("\"netDevices\": {\"eth0\": {\"name\": \"a/b\"}}"),
+     "config.json: linux.netDevices.eth0.name: \"a/b\" is not a network interface name"},
+    {LINUX("\"netDevices\": {\"averyveryverylongname\": {}}"),
+     "config.json: linux.netDevices.averyveryverylongname: \"averyveryverylongname\" is not a network interface name"},
     {LINUX("\"maskedPaths\": \"/proc/kcore\""), "config.json: linux.maskedPaths: expected an array of strings"},
     {RES("\"memory\": {\"limit\": \"1G\"}"),
      "config.json: linux.resources.memory.limit: expected a signed 64-bit integer"},
@@ -591,7 +620,9 @@ static void validate_fails(const char *json, const char *want) {
   oci_error err = {0};
   if (validate(json, &err) == 0)
     fail_msg("validated, expected error \"%s\" for: %s", want, json);
-  assert_int_equal(err.errnum, EINVAL);
+  /* A field ocirun cannot apply anywhere is ENOTSUP, a wrong one EINVAL. */
+  if (err.errnum != EINVAL && err.errnum != ENOTSUP)
+    fail_msg("errnum %d for \"%s\"", err.errnum, err.msg);
   assert_string_equal(err.msg, want);
 }
 
@@ -633,6 +664,22 @@ static void test_config_validate(void **state) {
      "config.json: linux.sysctl: \"net/../vm/overcommit_ratio\" is not a sysctl name"},
     {LINUX(NS("{\"type\": \"network\"}") ", " SYSCTL("net.")),
      "config.json: linux.sysctl: \"net.\" is not a sysctl name"},
+    /* What ocirun cannot apply is refused by name, never ignored. */
+    {LINUX("\"mountLabel\": \"system_u:object_r:container_file_t:s0\""),
+     "config.json: linux.mountLabel: SELinux is not enabled on this host"},
+    {LINUX("\"intelRdt\": {\"closID\": \"c1\", \"l3CacheSchema\": \"L3:0=f\"}"),
+     "config.json: linux.intelRdt: Intel RDT (resctrl) is not supported by ocirun"},
+    {LINUX("\"intelRdt\": {}"),
+     "config.json: linux.intelRdt: Intel RDT (resctrl) is not supported by ocirun"},
+    {LINUX("\"personality\": {\"domain\": \"LINUX\", \"flags\": [\"ADDR_NO_RANDOMIZE\"]}"),
+     "config.json: linux.personality.flags[0]: unsupported flag \"ADDR_NO_RANDOMIZE\" (no "
+     "personality flag is supported)"},
+    {LINUX(NS("{\"type\": \"mount\"}") ", \"netDevices\": {\"eth0\": {}}"),
+     "config.json: linux.netDevices: needs the container's own network namespace in "
+     "linux.namespaces"},
+    {"{" MIN ", \"mounts\": [{\"destination\": \"/x\", \"gidMappings\": "
+     "[{\"containerID\": 0, \"hostID\": 0, \"size\": 1}]}]}",
+     "config.json: mounts[0].gidMappings: needs uidMappings as well"},
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     validate_fails(bad[i].json, bad[i].msg);
@@ -653,8 +700,37 @@ static void test_config_validate(void **state) {
                     ", " SYSCTL("net.ipv4.ip_forward")));
   struct oci_config *cfg = load_good("full.json");
   oci_error err = {0};
+  /* Refused (no SELinux), checked above. */
+  free(cfg->linux_->mount_label);
+  cfg->linux_->mount_label = NULL;
   if (oci_config_validate(cfg, &err) < 0)
     fail_msg("full.json: %s", err.msg);
+  oci_config_free(cfg);
+}
+
+/* The settings sched.c and netdev.c apply, kept as written. */
+static void test_applied_settings(void **state) {
+  struct oci_config *cfg = parse_ok(
+      "{" MIN ", \"process\": {\"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0}, "
+      "\"execCPUAffinity\": {\"initial\": \"0\", \"final\": \"0-3,7\"}, "
+      "\"scheduler\": {\"policy\": \"SCHED_FIFO\", \"priority\": 3, "
+      "\"flags\": [\"SCHED_FLAG_RESET_ON_FORK\"]}}, "
+      "\"linux\": {\"memoryPolicy\": {\"mode\": \"MPOL_BIND\", \"nodes\": \"0-1\", "
+      "\"flags\": [\"MPOL_F_STATIC_NODES\"]}, \"namespaces\": [{\"type\": \"network\"}], "
+      "\"netDevices\": {\"veth1\": {\"name\": \"eth%d\"}}}}");
+  assert_string_equal(cfg->process->exec_cpu_affinity->initial, "0");
+  assert_string_equal(cfg->process->exec_cpu_affinity->final, "0-3,7");
+  assert_int_equal(cfg->process->scheduler->n_flags, 1);
+  const struct oci_memory_policy *mp = cfg->linux_->memory_policy;
+  assert_string_equal(mp->mode, "MPOL_BIND");
+  assert_string_equal(mp->nodes, "0-1");
+  assert_int_equal(mp->n_flags, 1);
+  assert_string_equal(mp->flags[0], "MPOL_F_STATIC_NODES");
+  assert_string_equal(cfg->linux_->net_devices[0].name, "eth%d");
+  assert_false(cfg->linux_->intel_rdt);
+  oci_error err = {0};
+  if (oci_config_validate(cfg, &err) < 0)
+    fail_msg("%s", err.msg);
   oci_config_free(cfg);
 }
 
@@ -671,7 +747,7 @@ static void test_unknown_fields_ignored(void **state) {
   struct oci_config *cfg = parse_ok("{" MIN ", \"future\": {\"x\": [1, 2]}, "
                                     "\"process\": {\"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0, \"sid\": \"x\"}, "
                                     "\"execCPUAffinity\": {\"initial\": \"0\"}}, "
-                                    "\"linux\": {\"intelRdt\": {\"closID\": \"a\"}, \"memoryPolicy\": {}}, "
+                                    "\"linux\": {\"intelRdt\": {\"closID\": \"a\"}, \"memoryPolicy\": {\"mode\": \"MPOL_LOCAL\", \"x\": 1}}, "
                                     "\"vm\": {\"hypervisor\": {}}}");
   assert_non_null(cfg->process);
   assert_non_null(cfg->linux_);
@@ -953,6 +1029,12 @@ static void test_features(void **state) {
     if (!json_array_has(mopts, *o))
       fail_msg("mountOptions lacks \"%s\"", *o);
   assert_false(json_array_has(mopts, "mode=755"));
+  /* Options that are flags, not filesystem data. */
+  static const char *const flags[] = {"nosymfollow", "rnosymfollow", "symfollow", "iversion",
+                                      "noiversion", "loud", "silent", "defaults", NULL};
+  for (const char *const *o = flags; *o != NULL; o++)
+    if (!json_array_has(mopts, *o))
+      fail_msg("mountOptions lacks \"%s\"", *o);
 
   yajl_val ns = jpath(root, "linux", "namespaces", NULL);
   assert_int_equal(YAJL_GET_ARRAY(ns)->len, OCI_NS_COUNT);
@@ -983,6 +1065,10 @@ static void test_features(void **state) {
   assert_true(YAJL_IS_FALSE(jpath(root, "linux", "apparmor", "enabled")));
   assert_true(YAJL_IS_FALSE(jpath(root, "linux", "selinux", "enabled")));
   assert_true(YAJL_IS_FALSE(jpath(root, "linux", "intelRdt", "enabled")));
+  yajl_val modes = jpath(root, "linux", "memoryPolicy", "modes");
+  assert_int_equal(YAJL_GET_ARRAY(modes)->len, 7);
+  assert_true(json_array_has(modes, "MPOL_WEIGHTED_INTERLEAVE"));
+  assert_true(json_array_has(jpath(root, "linux", "memoryPolicy", "flags"), "MPOL_F_NUMA_BALANCING"));
   const char *idmap[] = {"linux", "mountExtensions", "idmap", "enabled", NULL};
   assert_true(YAJL_IS_TRUE(yajl_tree_get(root, idmap, yajl_t_any)));
   const char *ver[] = {"annotations", "io.github.ocirun.version", NULL};
@@ -1036,6 +1122,7 @@ int main(void) {
     cmocka_unit_test(test_wrong_types),
     cmocka_unit_test(test_invalid_values),
     cmocka_unit_test(test_config_validate),
+    cmocka_unit_test(test_applied_settings),
     cmocka_unit_test(test_malformed_json_line),
     cmocka_unit_test(test_unknown_fields_ignored),
     cmocka_unit_test(test_absent_vs_zero),
