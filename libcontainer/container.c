@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "netdev.h"
 #include "notify.h"
 #include "sched.h"
 #include "ocirun/caps.h"
@@ -255,6 +256,8 @@ static int place_init(struct creation *c, oci_error *err) {
   /* Applied even without linux.resources: it writes the device allow-list. */
   if (c->cg && (oci_cgroup_apply(c->cg, l ? l->resources : NULL, err) < 0 ||
                 oci_cgroup_enter(c->cg, c->pid, err) < 0))
+    return -1;
+  if (oci_netdev_move_all(c->st->config, c->pid, err) < 0)
     return -1;
   _cleanup_free_ char *json = hook_state_json(c->st, "created");
   return oci_sync_send(c->sock, OCI_SYNC_GO, json, strlen(json) + 1, -1, err);

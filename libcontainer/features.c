@@ -203,6 +203,7 @@ static void gen_linux(yajl_gen g) {
   j_gen_kstrv(g, "modes", oci_mempolicy_mode_names);
   j_gen_kstrv(g, "flags", oci_mempolicy_flag_names);
   yajl_gen_map_close(g);
+  gen_enabled(g, "netDevices", true);
   j_gen_str(g, "mountExtensions");
   yajl_gen_map_open(g);
   gen_enabled(g, "idmap", true);

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "netdev.h"
 #include "sched.h"
 #include "ocirun/caps.h"
 #include "ocirun/hooks.h"
@@ -555,9 +556,13 @@ int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_err
   /* The cgroup namespace is made by the init itself, once it is in its
    * cgroup (see await_cgroup). */
   int flags = oci_ns_new_flags(a->cfg) & ~CLONE_NEWCGROUP;
-  /* And the network namespace by the init, after MAPPED (see init_main). */
-  a->unshare_flags = flags & CLONE_NEWNET;
-  flags &= ~CLONE_NEWNET;
+  /* And the network namespace by the init, after MAPPED (see init_main),
+   * unless the runtime moves interfaces into it: then it must exist when
+   * the runtime gets the init's pid. */
+  if (!oci_netdev_wanted(a->cfg)) {
+    a->unshare_flags = flags & CLONE_NEWNET;
+    flags &= ~CLONE_NEWNET;
+  }
   bool intermediate = oci_ns_wants_new_time(a->cfg);
   for (int t = 0; t < OCI_NS_COUNT; t++)
     intermediate |= a->ns_fds[t] >= 0;

@@ -1065,6 +1065,7 @@ static void test_features(void **state) {
   assert_true(YAJL_IS_FALSE(jpath(root, "linux", "apparmor", "enabled")));
   assert_true(YAJL_IS_FALSE(jpath(root, "linux", "selinux", "enabled")));
   assert_true(YAJL_IS_FALSE(jpath(root, "linux", "intelRdt", "enabled")));
+  assert_true(YAJL_IS_TRUE(jpath(root, "linux", "netDevices", "enabled")));
   yajl_val modes = jpath(root, "linux", "memoryPolicy", "modes");
   assert_int_equal(YAJL_GET_ARRAY(modes)->len, 7);
   assert_true(json_array_has(modes, "MPOL_WEIGHTED_INTERLEAVE"));
