@@ -266,8 +266,83 @@ static char *path_dirname(const char *path) {
   return d;
 }
 
+/* One step of expand_links: the target of the symlink at `cand`, NULL when
+ * it is not a symlink. -1 with errno when cand cannot be looked at. */
+static int read_link_in_root(int root_fd, const char *cand, char **target) {
+  *target = NULL;
+  _cleanup_close_ int fd = open_in_root(root_fd, cand, O_PATH | O_NOFOLLOW, 0, false);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0)
+    return -1;
+  if (!S_ISLNK(st.st_mode))
+    return 0;
+  char buf[PATH_MAX];
+  ssize_t n = readlinkat(fd, "", buf, sizeof(buf) - 1);
+  if (n < 0)
+    return -1;
+  buf[n] = '\0';
+  *target = oci_xstrdup(buf);
+  return 0;
+}
+
+/* path with each symlink on the way replaced by its target as read inside
+ * the root (an absolute one starts again at the root, ".." stops there),
+ * up to the first missing component; the rest is kept as written. A mount
+ * onto a dangling symlink then creates what the link names, inside the
+ * root, as runc does. Only a string: creating from it still goes through
+ * open_in_root and mkdirat in a resolved parent, so a link swapped
+ * meanwhile cannot lead outside. NULL with errno on error. */
+static char *expand_links(int root_fd, const char *path) {
+  _cleanup_free_ char *todo = oci_xstrdup(path);
+  _cleanup_free_ char *done = oci_xstrdup("");
+  int links = 0;
+  for (;;) {
+    char *p = todo;
+    while (*p == '/')
+      p++;
+    if (*p == '\0')
+      return *done ? OCI_STEAL(done) : oci_xstrdup("/");
+    size_t len = strcspn(p, "/");
+    const char *after = p + len;
+    _cleanup_free_ char *comp = strndup(p, len);
+    _cleanup_free_ char *cand = oci_xasprintf("%s/%s", done, comp);
+    _cleanup_free_ char *target = NULL;
+    if (strcmp(comp, "..") == 0) {
+      char *slash = strrchr(done, '/');
+      if (slash)
+        *slash = '\0';
+    } else if (strcmp(comp, ".") != 0) {
+      if (read_link_in_root(root_fd, cand, &target) < 0)
+        return errno == ENOENT ? oci_xasprintf("%s%s", cand, after) : NULL;
+      if (target != NULL) {
+        if (++links > MAX_SYMLINKS)
+          return errno = ELOOP, NULL;
+        if (target[0] == '/')
+          done[0] = '\0';
+        char *next = oci_xasprintf("%s%s", target, after);
+        free(todo);
+        todo = next;
+        continue;
+      }
+      free(done);
+      done = OCI_STEAL(cand);
+    }
+    memmove(todo, after, strlen(after) + 1);
+  }
+}
+
 int oci_safe_mount_target_ex(int root_fd, const char *path, bool is_dir, bool no_symlinks,
                              oci_error *err) {
+  /* Usually the target resolves: only a missing one can hide a dangling
+   * symlink to expand. */
+  _cleanup_free_ char *expanded = NULL;
+  int whole = open_in_root(root_fd, path, O_PATH, 0, no_symlinks);
+  if (whole >= 0)
+    close(whole);
+  else if (errno == ENOENT && !no_symlinks && (expanded = expand_links(root_fd, path)) == NULL)
+    return oci_error_errno(err, "resolve \"%s\" in the rootfs", path);
+  if (expanded != NULL)
+    path = expanded;
   if (is_dir)
     return mkdir_p(root_fd, path, 0755, no_symlinks, err);
 

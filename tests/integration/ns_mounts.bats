@@ -74,3 +74,21 @@ hold_uts_namespace() {
 	# /made did not exist: the tmpfs default
 	assert_output $'700\n2770\n1777'
 }
+
+@test "a bind mount onto a dangling symlink lands on its target inside the root" {
+	mkdir -p "$TEST_TMP/src"
+	echo from-host >"$TEST_TMP/src/f"
+	echo file-src >"$TEST_TMP/file-src"
+	# absolute and relative symlinks to paths that do not exist yet; the
+	# absolute one must resolve in the root, never on the host
+	ln -s /no/such/dir "$BUNDLE/rootfs/dangling-dir"
+	ln -s ../nowhere/file "$BUNDLE/rootfs/etc/dangling-file"
+	update_config '.mounts += [
+		{"destination": "/dangling-dir", "type": "bind", "source": $d, "options": ["bind"]},
+		{"destination": "/etc/dangling-file", "type": "bind", "source": $f, "options": ["bind"]}]' \
+		--arg d "$TEST_TMP/src" --arg f "$TEST_TMP/file-src"
+	set_args sh -c 'cat /no/such/dir/f /nowhere/file'
+	run -0 ocirun run "$CID"
+	assert_output $'from-host\nfile-src'
+	[ ! -e /no/such/dir ] && [ ! -e /nowhere ]
+}
