@@ -289,14 +289,12 @@ static int check_unique_rlimits(struct jctx *c, const char *path, const struct o
 
 static int parse_io_priority(struct jctx *c, yajl_val v, const char *path,
                              struct oci_io_priority **out) {
-  static const char *const classes[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
-                                        "IOPRIO_CLASS_IDLE", NULL};
   static const struct jfield fields[] = {
     JF(struct oci_io_priority, "priority", J_I32, priority),
   };
   struct oci_io_priority *io = *out = oci_xmalloc0(sizeof(*io));
   if (J_FIELDS(c, v, path, io, fields) < 0 ||
-      j_enum(c, v, path, "class", true, classes, "I/O priority class", &io->class_) < 0)
+      j_enum(c, v, path, "class", true, oci_io_class_names, "I/O priority class", &io->class_) < 0)
     return -1;
   if (io->priority < 0 || io->priority > 7) {
     char p[OCI_JPATH_MAX];
@@ -317,15 +315,13 @@ static const struct jfield sched_fields[] = {
 
 static int parse_scheduler(struct jctx *c, yajl_val v, const char *path,
                            struct oci_scheduler **out) {
-  static const char *const policies[] = {"SCHED_OTHER", "SCHED_FIFO",  "SCHED_RR",
-                                         "SCHED_BATCH", "SCHED_ISO",   "SCHED_IDLE",
-                                         "SCHED_DEADLINE", NULL};
   struct oci_scheduler *s = *out = oci_xmalloc0(sizeof(*s));
   if (J_FIELDS(c, v, path, s, sched_fields) < 0 ||
       strv_in_set(c, path, "flags", s->flags, s->n_flags, oci_sched_flag_names,
                   "scheduler flag") < 0)
     return -1;
-  return j_enum(c, v, path, "policy", true, policies, "scheduler policy", &s->policy);
+  return j_enum(c, v, path, "policy", true, oci_sched_policy_names, "scheduler policy",
+                &s->policy);
 }
 
 static const struct jfield affinity_fields[] = {

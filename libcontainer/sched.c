@@ -42,11 +42,15 @@ const char *const oci_sched_flag_names[] = {
     "SCHED_FLAG_KEEP_POLICY",   "SCHED_FLAG_KEEP_PARAMS",    "SCHED_FLAG_UTIL_CLAMP_MIN",
     "SCHED_FLAG_UTIL_CLAMP_MAX", NULL};
 
-/* SCHED_ISO (4) is in the spec but was never merged into Linux. */
-static const struct named sched_policies[] = {
-    {"SCHED_OTHER", 0}, {"SCHED_FIFO", 1}, {"SCHED_RR", 2},       {"SCHED_BATCH", 3},
-    {"SCHED_ISO", 4},   {"SCHED_IDLE", 5}, {"SCHED_DEADLINE", 6},
-};
+/* Each at the index of its SCHED_* value. SCHED_ISO (4) is in the spec
+ * but was never merged into Linux. */
+const char *const oci_sched_policy_names[] = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",
+                                              "SCHED_BATCH", "SCHED_ISO",  "SCHED_IDLE",
+                                              "SCHED_DEADLINE", NULL};
+
+/* IOPRIO_CLASS_RT is 1, BE 2, IDLE 3. */
+const char *const oci_io_class_names[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+                                          "IOPRIO_CLASS_IDLE", NULL};
 
 /* linux/mempolicy.h MPOL_* modes and mode flags. */
 static const struct named mempolicy_modes[] = {
@@ -73,6 +77,13 @@ static unsigned long lookup(const struct named *t, size_t n, const char *name) {
   return 0;
 }
 #define LOOKUP(table, name) lookup(table, OCI_ARRAY_SIZE(table), name)
+
+static unsigned long index_of(const char *const *names, const char *name) {
+  unsigned long i = 0;
+  while (names[i] != NULL && strcmp(names[i], name) != 0)
+    i++;
+  return i;
+}
 
 /* ---- "0-3,7" ------------------------------------------------------------ */
 
@@ -118,9 +129,8 @@ int oci_parse_index_list(const char *s, unsigned long *bits, size_t nbits) {
 #define IOPRIO_CLASS_SHIFT 13
 
 static int apply_io_priority(const struct oci_io_priority *io, oci_error *err) {
-  static const struct named classes[] = {
-      {"IOPRIO_CLASS_RT", 1}, {"IOPRIO_CLASS_BE", 2}, {"IOPRIO_CLASS_IDLE", 3}};
-  unsigned long prio = LOOKUP(classes, io->class_) << IOPRIO_CLASS_SHIFT | (unsigned long)io->priority;
+  unsigned long class_ = index_of(oci_io_class_names, io->class_) + 1;
+  unsigned long prio = class_ << IOPRIO_CLASS_SHIFT | (unsigned long)io->priority;
   if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, prio) < 0)
     return oci_error_errno(err, "process.ioPriority: ioprio_set %s %lld", io->class_,
                            (long long)io->priority);
@@ -148,7 +158,7 @@ static int apply_scheduler(const struct oci_scheduler *s, oci_error *err) {
                           "process.scheduler.policy: SCHED_ISO is not implemented by Linux");
   struct sched_attr_v1 a = {
       .size = sizeof(a),
-      .sched_policy = (uint32_t)LOOKUP(sched_policies, s->policy),
+      .sched_policy = (uint32_t)index_of(oci_sched_policy_names, s->policy),
       .sched_nice = (int32_t)s->nice.v,
       .sched_priority = (uint32_t)s->priority.v,
       .sched_runtime = (uint64_t)s->runtime.v,

@@ -13,7 +13,9 @@
 
 /* The names config.json may use (NULL-terminated), for the parser's checks
  * and `ocirun features`. */
+extern const char *const oci_sched_policy_names[];  /* in SCHED_* order */
 extern const char *const oci_sched_flag_names[];
+extern const char *const oci_io_class_names[];      /* IOPRIO_CLASS_* - 1 */
 extern const char *const oci_mempolicy_mode_names[];
 extern const char *const oci_mempolicy_flag_names[];
 
