@@ -138,7 +138,7 @@ static int validate_config(const struct oci_config *cfg, const struct oci_create
    * would be dropped, leaving the container a terminal nobody holds. */
   if (cfg->process->terminal && !relay_tty && o->console_socket == NULL)
     return oci_error_setx(err, EINVAL,
-                         "config.json: process.terminal: a container with a terminal needs --console-socket unless it runs in the foreground");
+                         "config.json: process.terminal: a container with a terminal needs a console socket unless it runs in the foreground");
   if (cfg->process->apparmor_profile && *cfg->process->apparmor_profile)
     return oci_error_setx(err, ENOTSUP, "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
   if (cfg->process->selinux_label && *cfg->process->selinux_label)
@@ -225,7 +225,7 @@ static int write_pid_file(const char *path, pid_t pid, oci_error *err) {
   char buf[32];
   int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
   if (oci_write_file_atomic(path, buf, (size_t)n, err) < 0)
-    return oci_error_wrap(err, "--pid-file");
+    return oci_error_wrap(err, "pid file");
   return 0;
 }
 
@@ -314,7 +314,7 @@ static int spawn_init(struct creation *c, const struct oci_create_opts *o, bool 
     return -1;
   if (cfg->process->terminal && o->console_socket &&
       (console = oci_console_socket_connect(o->console_socket, err)) < 0)
-    return oci_error_wrap(err, "--console-socket");
+    return -1; /* the error names the console socket */
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     return oci_error_errno(err, "socketpair");
   c->sock = sv[0];
@@ -774,7 +774,7 @@ int oci_container_kill(const struct oci_context *ctx, const char *id, int signum
   } else if (stopped && st->cgroup == NULL) {
     r = 0; /* --all with nothing left to signal, as runc */
   } else if (all && st->cgroup && !cgroup_as_recorded(ctx, st)) {
-    r = oci_error_setx(err, EUCLEAN, "kill --all \"%s\": %s/state.json: \"cgroup\": not the "
+    r = oci_error_setx(err, EUCLEAN, "kill every process of \"%s\": %s/state.json: \"cgroup\": not the "
                        "cgroup create recorded", id, st->dir);
   } else if (all && st->cgroup) {
     struct oci_cgroup *cg = NULL;
@@ -783,7 +783,7 @@ int oci_container_kill(const struct oci_context *ctx, const char *id, int signum
       r = oci_cgroup_kill(cg, signum, err);
     oci_cgroup_free(cg);
     if (r < 0)
-      oci_error_wrap(err, "kill --all \"%s\"", id);
+      oci_error_wrap(err, "kill every process of \"%s\"", id);
   } else {
     r = signal_init(st, signum, err);
   }
@@ -851,7 +851,7 @@ int oci_container_list(const struct oci_context *ctx, struct oci_container_statu
         continue; /* deleted meanwhile */
       if (why.errnum == ENOENT)
         oci_error_setx(&why, ENOENT, "container \"%s\": no state.json: its create did not "
-                       "finish; delete --force removes it", ids[i]);
+                       "finish; a forced delete removes it", ids[i]);
       fill_unknown(ids[i], &why, &(*out)[(*n)++]);
       continue;
     }

@@ -312,12 +312,12 @@ static int exec_prepare(const struct oci_context *ctx, struct exec_ctx *x, oci_e
   if (strcmp(status, "stopped") == 0)
     return oci_error_setx(err, EINVAL, "cannot exec in a stopped container \"%s\"", o->id);
   if (strcmp(status, "paused") == 0 && !o->ignore_paused)
-    return oci_error_setx(err, EINVAL, "cannot exec in a paused container \"%s\" (use --ignore-paused)", o->id);
+    return oci_error_setx(err, EBUSY, "cannot exec in a paused container \"%s\"", o->id);
   x->p = o->process;
   if (x->p->n_args == 0)
     return oci_error_setx(err, EINVAL, "exec: no command given");
   if (x->p->terminal && o->detach && o->console_socket == NULL)
-    return oci_error_setx(err, EINVAL, "exec: a detached process with a terminal needs --console-socket");
+    return oci_error_setx(err, EINVAL, "exec: a detached process with a terminal needs a console socket");
   if ((x->p->apparmor_profile && *x->p->apparmor_profile) ||
       (x->p->selinux_label && *x->p->selinux_label))
     return oci_error_setx(err, ENOTSUP, "exec: AppArmor/SELinux are not enabled on this host");
@@ -330,12 +330,12 @@ static int exec_prepare(const struct oci_context *ctx, struct exec_ctx *x, oci_e
   if (x->st->cgroup && oci_cgroup_load(x->st->cgroup, &x->cg, err) < 0)
     return -1;
   if (o->n_cgroup_subs > 0 && x->cg == NULL)
-    return oci_error_setx(err, EINVAL, "exec: --cgroup: container \"%s\" has no cgroup", o->id);
+    return oci_error_setx(err, EINVAL, "exec: a sub-cgroup was asked for, but container \"%s\" has no cgroup", o->id);
   if (x->cg && oci_cgroup_check_subs(x->cg, o->cgroup_subs, o->n_cgroup_subs, err) < 0)
     return oci_error_wrap(err, "exec");
   if (x->p->terminal && o->console_socket &&
       (x->console_fd = oci_console_socket_connect(o->console_socket, err)) < 0)
-    return oci_error_wrap(err, "--console-socket");
+    return -1; /* the error names the console socket */
   return 0;
 }
 

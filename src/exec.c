@@ -167,8 +167,13 @@ static int exec_with(struct cli_global *g, const struct exec_args *a,
   eo.pid_file = pid_file;
   int exit_status = 0;
   int r = oci_container_exec(&g->ctx, &eo, &exit_status, &err);
+  bool needs_console = p->terminal && a->detach && a->console_socket == NULL;
   oci_process_free(p);
   if (r < 0) {
+    if (err.errnum == EBUSY && !a->ignore_paused)
+      cli_error_hint(&err, "use --ignore-paused");
+    else if (needs_console)
+      cli_error_hint(&err, "use --console-socket");
     cli_fail(&err);
     return EXEC_FAILED;
   }

@@ -118,6 +118,9 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 /* Report a failed library call: "ocirun: <msg>" on stderr and to the log
  * as {"level":"error","msg":...}. Returns 1. */
 int cli_fail(const oci_error *err);
+/* Append " (hint)" to a library error: the library states the condition,
+ * the CLI names the flag that changes it. */
+void cli_error_hint(oci_error *err, const char *hint);
 
 /* An absolute version of path (relative to the current directory), not
  * resolving symlinks. NULL in, NULL out. */

@@ -25,6 +25,11 @@ int cli_fail(const oci_error *err) {
   return 1;
 }
 
+void cli_error_hint(oci_error *err, const char *hint) {
+  size_t len = strlen(err->msg);
+  snprintf(err->msg + len, sizeof(err->msg) - len, " (%s)", hint);
+}
+
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) {
   char msg[1024];
   va_list ap;

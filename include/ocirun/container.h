@@ -61,7 +61,7 @@ struct oci_exec_opts {
   const char *console_socket;
   const char *pid_file;
   bool detach;
-  bool ignore_paused;
+  bool ignore_paused;           /* without it a paused container fails with EBUSY */
   int preserve_fds;
   bool process_from_cli;        /* complete `process` from the config (above) */
   bool uid_set, gid_set;        /* -u UID[:GID] was given */

@@ -69,7 +69,7 @@ start_recvtty() {
 @test "detached run with a terminal and no --console-socket is refused" {
 	run ocirun run -d "$CID" </dev/null
 	assert_failure
-	assert_output --partial console-socket
+	assert_output --partial "process.terminal: a container with a terminal needs a console socket"
 	assert_no_leftovers
 }
 
