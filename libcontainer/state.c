@@ -177,22 +177,68 @@ static void gen_annotations(yajl_gen g, const struct oci_config *cfg) {
   yajl_gen_map_close(g);
 }
 
+/* The fields `state`, the hooks' state and `list` share, in runc's order.
+ * A string `list` does not know is "" (Go's zero value), null elsewhere. */
+struct state_head {
+  const char *id, *status, *bundle, *rootfs, *created;
+  pid_t pid;
+};
+
+static void gen_kstr_or_empty(yajl_gen g, const char *key, const char *value, bool empty) {
+  j_gen_kstr(g, key, value || !empty ? value : "");
+}
+
+static void gen_state_head(yajl_gen g, const struct state_head *h, bool empty_for_null) {
+  j_gen_kstr(g, "ociVersion", OCI_SPEC_VERSION);
+  gen_kstr_or_empty(g, "id", h->id, empty_for_null);
+  j_gen_str(g, "pid");
+  yajl_gen_integer(g, h->pid);
+  gen_kstr_or_empty(g, "status", h->status, empty_for_null);
+  gen_kstr_or_empty(g, "bundle", h->bundle, empty_for_null);
+  gen_kstr_or_empty(g, "rootfs", h->rootfs, empty_for_null);
+  gen_kstr_or_empty(g, "created", h->created, empty_for_null);
+}
+
 char *oci_state_spec_json(const struct oci_state *st, const char *status, bool pretty) {
   yajl_gen g = yajl_gen_alloc(NULL);
   yajl_gen_config(g, yajl_gen_beautify, pretty ? 1 : 0);
   yajl_gen_config(g, yajl_gen_indent_string, "  ");
   yajl_gen_map_open(g);
-  j_gen_kstr(g, "ociVersion", OCI_SPEC_VERSION);
-  j_gen_kstr(g, "id", st->id);
-  j_gen_str(g, "pid");
-  yajl_gen_integer(g, strcmp(status, "stopped") == 0 ? 0 : st->pid);
-  j_gen_kstr(g, "status", status);
-  j_gen_kstr(g, "bundle", st->bundle);
-  j_gen_kstr(g, "rootfs", st->rootfs);
-  j_gen_kstr(g, "created", st->created);
+  struct state_head h = {.id = st->id, .status = status, .bundle = st->bundle,
+                         .rootfs = st->rootfs, .created = st->created,
+                         .pid = strcmp(status, "stopped") == 0 ? 0 : st->pid};
+  gen_state_head(g, &h, false);
   j_gen_kstr(g, "owner", st->owner ? st->owner : "");
   gen_annotations(g, st->config);
   yajl_gen_map_close(g);
+  return j_gen_finish(g);
+}
+
+/* runc's list entry: annotations only when there are some, owner last. */
+static void gen_list_entry(yajl_gen g, const struct oci_container_status *s) {
+  yajl_gen_map_open(g);
+  struct state_head h = {.id = s->id, .status = s->status, .bundle = s->bundle,
+                         .rootfs = s->rootfs, .created = s->created, .pid = s->pid};
+  gen_state_head(g, &h, true);
+  if (s->n_annotations > 0) {
+    j_gen_str(g, "annotations");
+    yajl_gen_map_open(g);
+    for (size_t i = 0; i < s->n_annotations; i++)
+      gen_kstr_or_empty(g, s->annotations[i].key, s->annotations[i].value, true);
+    yajl_gen_map_close(g);
+  }
+  gen_kstr_or_empty(g, "owner", s->owner, true);
+  yajl_gen_map_close(g);
+}
+
+char *oci_container_list_json(const struct oci_container_status *c, size_t n) {
+  if (n == 0)
+    return oci_xstrdup("null"); /* runc encodes a nil slice */
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < n; i++)
+    gen_list_entry(g, &c[i]);
+  yajl_gen_array_close(g);
   return j_gen_finish(g);
 }
 

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_gen.h>
 
 #include "ocirun.h"
 #include "ocirun/log.h"
@@ -55,59 +54,10 @@ static void print_table(const struct oci_container_status *c, size_t n) {
   free(pids);
 }
 
-static void gen_str(yajl_gen gen, const char *s) {
-  if (s)
-    yajl_gen_string(gen, (const unsigned char *)s, strlen(s));
-  else
-    yajl_gen_string(gen, (const unsigned char *)"", 0);
-}
-
-static void gen_container(yajl_gen gen, const struct oci_container_status *s) {
-  yajl_gen_map_open(gen);
-  gen_str(gen, "ociVersion");
-  gen_str(gen, OCI_SPEC_VERSION);
-  gen_str(gen, "id");
-  gen_str(gen, s->id);
-  gen_str(gen, "pid");
-  yajl_gen_integer(gen, s->pid);
-  gen_str(gen, "status");
-  gen_str(gen, s->status);
-  gen_str(gen, "bundle");
-  gen_str(gen, s->bundle);
-  gen_str(gen, "rootfs");
-  gen_str(gen, s->rootfs);
-  gen_str(gen, "created");
-  gen_str(gen, s->created);
-  if (s->n_annotations > 0) {   /* runc: omitempty */
-    gen_str(gen, "annotations");
-    yajl_gen_map_open(gen);
-    for (size_t i = 0; i < s->n_annotations; i++) {
-      gen_str(gen, s->annotations[i].key);
-      gen_str(gen, s->annotations[i].value);
-    }
-    yajl_gen_map_close(gen);
-  }
-  gen_str(gen, "owner");
-  gen_str(gen, s->owner);
-  yajl_gen_map_close(gen);
-}
-
-/* runc encodes a nil slice: no containers print "null". */
 static void print_json(const struct oci_container_status *c, size_t n) {
-  if (n == 0) {
-    printf("null\n");
-    return;
-  }
-  yajl_gen gen = yajl_gen_alloc(NULL);
-  yajl_gen_array_open(gen);
-  for (size_t i = 0; i < n; i++)
-    gen_container(gen, &c[i]);
-  yajl_gen_array_close(gen);
-  const unsigned char *buf;
-  size_t len;
-  yajl_gen_get_buf(gen, &buf, &len);
-  printf("%.*s\n", (int)len, buf);
-  yajl_gen_free(gen);
+  char *json = oci_container_list_json(c, n);
+  printf("%s\n", json);
+  free(json);
 }
 
 static int list_main(struct cli_global *g, int argc, char **argv) {

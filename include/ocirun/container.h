@@ -104,6 +104,8 @@ int oci_container_state_json(const struct oci_context *ctx, const char *id, char
                              oci_error *err);
 int oci_container_list(const struct oci_context *ctx, struct oci_container_status **out,
                        size_t *n, oci_error *err);
+/* `list --format json`: runc's array of state objects ("null" for none). */
+char *oci_container_list_json(const struct oci_container_status *c, size_t n);
 
 int oci_container_exec(const struct oci_context *ctx, const struct oci_exec_opts *opts,
                        int *exit_status, oci_error *err);
