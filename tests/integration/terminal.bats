@@ -135,7 +135,7 @@ puts "EXIT=[lindex [wait] 3]"
 	expect_run '
 set timeout 20
 spawn $env(OCIRUN) --root $env(ROOT) run $env(CID)
-expect "started" {} timeout { exit 90 }
+expect "started" {} timeout { exit 90 } eof { puts "EARLY-EOF EXIT=[lindex [wait] 3]"; exit 91 }
 expect eof
 puts "EXIT=[lindex [wait] 3]"
 '
