@@ -769,11 +769,12 @@ size_t oci_cgroup_views(const struct oci_cgroup *cg, struct oci_cgroup_view *out
     if (n < cap)
       out[n] = (struct oci_cgroup_view){.name = named ? named : h->controllers,
                                         .host_dir = h->dir, .fstype = "cgroup",
-                                        .options = h->controllers};
+                                        .options = h->controllers, .rel = h->rel};
   }
   if (cg->v2 && n++ < cap)
     out[n - 1] = (struct oci_cgroup_view){.name = *tmpfs ? "unified" : NULL,
-                                          .host_dir = cg->v2->dir, .fstype = "cgroup2"};
+                                          .host_dir = cg->v2->dir, .fstype = "cgroup2",
+                                          .rel = cg->v2->rel};
   return n;
 }
 

@@ -45,19 +45,6 @@ void oci_container_status_free(struct oci_container_status *st) {
 
 /* ---- create ------------------------------------------------------------ */
 
-struct creation {
-  struct oci_state *st;
-  struct oci_cgroup *cg;
-  struct oci_seccomp_filter *seccomp;
-  pid_t pid;
-  int sock;          /* parent end of the sync socketpair */
-  int tty_master;    /* received from the init when relaying */
-  int lock;          /* flock on the state dir until state.json is written */
-  bool dir_made;
-  bool cg_made;      /* c->cg's directories exist: rollback removes them */
-  bool hooks_ran;    /* prestart/createRuntime started: poststop owed */
-};
-
 static void run_poststop(const struct oci_state *st);
 
 static void creation_rollback(struct creation *c) {
@@ -414,15 +401,17 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   c->lock = oci_state_lock(ctx, o->id, err);
   if (c->lock < 0)
     goto fail;
-  if (oci_notify_prepare(st, err) < 0)
+  /* A restored process keeps the mounts it had: no notify socket added. */
+  if (!o->restore && oci_notify_prepare(st, err) < 0)
     goto fail;
   st->created = oci_now_rfc3339();
   st->owner = oci_state_owner_name();
   st->systemd_cgroup = ctx->systemd_cgroup;
   if (create_cgroup(ctx, c, err) < 0)
     goto fail;
-  if (spawn_init(c, o, relay_tty, err) < 0 || configure_init(c, err) < 0 ||
-      recv_until_ready(c, err) < 0)
+  if (o->restore ? oci_restore_process(ctx, c, o, err) < 0
+                 : (spawn_init(c, o, relay_tty, err) < 0 || configure_init(c, err) < 0 ||
+                    recv_until_ready(c, err) < 0))
     goto fail;
   st->pid = c->pid;
   st->pid_start = oci_pid_start_time(c->pid);
@@ -895,14 +884,16 @@ int oci_container_run(const struct oci_context *ctx, const struct oci_create_opt
   }
   if (create_container(ctx, opts, !opts->detach, &c, err) < 0) {
     creation_free(&c);
-    return oci_error_wrap(err, "run \"%s\"", opts->id ? opts->id : "");
+    return oci_error_wrap(err, "%s \"%s\"", opts->restore ? "restore" : "run",
+                          opts->id ? opts->id : "");
   }
   /* Which directory is ours, for the cleanup: the id may be reused. */
   struct stat dir_st;
   if (stat(c.st->dir, &dir_st) < 0)
     dir_st.st_ino = 0;
-  /* c.st is what state.json holds: no need to read and parse it back. */
-  int r = release_and_notify(c.st, err);
+  /* c.st is what state.json holds: no need to read and parse it back. A
+   * restored process runs already. */
+  int r = opts->restore ? 0 : release_and_notify(c.st, err);
   if (r == 0 && !opts->detach)
     r = oci_wait_foreground(c.pid, c.tty_master, exit_status, err);
   /* A start that failed leaves nothing either, detached or not. */

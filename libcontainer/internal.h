@@ -178,10 +178,34 @@ int oci_selfexe_protect(oci_error *err);
 /* Does /proc/self/exe refuse writes (sealed memfd or read-only mount)? */
 bool oci_selfexe_is_protected(void);
 
-/* ---- process.c: the container's init ---------------------------------- */
+/* ---- container.c: create as a transaction ---------------------------- */
 
 struct oci_cgroup;
 struct oci_seccomp_filter;
+
+/* What create has made so far, undone by its rollback on failure. */
+struct creation {
+  struct oci_state *st;
+  struct oci_cgroup *cg;
+  struct oci_seccomp_filter *seccomp;
+  pid_t pid;
+  int sock;          /* parent end of the sync socketpair */
+  int tty_master;    /* received from the init when relaying */
+  int lock;          /* flock on the state dir until state.json is written */
+  bool dir_made;
+  bool cg_made;      /* c->cg's directories exist: rollback removes them */
+  bool hooks_ran;    /* prestart/createRuntime started: poststop owed */
+};
+
+/* ---- restore.c: CRIU in place of the init ------------------------------ */
+
+/* Restore's middle step of create (o->restore): with the state dir locked
+ * and the cgroup prepared, CRIU brings back the process tree; c->pid is
+ * its root, our child. The cgroup is made around CRIU. */
+int oci_restore_process(const struct oci_context *ctx, struct creation *c,
+                        const struct oci_create_opts *o, oci_error *err);
+
+/* ---- process.c: the container's init ---------------------------------- */
 
 /* Everything the init needs, prepared by the parent before clone. */
 struct oci_init_args {

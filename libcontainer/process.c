@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "internal.h"
@@ -264,9 +265,36 @@ static int await_cgroup(void *data, oci_error *err) {
   return 0;
 }
 
+/* stdio on the host's /dev/null (a detached container) is moved to the
+ * container's own, as runc does: the host's node is on a mount the
+ * container cannot see, which CRIU cannot checkpoint. After pivot_root. */
+static int reopen_dev_null(oci_error *err) {
+  for (int fd = 0; fd <= 2; fd++) {
+    struct stat st;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+      continue;
+    int null = open("/dev/null", (flags & O_ACCMODE) | O_NOCTTY | O_CLOEXEC);
+    struct stat nst;
+    if (null < 0 || fstat(null, &nst) < 0 || !S_ISCHR(nst.st_mode) || nst.st_rdev != st.st_rdev) {
+      if (null >= 0)
+        close(null);
+      continue; /* no /dev/null of its own: keep the host's */
+    }
+    int r = dup2(null, fd);
+    close(null);
+    if (r < 0)
+      return oci_error_errno(err, "reopen /dev/null as fd %d", fd);
+  }
+  return 0;
+}
+
 static int setup_terminal(const struct oci_init_args *a, oci_error *err) {
+  /* A session of its own either way, as runc's init: the container is no
+   * job of the shell that started it, and CRIU checkpoints only a process
+   * tree that leads its session. */
   if (!a->cfg->process->terminal)
-    return 0;
+    return setsid() < 0 ? oci_error_errno(err, "setsid") : 0;
   _cleanup_close_ int master = oci_terminal_setup(a->cfg->process, err);
   if (master < 0)
     return -1;
@@ -340,7 +368,7 @@ static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *e
   };
   if (oci_rootfs_setup(&rc, err) < 0 || await_cgroup(hc, err) < 0)
     return -1;
-  if (setup_terminal(a, err) < 0 || setup_console(a, err) < 0)
+  if (setup_terminal(a, err) < 0 || setup_console(a, err) < 0 || reopen_dev_null(err) < 0)
     return -1;
   if (write_sysctls(cfg->linux_, err) < 0)
     return -1;

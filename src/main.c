@@ -27,7 +27,7 @@
 static const struct cli_command *const commands[] = {
     &cli_create, &cli_start, &cli_run,   &cli_exec,   &cli_kill,   &cli_delete,
     &cli_state,  &cli_list,  &cli_ps,    &cli_pause,  &cli_resume, &cli_update,
-    &cli_events, &cli_spec,  &cli_features,
+    &cli_events, &cli_spec,  &cli_features, &cli_checkpoint, &cli_restore,
 };
 
 enum global_opt {
@@ -74,7 +74,7 @@ static void print_usage(void) {
          "      --systemd-cgroup        manage cgroups through systemd (cgroupsPath is slice:prefix:name)\n"
          "      --cgroup-manager MGR    cgroupfs (default), systemd or disabled\n"
          "      --rootless VALUE        true, false or auto (accepted for runc compatibility, ignored)\n"
-         "      --criu PATH             path to criu (accepted for runc compatibility, ignored)\n"
+         "      --criu PATH             the criu binary for checkpoint/restore (default: criu in PATH)\n"
          "  -v, --version               print the version and exit\n"
          "  -h, --help                  show this help and exit\n\n"
          "Run '%s COMMAND --help' for the options of a command.\n",
@@ -143,6 +143,7 @@ static int apply_global(struct cli_global *g, int c, const char *arg) {
       return global_error("invalid --rootless \"%s\": expected true, false or auto", arg);
     return 0;
   case OPT_CRIU:
+    g->ctx.criu = arg;
     return 0;
   }
   return 1;

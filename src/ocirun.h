@@ -164,10 +164,40 @@ void cli_create_opts_fill(const struct cli_create_args *a, const char *id,
                           struct oci_create_opts *out);
 void cli_create_opts_release(struct oci_create_opts *o);
 
+/* ---- checkpoint and restore share CRIU's options (checkpoint.c) ------ */
+
+/* The options restore shares with checkpoint, in runc's words. */
+#define CLI_CRIU_COMMON_OPTIONS(type)                                                            \
+  CLI_OPT("image-path", 0, CLI_OPT_STRING, type, image_path, "DIR",                              \
+          "where the checkpoint images are (default: ./checkpoint)"),                            \
+      CLI_OPT("work-path", 0, CLI_OPT_STRING, type, work_path, "DIR",                            \
+              "where CRIU writes its log and work files (default: the image path)"),             \
+      CLI_OPT("tcp-established", 0, CLI_OPT_BOOL, type, tcp_established, NULL,                   \
+              "allow open TCP connections"),                                                     \
+      CLI_OPT("ext-unix-sk", 0, CLI_OPT_BOOL, type, ext_unix_sk, NULL,                           \
+              "allow external unix sockets"),                                                    \
+      CLI_OPT("shell-job", 0, CLI_OPT_BOOL, type, shell_job, NULL,                               \
+              "allow a shell job (a terminal from outside the container)"),                      \
+      CLI_OPT("lazy-pages", 0, CLI_OPT_BOOL, type, lazy_pages, NULL,                             \
+              "use userfaultfd to load memory pages lazily"),                                   \
+      CLI_OPT("file-locks", 0, CLI_OPT_BOOL, type, file_locks, NULL, "handle file locks"),      \
+      CLI_OPT("manage-cgroups-mode", 0, CLI_OPT_STRING, type, manage_cgroups_mode, "MODE",       \
+              "cgroups mode: soft (CRIU's default), full, strict or ignore"),                    \
+      CLI_OPT("empty-ns", 0, CLI_OPT_STRING, type, empty_ns, "NS",                               \
+              "leave namespace NS (network) empty: the engine sets it up"),                      \
+      CLI_OPT("auto-dedup", 0, CLI_OPT_BOOL, type, auto_dedup, NULL,                             \
+              "free memory pages already in the parent's images")
+
+/* image_path absolute (default ./checkpoint), work_path absolute, the
+ * --status-fd text parsed (-1 when NULL). Returns -1 for a bad fd. */
+int cli_criu_opts_fill(struct oci_criu_opts *o, const char *image_path, const char *work_path,
+                       const char *status_fd);
+void cli_criu_opts_release(struct oci_criu_opts *o);
+
 /* ---- the commands, one file each ------------------------------------ */
 
 extern const struct cli_command cli_create, cli_start, cli_run, cli_exec, cli_kill, cli_delete,
     cli_state, cli_list, cli_ps, cli_pause, cli_resume, cli_update, cli_events, cli_spec,
-    cli_features;
+    cli_features, cli_checkpoint, cli_restore;
 
 #endif

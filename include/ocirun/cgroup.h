@@ -84,6 +84,7 @@ struct oci_cgroup_view {
   const char *host_dir;  /* the container's cgroup in this hierarchy */
   const char *fstype;    /* "cgroup" or "cgroup2" for a fresh mount */
   const char *options;   /* v1 controllers ("cpu,cpuacct", "name=systemd") */
+  const char *rel;       /* host_dir relative to the hierarchy's root (CRIU's cgroup root) */
 };
 /* Fills up to cap entries (pointing into cg) and returns how many there
  * are (more than cap: some were left out); *tmpfs: they go under a tmpfs. */

@@ -22,6 +22,26 @@ struct oci_context {
   const char *state_root;       /* --root; default OCI_DEFAULT_STATE_ROOT */
   bool systemd_cgroup;          /* --systemd-cgroup or --cgroup-manager=systemd */
   bool debug;
+  const char *criu;             /* --criu: the criu binary; NULL: "criu" in PATH */
+};
+
+/* checkpoint and restore (CRIU), runc's options. */
+struct oci_criu_opts {
+  const char *image_path;       /* absolute; where the images are (made by checkpoint) */
+  const char *work_path;        /* NULL: image_path; CRIU's logs go here */
+  const char *parent_path;      /* checkpoint: the previous (pre-)dump, as CRIU takes it */
+  const char *page_server;      /* checkpoint: "ADDR:PORT" */
+  const char *manage_cgroups_mode; /* NULL: CRIU's default; soft full strict ignore */
+  const char *empty_ns;         /* "network": leave the namespace empty, the engine fills it */
+  int status_fd;                /* -1: none */
+  bool leave_running;
+  bool pre_dump;
+  bool tcp_established;
+  bool ext_unix_sk;
+  bool shell_job;
+  bool file_locks;
+  bool lazy_pages;
+  bool auto_dedup;
 };
 
 struct oci_create_opts {
@@ -35,6 +55,7 @@ struct oci_create_opts {
   int preserve_fds;             /* fds 3 .. 3+N-1 passed to the container */
   bool detach;                  /* run -d */
   bool keep;                    /* run --keep: do not delete after exit */
+  const struct oci_criu_opts *restore; /* restore: CRIU brings the process tree back */
 };
 
 /* `exec --process FILE` gives a complete process, used as is. Plain `exec`
@@ -122,6 +143,19 @@ int oci_container_update(const struct oci_context *ctx, const char *id,
 typedef int (*oci_event_cb)(const char *json, void *data);
 int oci_container_events(const struct oci_context *ctx, const char *id, bool stats_only,
                          unsigned interval_ms, oci_event_cb emit, void *data, oci_error *err);
+
+/* Checkpoint a running container with CRIU into opts->image_path. Unless
+ * leave_running or pre_dump, its processes are gone after and it is
+ * stopped (delete, or restore into the same id, replaces it). */
+int oci_container_checkpoint(const struct oci_context *ctx, const char *id,
+                             const struct oci_criu_opts *opts, oci_error *err);
+/* Create container opts->id from opts->bundle with the process tree of the
+ * checkpoint at opts->restore->image_path; a stopped container of that id
+ * is deleted first. Without detach, waits like run (exit_status). */
+int oci_container_restore(const struct oci_context *ctx, const struct oci_create_opts *opts,
+                          int *exit_status, oci_error *err);
+/* The CRIU version ("3.17.1") found as ctx->criu says, or NULL and *err. */
+char *oci_criu_available(const struct oci_context *ctx, oci_error *err);
 
 /* `spec`: a default config.json text (rootless: user namespace, no cgroups). */
 char *oci_spec_default_json(bool rootless);
