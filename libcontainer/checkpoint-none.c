@@ -9,6 +9,11 @@ static int not_built(oci_error *err) {
                         "checkpoint/restore needs CRIU: this ocirun was built without it");
 }
 
+char *oci_criu_binary(const struct oci_context *ctx, oci_error *err) {
+  not_built(err);
+  return NULL;
+}
+
 char *oci_criu_available(const struct oci_context *ctx, oci_error *err) {
   not_built(err);
   return NULL;

@@ -260,6 +260,10 @@ static char *work_log(const struct oci_criu_opts *o, const char *name) {
   return oci_xasprintf("%s/%s", o->work_path ? o->work_path : o->image_path, name);
 }
 
+char *oci_criu_binary(const struct oci_context *ctx, oci_error *err) {
+  return oci_criu_find(ctx->criu, err);
+}
+
 char *oci_criu_available(const struct oci_context *ctx, oci_error *err) {
   _cleanup_free_ char *bin = oci_criu_find(ctx->criu, err);
   return bin ? oci_criu_version(bin, err) : NULL;

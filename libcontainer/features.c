@@ -211,15 +211,27 @@ static void gen_linux(yajl_gen g) {
   yajl_gen_map_close(g);
 }
 
-static void gen_annotations(yajl_gen g) {
+/* checkpoint/restore: CRIU's version when it is there, else why not. */
+static void gen_checkpoint(yajl_gen g, const struct oci_context *ctx) {
+  oci_error err = {0};
+  _cleanup_free_ char *version = oci_criu_available(ctx, &err);
+  _cleanup_free_ char *text = version ? oci_xasprintf("available: CRIU %s", version)
+                                      : oci_xasprintf("unavailable: %s", err.msg);
+  j_gen_kstr(g, "io.github.ocirun.checkpoint", text);
+  if (version)
+    j_gen_kstr(g, "org.criu.version", version);
+}
+
+static void gen_annotations(yajl_gen g, const struct oci_context *ctx) {
   j_gen_str(g, "annotations");
   yajl_gen_map_open(g);
   j_gen_kstr(g, "io.github.ocirun.version", OCIRUN_VERSION);
   j_gen_kstr(g, "io.github.seccomp.libseccomp.version", oci_seccomp_library_version());
+  gen_checkpoint(g, ctx);
   yajl_gen_map_close(g);
 }
 
-char *oci_features_json(void) {
+char *oci_features_json(const struct oci_context *ctx) {
   static const char *const hooks[] = {"prestart",       "createRuntime", "createContainer",
                                       "startContainer", "poststart",     "poststop", NULL};
   yajl_gen g = j_gen_new("    ");
@@ -229,7 +241,7 @@ char *oci_features_json(void) {
   j_gen_kstrv(g, "hooks", hooks);
   gen_mount_options(g);
   gen_linux(g);
-  gen_annotations(g);
+  gen_annotations(g, ctx);
   yajl_gen_map_close(g);
   return j_gen_finish(g);
 }

@@ -9,7 +9,7 @@ static int features_main(struct cli_global *g, int argc, char **argv) {
   int status;
   if (!cli_parse(&cli_features, argc, argv, NULL, &args, &status))
     return status;
-  char *json = oci_features_json();
+  char *json = oci_features_json(&g->ctx);
   if (json == NULL) {
     oci_log(OCI_LOG_ERROR, "features: the features document is not available");
     return 1;
@@ -29,7 +29,9 @@ const struct cli_command cli_features = {
     .args_usage = "",
     .description = "The features command prints, as JSON, what this runtime supports: OCI\n"
                    "version range, hooks, mount options, namespaces, capabilities, cgroup,\n"
-                   "seccomp and AppArmor/SELinux support (runtime-spec features.md).",
+                   "seccomp and AppArmor/SELinux support (runtime-spec features.md). Its\n"
+                   "annotation io.github.ocirun.checkpoint says whether checkpoint/restore\n"
+                   "can work: the CRIU version, or why not.",
     .min_args = 0,
     .max_args = 0,
     .run = features_main,

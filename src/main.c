@@ -55,8 +55,10 @@ static const struct option global_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
+static void print_checkpoint_note(const struct oci_context *ctx);
+
 /* Opens with runc's "NAME:" and "   runc - Open Container Initiative runtime". */
-static void print_usage(void) {
+static void print_usage(const struct oci_context *ctx) {
   printf("NAME:\n   %s - Open Container Initiative runtime\n\n"
          "Usage: %s [GLOBAL OPTIONS] COMMAND [COMMAND OPTIONS] [ARGUMENTS]\n\n"
          "ocirun is a low-level container runtime for the Open Container Initiative\n"
@@ -79,6 +81,17 @@ static void print_usage(void) {
          "  -h, --help                  show this help and exit\n\n"
          "Run '%s COMMAND --help' for the options of a command.\n",
          OCI_DEFAULT_STATE_ROOT, cli_progname);
+  print_checkpoint_note(ctx);
+}
+
+/* checkpoint and restore work only with CRIU: say whether it is there. */
+static void print_checkpoint_note(const struct oci_context *ctx) {
+  oci_error err = {0};
+  _cleanup_free_ char *criu = oci_criu_binary(ctx, &err);
+  if (criu)
+    printf("\ncheckpoint and restore use CRIU: %s\n", criu);
+  else
+    printf("\ncheckpoint and restore are unavailable: %s\n", err.msg);
 }
 
 /* runc's layout, less its "go:" line: the runtime-spec version is the one
@@ -160,7 +173,7 @@ static int parse_globals(struct cli_global *g, int argc, char **argv) {
       return 0;
     }
     if (c == 'h') {
-      print_usage();
+      print_usage(&g->ctx);
       return 0;
     }
     if (c == ':')
@@ -181,9 +194,9 @@ static int unknown_command(const char *name) {
 }
 
 /* `ocirun help [COMMAND]`, as runc's `help`/`h`. */
-static int run_help(int argc, char **argv) {
+static int run_help(const struct oci_context *ctx, int argc, char **argv) {
   if (argc < 2) {
-    print_usage();
+    print_usage(ctx);
     return 0;
   }
   const struct cli_command *cmd = find_command(argv[1]);
@@ -215,7 +228,7 @@ int main(int argc, char **argv) {
   if (status >= 0)
     return status;
   if (optind >= argc) {
-    print_usage();
+    print_usage(&g.ctx);
     return 0;
   }
   /* Absolute, so the state dir is the same whatever directory the library
@@ -228,7 +241,7 @@ int main(int argc, char **argv) {
   }
   const char *name = argv[optind];
   if (strcmp(name, "help") == 0 || strcmp(name, "h") == 0)
-    return run_help(argc - optind, argv + optind);
+    return run_help(&g.ctx, argc - optind, argv + optind);
   const struct cli_command *cmd = find_command(name);
   if (cmd == NULL)
     return unknown_command(name);

@@ -156,10 +156,14 @@ int oci_container_restore(const struct oci_context *ctx, const struct oci_create
                           int *exit_status, oci_error *err);
 /* The CRIU version ("3.17.1") found as ctx->criu says, or NULL and *err. */
 char *oci_criu_available(const struct oci_context *ctx, oci_error *err);
+/* The criu binary ctx->criu names (else "criu" in PATH), not run: NULL
+ * and why in *err when there is none. */
+char *oci_criu_binary(const struct oci_context *ctx, oci_error *err);
 
 /* `spec`: a default config.json text (rootless: user namespace, no cgroups). */
 char *oci_spec_default_json(bool rootless);
-/* `features`: the runtime-spec features JSON text. */
-char *oci_features_json(void);
+/* `features`: the runtime-spec features JSON text. Its annotations say
+ * whether checkpoint/restore can work (the CRIU ctx->criu finds). */
+char *oci_features_json(const struct oci_context *ctx);
 
 #endif
