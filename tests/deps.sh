@@ -11,6 +11,8 @@ PACKAGES=(
 	# build
 	build-essential autoconf automake pkg-config
 	libyajl-dev libseccomp-dev libcap-dev libmount-dev libsystemd-dev
+	# checkpoint/restore: CRIU (its binary, and libcriu's RPC messages) over protobuf-c
+	criu libprotobuf-c-dev
 	# man pages (go-md2man), bash completion's directory and library
 	go-md2man bash-completion
 	# C unit tests

@@ -11,9 +11,9 @@ bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 
-COMMANDS=(create start run exec kill delete state list ps pause resume update events spec features)
+COMMANDS=(create start run exec kill delete state list ps pause resume update events spec features checkpoint restore)
 # Commands whose first argument is a container id.
-ID_COMMANDS=(create start run exec kill delete state ps pause resume update events)
+ID_COMMANDS=(create start run exec kill delete state ps pause resume update events checkpoint restore)
 
 setup() {
 	OCIRUN=${OCIRUN:-$(command -v ocirun)}
@@ -154,11 +154,13 @@ man_options() {
 		from_man=$(man_options "$page")
 		[ "$from_help" = "$from_man" ] ||
 			fail "$page and 'ocirun $cmd --help' differ: help: [$(echo $from_help)] man: [$(echo $from_man)]"
-		# ... and says what --help says about each of them.
+		# ... and says what --help says about each of them (a long option's
+		# text is on the line after it: joined first).
 		local desc
 		while IFS= read -r desc; do
 			grep -qF -- ":   $desc" "$page" || fail "$page lacks the --help text: $desc"
-		done < <("$OCIRUN" "$cmd" --help | sed -n '/^Options:/,$p' | grep -E '^ +-' |
+		done < <("$OCIRUN" "$cmd" --help | sed -n '/^Options:/,$p' |
+			sed -E '/^ +(-[a-z], )?--[a-z0-9-]+( [^ ]+)?$/{N;s/\n +/  /}' | grep -E '^ +-' |
 			sed -E 's/^ +(-[a-z], )?--[a-z0-9-]+( [^ ]+)? +//')
 		for section in NAME SYNOPSIS DESCRIPTION OPTIONS 'EXIT STATUS' EXAMPLES; do
 			grep -q "^# $section\$" "$page" || fail "$page has no $section section"

@@ -10,8 +10,9 @@
 # One boot per machine, everything for that machine inside it:
 #   systemd (pure v2):  the cgroup and systemd unit tests; tests/vm/systemd.bats;
 #                       tests/integration/cgroups.bats with the systemd driver
-#                       and with cgroupfs; the engine suites (podman,
-#                       containerd) with their systemd defaults
+#                       and with cgroupfs; tests/vm/checkpoint.bats (CRIU);
+#                       the engine suites (podman, containerd) with their
+#                       systemd defaults, podman's checkpoint/restore too
 #   systemd-legacy:     tests/vm/systemd.bats (the driver on RHEL 8 / Ubuntu
 #                       20.04 style hosts; cgroups.bats with both drivers
 #                       runs on the hybrid development host already)
@@ -55,9 +56,10 @@ machine=$1 src=$2 build=$3 engines=$4
 work=/tmp/ocirun-vm
 mkdir -p "$work/bin" "$work/src"
 cp -a "$src/tests" "$src/config.json.example" "$work/src/"
-cp "$build/ocirun" "$build/tests/unit/test_cgroup" "$build/tests/unit/test_systemd" "$work/bin/"
+cp "$build/ocirun" "$build/tests/unit/test_cgroup" "$build/tests/unit/test_systemd" \
+	"$build/tests/helpers/recvtty" "$work/bin/"
 src=$work/src build=
-export OCIRUN=$work/bin/ocirun OCIRUN_TEST_TMPDIR=/tmp/ocirun-vm-tests
+export OCIRUN=$work/bin/ocirun OCIRUN_TEST_TMPDIR=/tmp/ocirun-vm-tests RECVTTY=$work/bin/recvtty
 mkdir -p "$OCIRUN_TEST_TMPDIR"
 cd "$src"
 
@@ -95,6 +97,8 @@ if [ "$machine" = systemd ]; then
 	step "cgroups.bats (systemd driver)" env OCIRUN_CGROUP_MANAGER=systemd \
 		bats --tap --filter-tags '!cgroupfs-only,!no-systemd' tests/integration/cgroups.bats
 	step "cgroups.bats (cgroupfs driver)" bats --tap --filter-tags '!no-systemd' tests/integration/cgroups.bats
+	# CRIU 3.17 dumps on this 6.1 kernel, not on the development host's
+	step "checkpoint.bats" bats --tap tests/vm/checkpoint.bats
 	if [ "$engines" = 1 ]; then
 		# rootless podman: a user with subordinate ids and a lingering
 		# systemd --user, as on a desktop or a rootless server
@@ -110,7 +114,7 @@ if [ "$machine" = systemd ]; then
 			sleep 0.5
 		done
 		step "podman (systemd)" env ENGINE_CGROUP_MANAGER=systemd ENGINE_ROOTLESS_USER="$rl" \
-			RUNTIME="$OCIRUN" bash tests/engines/podman.sh
+			ENGINE_CHECKPOINT=1 RUNTIME="$OCIRUN" bash tests/engines/podman.sh
 		step "containerd (systemd)" env ENGINE_CGROUP_MANAGER=systemd RUNTIME="$OCIRUN" bash tests/engines/containerd.sh
 	fi
 fi

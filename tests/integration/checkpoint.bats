@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# checkpoint and restore: the failures, which never get to a dump and so
+# run on any host. Dumps and restores themselves need a kernel CRIU 3.17
+# supports: tests/vm/checkpoint.bats, in the VM tier.
+
+load helpers
+
+setup() {
+	skip_unless_ocirun "ocirun's messages and --criu handling"
+	command -v criu >/dev/null || {
+		echo "criu is not installed (tests/deps.sh installs it)" >&2
+		return 1
+	}
+	setup_bundle
+}
+
+teardown() { teardown_bundle; }
+
+@test "checkpoint of a stopped container fails, says so and writes no image" {
+	set_args true
+	run_detached "$CID"
+	wait_for_status "$CID" stopped
+	run ocirun checkpoint --image-path "$TEST_TMP/img" "$CID"
+	assert_failure
+	assert_output --partial "checkpoint \"$CID\": container \"$CID\" is stopped, not running"
+	[ ! -e "$TEST_TMP/img" ]
+	[ "$(container_status "$CID")" = stopped ]
+}
+
+@test "restore from a directory without a checkpoint fails before anything is made" {
+	mkdir "$TEST_TMP/empty"
+	run ocirun restore -d --image-path "$TEST_TMP/empty" "$CID"
+	assert_failure
+	assert_output --partial "restore \"$CID\": --image-path \"$TEST_TMP/empty\": no checkpoint there"
+	assert_no_leftovers
+	run ocirun restore -d --image-path "$TEST_TMP/missing" "$CID"
+	assert_failure
+	assert_output --partial "\"$TEST_TMP/missing\": no checkpoint there"
+	assert_no_leftovers
+}
+
+@test "a restore CRIU fails names CRIU's log in the work path and leaves nothing behind" {
+	mkdir "$TEST_TMP/img"
+	echo "not an image" >"$TEST_TMP/img/inventory.img"
+	run ocirun restore -d --image-path "$TEST_TMP/img" --work-path "$TEST_TMP/work" "$CID" </dev/null
+	assert_failure
+	assert_output --partial "restore \"$CID\": criu restore failed"
+	assert_output --partial "(CRIU's log: \"$TEST_TMP/work/restore.log\")"
+	[ -s "$TEST_TMP/work/restore.log" ]
+	assert_no_leftovers
+}
+
+@test "without CRIU: checkpoint and restore say so and change nothing; features and --help too" {
+	set_args sleep 600
+	run_detached "$CID"
+	run ocirun --criu /nonexistent/criu checkpoint --image-path "$TEST_TMP/img" "$CID"
+	assert_failure
+	assert_output --partial "checkpoint/restore needs CRIU: \"/nonexistent/criu\" is not an executable file"
+	[ "$(container_status "$CID")" = running ]
+	[ ! -e "$TEST_TMP/img" ]
+
+	mkdir "$TEST_TMP/img2"
+	touch "$TEST_TMP/img2/inventory.img"
+	run ocirun --criu /nonexistent/criu restore -d --image-path "$TEST_TMP/img2" "$CID-2"
+	assert_failure
+	assert_output --partial "needs CRIU"
+	assert_no_leftovers "$CID-2"
+
+	run "$OCIRUN" --criu /nonexistent/criu features
+	assert_success
+	jq -e '.annotations["io.github.ocirun.checkpoint"] | startswith("unavailable: checkpoint/restore needs CRIU")' <<<"$output"
+	jq -e '.annotations | has("org.criu.version") | not' <<<"$output"
+	run "$OCIRUN" features
+	jq -e '.annotations["io.github.ocirun.checkpoint"] | startswith("available: CRIU ")' <<<"$output"
+
+	run "$OCIRUN" --criu /nonexistent/criu --help
+	assert_output --partial "checkpoint and restore are unavailable"
+	run "$OCIRUN" --help
+	assert_output --partial "checkpoint and restore use CRIU: $(command -v criu)"
+}
