@@ -325,6 +325,10 @@ static int dump_request(struct criu_request *r, const struct oci_state *st,
     p->parent_img = keep_string(r, oci_xstrdup(o->parent_path));
   if (o->page_server && page_server(r, o->page_server, err) < 0)
     return -1;
+  /* The pty master of a terminal is the engine's: CRIU leaves it out
+   * and a restore makes a new one (orphan-pts-master). */
+  if (st->config->process && st->config->process->terminal)
+    p->has_orphan_pts_master = p->orphan_pts_master = true;
   add_bind_mounts(r, st->config, false);
   if (add_external_ns(r, st, err) < 0)
     return -1;
