@@ -260,6 +260,17 @@ static char *work_log(const struct oci_criu_opts *o, const char *name) {
   return oci_xasprintf("%s/%s", o->work_path ? o->work_path : o->image_path, name);
 }
 
+/* A request's outcome: a failure CRIU reports, or its death (EPIPE: it
+ * closed the socket without an answer), explained with its log. */
+static int call_outcome(int ret, const CriuResp *resp, const char *what, const char *log,
+                        oci_error *err) {
+  if (ret == 0 && !resp->success)
+    return oci_criu_failure(resp, what, log, err);
+  if (ret < 0 && err->errnum == EPIPE)
+    return oci_criu_failure(NULL, what, log, err);
+  return ret;
+}
+
 char *oci_criu_binary(const struct oci_context *ctx, oci_error *err) {
   return oci_criu_find(ctx->criu, err);
 }
@@ -360,10 +371,7 @@ static int run_dump(const struct oci_context *ctx, const struct oci_state *st,
     ret = oci_criu_call(&c, &r.req, NULL, NULL, &resp, err);
   oci_criu_stop(&c);
   _cleanup_free_ char *log = work_log(o, "dump.log");
-  if (ret == 0 && !resp->success)
-    ret = oci_criu_failure(resp, o->pre_dump ? "pre-dump" : "dump", log, err);
-  else if (ret < 0 && err->errnum == EPIPE)
-    ret = oci_criu_failure(NULL, o->pre_dump ? "pre-dump" : "dump", log, err);
+  ret = call_outcome(ret, resp, o->pre_dump ? "pre-dump" : "dump", log, err);
   if (resp)
     criu_resp__free_unpacked(resp, NULL);
   request_free(&r);
@@ -551,10 +559,9 @@ static int run_restore(struct creation *c, const struct oci_criu_opts *o, const 
   for (size_t i = 0; i < n_ns; i++)
     close(ns_fds[i]);
   _cleanup_free_ char *log = work_log(o, "restore.log");
-  if (ret == 0 && (!resp->success || resp->restore == NULL))
+  ret = call_outcome(ret, resp, "restore", log, err);
+  if (ret == 0 && resp->restore == NULL)
     ret = oci_criu_failure(resp, "restore", log, err);
-  else if (ret < 0 && err->errnum == EPIPE)
-    ret = oci_criu_failure(NULL, "restore", log, err);
   if (ret == 0)
     c->pid = resp->restore->pid;
   if (resp)

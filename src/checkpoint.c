@@ -6,10 +6,9 @@
 #include "ocirun.h"
 
 struct checkpoint_args {
-  const char *image_path, *work_path, *parent_path, *page_server, *status_fd;
-  const char *manage_cgroups_mode, *empty_ns;
-  bool leave_running, tcp_established, ext_unix_sk, shell_job, lazy_pages, file_locks;
-  bool pre_dump, auto_dedup;
+  struct cli_criu_args criu;
+  const char *parent_path, *page_server, *status_fd;
+  bool leave_running, pre_dump;
 };
 
 #define CK_STR(name, field, arg, help) \
@@ -27,11 +26,19 @@ static const struct cli_option checkpoint_options[] = {
     CK_BOOL("pre-dump", pre_dump, "dump the memory only, leaving the container running"),
 };
 
-/* The image path made absolute (default: ./checkpoint, as runc). */
-int cli_criu_opts_fill(struct oci_criu_opts *o, const char *image_path, const char *work_path,
+/* The default image path is runc's: ./checkpoint. */
+int cli_criu_opts_fill(struct oci_criu_opts *o, const struct cli_criu_args *a,
                        const char *status_fd) {
-  o->image_path = cli_absolute_path(image_path ? image_path : "checkpoint");
-  o->work_path = cli_absolute_path(work_path);
+  o->image_path = cli_absolute_path(a->image_path ? a->image_path : "checkpoint");
+  o->work_path = cli_absolute_path(a->work_path);
+  o->manage_cgroups_mode = a->manage_cgroups_mode;
+  o->empty_ns = a->empty_ns;
+  o->tcp_established = a->tcp_established;
+  o->ext_unix_sk = a->ext_unix_sk;
+  o->shell_job = a->shell_job;
+  o->file_locks = a->file_locks;
+  o->lazy_pages = a->lazy_pages;
+  o->auto_dedup = a->auto_dedup;
   o->status_fd = -1;
   if (status_fd) {
     char *end;
@@ -55,14 +62,9 @@ static int checkpoint_main(struct cli_global *g, int argc, char **argv) {
   int status;
   if (!cli_parse(&cli_checkpoint, argc, argv, &a, &args, &status))
     return status;
-  struct oci_criu_opts o = {
-      .parent_path = a.parent_path, .page_server = a.page_server,
-      .manage_cgroups_mode = a.manage_cgroups_mode, .empty_ns = a.empty_ns,
-      .leave_running = a.leave_running, .pre_dump = a.pre_dump,
-      .tcp_established = a.tcp_established, .ext_unix_sk = a.ext_unix_sk,
-      .shell_job = a.shell_job, .file_locks = a.file_locks, .lazy_pages = a.lazy_pages,
-      .auto_dedup = a.auto_dedup};
-  if (cli_criu_opts_fill(&o, a.image_path, a.work_path, a.status_fd) < 0) {
+  struct oci_criu_opts o = {.parent_path = a.parent_path, .page_server = a.page_server,
+                            .leave_running = a.leave_running, .pre_dump = a.pre_dump};
+  if (cli_criu_opts_fill(&o, &a.criu, a.status_fd) < 0) {
     cli_criu_opts_release(&o);
     return cli_usage_error(&cli_checkpoint, "--status-fd \"%s\": not a file descriptor",
                            a.status_fd);

@@ -167,30 +167,38 @@ void cli_create_opts_release(struct oci_create_opts *o);
 /* ---- checkpoint and restore share CRIU's options (checkpoint.c) ------ */
 
 /* The options restore shares with checkpoint, in runc's words. */
-#define CLI_CRIU_COMMON_OPTIONS(type)                                                            \
-  CLI_OPT("image-path", 0, CLI_OPT_STRING, type, image_path, "DIR",                              \
-          "where the checkpoint images are (default: ./checkpoint)"),                            \
-      CLI_OPT("work-path", 0, CLI_OPT_STRING, type, work_path, "DIR",                            \
-              "where CRIU writes its log and work files (default: the image path)"),             \
-      CLI_OPT("tcp-established", 0, CLI_OPT_BOOL, type, tcp_established, NULL,                   \
-              "allow open TCP connections"),                                                     \
-      CLI_OPT("ext-unix-sk", 0, CLI_OPT_BOOL, type, ext_unix_sk, NULL,                           \
-              "allow external unix sockets"),                                                    \
-      CLI_OPT("shell-job", 0, CLI_OPT_BOOL, type, shell_job, NULL,                               \
-              "allow a shell job (a terminal from outside the container)"),                      \
-      CLI_OPT("lazy-pages", 0, CLI_OPT_BOOL, type, lazy_pages, NULL,                             \
-              "use userfaultfd to load memory pages lazily"),                                   \
-      CLI_OPT("file-locks", 0, CLI_OPT_BOOL, type, file_locks, NULL, "handle file locks"),      \
-      CLI_OPT("manage-cgroups-mode", 0, CLI_OPT_STRING, type, manage_cgroups_mode, "MODE",       \
-              "cgroups mode: soft (CRIU's default), full, strict or ignore"),                    \
-      CLI_OPT("empty-ns", 0, CLI_OPT_STRING, type, empty_ns, "NS",                               \
-              "leave namespace NS (network) empty: the engine sets it up"),                      \
-      CLI_OPT("auto-dedup", 0, CLI_OPT_BOOL, type, auto_dedup, NULL,                             \
-              "free memory pages already in the parent's images")
+struct cli_criu_args {
+  const char *image_path, *work_path, *manage_cgroups_mode, *empty_ns;
+  bool tcp_established, ext_unix_sk, shell_job, lazy_pages, file_locks, auto_dedup;
+};
 
-/* image_path absolute (default ./checkpoint), work_path absolute, the
- * --status-fd text parsed (-1 when NULL). Returns -1 for a bad fd. */
-int cli_criu_opts_fill(struct oci_criu_opts *o, const char *image_path, const char *work_path,
+#define CLI_CRIU_OPT(name, kind, type, field, arg, help) \
+  CLI_OPT(name, 0, kind, type, criu.field, arg, help)
+#define CLI_CRIU_COMMON_OPTIONS(type)                                                          \
+  CLI_CRIU_OPT("image-path", CLI_OPT_STRING, type, image_path, "DIR",                          \
+               "where the checkpoint images are (default: ./checkpoint)"),                     \
+      CLI_CRIU_OPT("work-path", CLI_OPT_STRING, type, work_path, "DIR",                        \
+                   "where CRIU writes its log and work files (default: the image path)"),      \
+      CLI_CRIU_OPT("tcp-established", CLI_OPT_BOOL, type, tcp_established, NULL,               \
+                   "allow open TCP connections"),                                              \
+      CLI_CRIU_OPT("ext-unix-sk", CLI_OPT_BOOL, type, ext_unix_sk, NULL,                       \
+                   "allow external unix sockets"),                                             \
+      CLI_CRIU_OPT("shell-job", CLI_OPT_BOOL, type, shell_job, NULL,                           \
+                   "allow a shell job (a terminal from outside the container)"),               \
+      CLI_CRIU_OPT("lazy-pages", CLI_OPT_BOOL, type, lazy_pages, NULL,                         \
+                   "use userfaultfd to load memory pages lazily"),                             \
+      CLI_CRIU_OPT("file-locks", CLI_OPT_BOOL, type, file_locks, NULL, "handle file locks"),   \
+      CLI_CRIU_OPT("manage-cgroups-mode", CLI_OPT_STRING, type, manage_cgroups_mode, "MODE",   \
+                   "cgroups mode: soft (CRIU's default), full, strict or ignore"),             \
+      CLI_CRIU_OPT("empty-ns", CLI_OPT_STRING, type, empty_ns, "NS",                           \
+                   "leave namespace NS (network) empty: the engine sets it up"),               \
+      CLI_CRIU_OPT("auto-dedup", CLI_OPT_BOOL, type, auto_dedup, NULL,                         \
+                   "free memory pages already in the parent's images")
+
+/* The shared options into the library's, paths made absolute (image_path
+ * default ./checkpoint), the --status-fd text parsed (-1 when NULL).
+ * Returns -1 for a bad fd. */
+int cli_criu_opts_fill(struct oci_criu_opts *o, const struct cli_criu_args *a,
                        const char *status_fd);
 void cli_criu_opts_release(struct oci_criu_opts *o);
 

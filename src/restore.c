@@ -5,9 +5,8 @@
 #include "ocirun.h"
 
 struct restore_args {
+  struct cli_criu_args criu;
   struct cli_create_args create;
-  const char *image_path, *work_path, *manage_cgroups_mode, *empty_ns;
-  bool tcp_established, ext_unix_sk, shell_job, lazy_pages, file_locks, auto_dedup;
 };
 
 #define RS_CREATE(name, sh, kind, field, arg, help) \
@@ -35,12 +34,8 @@ static int restore_main(struct cli_global *g, int argc, char **argv) {
   int status;
   if (!cli_parse(&cli_restore, argc, argv, &a, &args, &status))
     return status;
-  struct oci_criu_opts ro = {
-      .manage_cgroups_mode = a.manage_cgroups_mode, .empty_ns = a.empty_ns,
-      .tcp_established = a.tcp_established, .ext_unix_sk = a.ext_unix_sk,
-      .shell_job = a.shell_job, .file_locks = a.file_locks, .lazy_pages = a.lazy_pages,
-      .auto_dedup = a.auto_dedup};
-  cli_criu_opts_fill(&ro, a.image_path, a.work_path, NULL);
+  struct oci_criu_opts ro = {0};
+  cli_criu_opts_fill(&ro, &a.criu, NULL);
   struct oci_create_opts opts;
   cli_create_opts_fill(&a.create, args.v[0], &opts);
   opts.restore = &ro;
