@@ -21,13 +21,15 @@ char *oci_criu_available(const struct oci_context *ctx, oci_error *err) {
 
 int oci_container_checkpoint(const struct oci_context *ctx, const char *id,
                              const struct oci_criu_opts *opts, oci_error *err) {
-  return not_built(err);
+  not_built(err);
+  return oci_error_wrap(err, "checkpoint \"%s\"", id);
 }
 
 int oci_container_restore(const struct oci_context *ctx, const struct oci_create_opts *opts,
                           int *exit_status, oci_error *err) {
   *exit_status = 0;
-  return not_built(err);
+  not_built(err);
+  return oci_error_wrap(err, "restore \"%s\"", opts->id ? opts->id : "");
 }
 
 int oci_restore_process(const struct oci_context *ctx, struct creation *c,

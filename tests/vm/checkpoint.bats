@@ -165,8 +165,10 @@ assert_stands_still() {
 
 @test "an established TCP connection inside the container survives with --tcp-established" {
 	# A listener and a client in the container's network namespace; the
-	# client sends the count over the connection.
-	set_args sh -c 'nc -l -p 5000 >/out/received &
+	# client sends the count over the connection. (The listener's stdin is
+	# a pipe that stays open: on /dev/null, as sh gives a background job,
+	# it would close the connection at once.)
+	set_args sh -c 'sleep 1000000 | nc -l -p 5000 >/out/received &
 		i=0; while :; do i=$((i+1)); echo $i; echo $i >>/out/count; sleep 0.2; done |
 			sh -c "until nc 127.0.0.1 5000; do sleep 0.2; done"'
 	start_counting
