@@ -1,7 +1,8 @@
 # tests/engines/lib.sh — shared helpers for the engine end-to-end scripts.
 #
 # Sourced by podman.sh and containerd.sh. Gives them:
-#   - TAP output: run_test DESC FUNC [ARGS], skip_test DESC REASON, tap_done;
+#   - TAP output: run_test DESC FUNC [ARGS], skip_test DESC REASON, tap_done
+#     (ENGINE_ONLY=ERE: only the checks whose description matches);
 #   - assertions for test functions: fail, assert_eq, assert_match;
 #   - the runtime under test ($RUNTIME, from RUNTIME= or OCIRUN= or $1) and a
 #     logging wrapper around it, so a failure shows which runtime commands the
@@ -43,6 +44,9 @@ diag() {
 run_test() {
 	local desc=$1
 	shift
+	# ENGINE_ONLY=ERE runs only the checks whose description matches (while
+	# working on one; some checks use what an earlier one started)
+	[ -z "${ENGINE_ONLY:-}" ] || [[ $desc =~ $ENGINE_ONLY ]] || return 0
 	local log="$WORK/logs/$((_tap_n + 1)).log"
 	local calls_before=0
 	[ -f "$RUNTIME_CALLS" ] && calls_before=$(wc -l <"$RUNTIME_CALLS")
