@@ -93,8 +93,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- the bundle -------------------------------------------------------------------
-"$SRCDIR/tests/make-bundle.sh" --rootfs-only "$WORK/shared" || die "make-bundle.sh failed"
-ROOTFS="$WORK/shared/rootfs"
+"$SRCDIR/tests/make-bundle.sh" --rootfs-only "$WORK/common" || die "make-bundle.sh failed"
+ROOTFS="$WORK/common/rootfs"
 mkdir -p "$BUNDLE"
 (cd "$WORK" && runc spec --bundle "$WORK") || die "runc spec failed"
 jq --arg r "$ROOTFS" '.process.terminal = false | .process.args = ["/bin/true"]

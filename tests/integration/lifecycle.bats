@@ -299,19 +299,19 @@ setup() {
 
 @test "--pid-file in a shared directory never writes through a planted symlink" {
 	set_args sleep 100
-	local shared=$TEST_TMP/shared
-	mkdir -m 1777 "$shared"
+	local pubdir=$TEST_TMP/pub
+	mkdir -m 1777 "$pubdir"
 	echo precious >"$TEST_TMP/victim"
 	# What another user of a sticky /tmp-like directory could plant: the
 	# pid file itself and the fixed temporary name once used beside it.
-	ln -s "$TEST_TMP/victim" "$shared/pid"
-	ln -s "$TEST_TMP/victim" "$shared/pid.tmp"
-	create_container --pid-file "$shared/pid" "$CID"
+	ln -s "$TEST_TMP/victim" "$pubdir/pid"
+	ln -s "$TEST_TMP/victim" "$pubdir/pid.tmp"
+	create_container --pid-file "$pubdir/pid" "$CID"
 	assert_equal "$(cat "$TEST_TMP/victim")" "precious"
-	[ -f "$shared/pid" ] && [ ! -L "$shared/pid" ]
-	assert_equal "$(cat "$shared/pid")" "$(container_pid "$CID")"
+	[ -f "$pubdir/pid" ] && [ ! -L "$pubdir/pid" ]
+	assert_equal "$(cat "$pubdir/pid")" "$(container_pid "$CID")"
 	# Nothing else left in the directory: no temporary file.
-	assert_equal "$(ls "$shared" | tr '\n' ' ')" "pid pid.tmp "
+	assert_equal "$(ls "$pubdir" | tr '\n' ' ')" "pid pid.tmp "
 }
 
 @test "state of an unknown container fails naming the id" {

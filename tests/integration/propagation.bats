@@ -14,7 +14,7 @@ teardown() {
 	# itself) go before teardown_bundle looks for leftovers.
 	if [ -n "${TEST_TMP:-}" ]; then
 		cd /
-		umount -R "$TEST_TMP/shared" 2>/dev/null || true
+		umount -R "$TEST_TMP/peers" 2>/dev/null || true
 	fi
 	teardown_bundle
 }
@@ -25,16 +25,16 @@ root_propagation() {
 	awk '$5 == "/" { s = ""; for (i = 7; $i != "-"; i++) s = s " " $i; print s }' <<<"$output" | tail -1
 }
 
-# The bundle moved to $TEST_TMP/shared/bundle, a shared mount (what the
+# The bundle moved to $TEST_TMP/peers/bundle, a shared mount (what the
 # host's / is under systemd), with its rootfs a mount of its own (an
 # engine's overlay snapshot); the test's working directory.
 bundle_under_shared_mount() {
-	mkdir "$TEST_TMP/shared"
-	mount --bind "$TEST_TMP/shared" "$TEST_TMP/shared"
-	mount --make-shared "$TEST_TMP/shared"
-	mkdir "$TEST_TMP/shared/bundle"
-	cp -a "$BUNDLE/config.json" "$BUNDLE/rootfs" "$TEST_TMP/shared/bundle/"
-	BUNDLE="$TEST_TMP/shared/bundle"
+	mkdir "$TEST_TMP/peers"
+	mount --bind "$TEST_TMP/peers" "$TEST_TMP/peers"
+	mount --make-shared "$TEST_TMP/peers"
+	mkdir "$TEST_TMP/peers/bundle"
+	cp -a "$BUNDLE/config.json" "$BUNDLE/rootfs" "$TEST_TMP/peers/bundle/"
+	BUNDLE="$TEST_TMP/peers/bundle"
 	mount --bind "$BUNDLE/rootfs" "$BUNDLE/rootfs"
 	findmnt -no PROPAGATION "$BUNDLE/rootfs" | grep -q shared
 	cd "$BUNDLE"
