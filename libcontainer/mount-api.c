@@ -146,7 +146,11 @@ static int setattr(int fd, bool recursive, uint64_t set, uint64_t clr, oci_error
 
 int oci_mnt_create(const struct oci_mnt_req *r, oci_error *err) {
   _cleanup_close_ int m = -1;
-  if (r->fstype == NULL) {
+  if (r->fstype == NULL && r->source_is_tree) {
+    m = fcntl(r->source_fd, F_DUPFD_CLOEXEC, 3);
+    if (m < 0)
+      return oci_error_plain(err, errno, NULL);
+  } else if (r->fstype == NULL) {
     m = open_tree(r->source_fd, "",
                   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
                       (r->recursive ? AT_RECURSIVE : 0));

@@ -365,6 +365,7 @@ static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *e
       .cfg = cfg, .bundle = a->bundle, .rootfs = a->rootfs, .no_pivot = a->no_pivot,
       .userns = a->userns, .cgroupns = a->cgroupns, .cgroup = a->cgroup,
       .before_pivot = before_pivot, .await_cgroup = await_cgroup, .callback_data = hc,
+      .bind_trees = a->bind_trees,
   };
   if (oci_rootfs_setup(&rc, err) < 0 || await_cgroup(hc, err) < 0)
     return -1;
@@ -580,7 +581,7 @@ static int spawn_through_intermediate(struct oci_init_args *a, int parent_sock, 
   return r;
 }
 
-int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_error *err) {
+static int spawn_init(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_error *err) {
   /* The cgroup namespace is made by the init itself, once it is in its
    * cgroup (see await_cgroup). */
   int flags = oci_ns_new_flags(a->cfg) & ~CLONE_NEWCGROUP;
@@ -606,4 +607,14 @@ int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_err
     return 0;
   }
   return spawn_through_intermediate(a, parent_sock, flags, pid, err);
+}
+
+int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_error *err) {
+  /* Bind sources are cloned here, on the host, while a user namespace's
+   * root could still be refused them; the init attaches the clones. */
+  a->bind_trees = a->userns ? oci_rootfs_open_bind_trees(a->cfg, a->bundle) : NULL;
+  int ret = spawn_init(a, parent_sock, pid, err);
+  oci_rootfs_close_bind_trees(a->bind_trees, a->cfg->n_mounts);
+  a->bind_trees = NULL;
+  return ret;
 }

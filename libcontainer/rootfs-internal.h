@@ -56,6 +56,8 @@ int oci_error_plain(oci_error *err, int e, const char *kernel_msg);
 struct oci_mnt_req {
   const char *source;         /* for fsconfig "source" and messages */
   int source_fd;              /* bind: O_PATH fd of the source, else -1 */
+  bool source_is_tree;        /* source_fd is a detached tree to attach as it
+                               * is (oci_rootfs_open_bind_trees), not cloned */
   const char *fstype;         /* NULL for bind mounts */
   bool recursive;             /* rbind */
   unsigned long flags;        /* MS_* (mount-level and superblock flags) */

@@ -303,7 +303,7 @@ static bool readonly_later(const struct oci_mount *m, const struct oci_mount_opt
 }
 
 static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct oci_mount *m,
-                     oci_error *err) {
+                     int tree, oci_error *err) {
   struct oci_mount_opts o;
   if (oci_mount_opts_parse(m->options, m->n_options, &o, err) < 0)
     return -1;
@@ -318,7 +318,7 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
     if (m->source == NULL)
       return oci_error_setx(err, EINVAL, "bind mount without a source");
     src_path = bind_source_path(ctx, m->source);
-    src_fd = open(src_path, O_PATH | O_CLOEXEC);
+    src_fd = tree >= 0 ? fcntl(tree, F_DUPFD_CLOEXEC, 3) : open(src_path, O_PATH | O_CLOEXEC);
     struct stat st;
     if (src_fd < 0 || fstat(src_fd, &st) < 0)
       return oci_error_plain(err, errno, NULL);
@@ -356,6 +356,7 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
 
   struct mount_job j = {
       .req = {.source = bind ? src_path : m->source, .source_fd = src_fd,
+              .source_is_tree = bind && tree >= 0,
               .fstype = bind ? NULL : (m->type ? m->type : "none"),
               .recursive = o.recursive,
               .flags = readonly_later(m, &o) ? o.flags & ~MS_RDONLY : o.flags,
@@ -371,6 +372,36 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
   if (ret < 0 && err->errnum == EPERM && ctx->userns && is_type(m->type, "sysfs"))
     ret = mount_sysfs_fallback(&j, err);
   return ret;
+}
+
+int *oci_rootfs_open_bind_trees(const struct oci_config *cfg, const char *bundle) {
+  if (!oci_mnt_new_api() || cfg->n_mounts == 0)
+    return NULL;
+  const struct oci_rootfs_ctx ctx = {.cfg = cfg, .bundle = bundle};
+  int *trees = oci_xmalloc0(cfg->n_mounts * sizeof(*trees));
+  for (size_t i = 0; i < cfg->n_mounts; i++) {
+    const struct oci_mount *m = &cfg->mounts[i];
+    struct oci_mount_opts o;
+    oci_error ignored;
+    trees[i] = -1;
+    if (oci_mount_opts_parse(m->options, m->n_options, &o, &ignored) < 0)
+      continue;
+    bool bind = (o.bind || is_type(m->type, "bind")) && m->source != NULL;
+    oci_mount_opts_free(&o);
+    if (!bind)
+      continue;
+    _cleanup_free_ char *src = bind_source_path(&ctx, m->source);
+    trees[i] = open_tree(AT_FDCWD, src,
+                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (o.recursive ? AT_RECURSIVE : 0));
+  }
+  return trees;
+}
+
+void oci_rootfs_close_bind_trees(int *trees, size_t n) {
+  for (size_t i = 0; trees != NULL && i < n; i++)
+    if (trees[i] >= 0)
+      close(trees[i]);
+  free(trees);
 }
 
 /* `mount "src" to "dst" (type t): <what went wrong>`. A mount without a
@@ -509,7 +540,8 @@ int oci_rootfs_setup(const struct oci_rootfs_ctx *ctx, oci_error *err) {
   if (root_fd < 0)
     return -1;
   for (size_t i = 0; i < cfg->n_mounts; i++)
-    if (mount_one(ctx, root_fd, &cfg->mounts[i], err) < 0)
+    if (mount_one(ctx, root_fd, &cfg->mounts[i], ctx->bind_trees ? ctx->bind_trees[i] : -1,
+                  err) < 0)
       return wrap_mount_error(&cfg->mounts[i], i, err);
   if (await_cgroup(ctx, err) < 0 || oci_devices_setup(ctx, root_fd, err) < 0)
     return -1;

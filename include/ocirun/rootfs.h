@@ -32,7 +32,19 @@ struct oci_rootfs_ctx {
    * once. NULL: the cgroup is there already. */
   int (*await_cgroup)(void *data, oci_error *err);
   void *callback_data;                /* for both */
+  /* oci_rootfs_open_bind_trees' result, one per mount (-1: none); NULL
+   * when not made. */
+  const int *bind_trees;
 };
+
+/* For an init in a user namespace: every bind mount's source cloned on the
+ * host (open_tree), before that namespace exists, so a source its root
+ * could not reach (a 0700 directory on the way) is still mounted, as runc
+ * opens them before entering it. Entries are -1 where that failed (the
+ * init then tries the path and reports the error) or for other mounts;
+ * NULL without the new mount API. Close with oci_rootfs_close_bind_trees. */
+int *oci_rootfs_open_bind_trees(const struct oci_config *cfg, const char *bundle);
+void oci_rootfs_close_bind_trees(int *trees, size_t n);
 
 /* Propagation, rootfs bind, config mounts in order, /dev (default devices,
  * config devices, symlinks; nothing when config bind-mounts /dev; no

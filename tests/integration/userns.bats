@@ -119,3 +119,18 @@ teardown() { teardown_userns; }
 	assert_line --index 2 0
 	[ "$(stat -c %u "$b2/rootfs/joined")" = 100000 ]
 }
+
+@test "userns: a bind source the container's root could not reach is opened from the host" {
+	userns_bundle 100000 65536
+	# the mapped root has no search permission on $TEST_TMP/locked
+	mkdir -p "$TEST_TMP/locked/src"
+	chmod 0700 "$TEST_TMP/locked"
+	echo reached >"$TEST_TMP/locked/src/f"
+	chmod 0755 "$TEST_TMP/locked/src"
+	chmod 0644 "$TEST_TMP/locked/src/f"
+	update_config '.mounts += [{"destination": "/mnt", "type": "bind", "source": $s, "options": ["rbind"]}]' \
+		--arg s "$TEST_TMP/locked/src"
+	set_args cat /mnt/f
+	run -0 ocirun run "$CID"
+	assert_output reached
+}
