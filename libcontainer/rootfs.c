@@ -519,7 +519,42 @@ static int pivot(int root_fd, oci_error *err) {
   return 0;
 }
 
-static int move_and_chroot(int root_fd, oci_error *err) {
+static bool path_is_below(const char *path, const char *dir) {
+  size_t n = strlen(dir);
+  return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* After chroot the host's /proc and /sys stay in our mount namespace,
+ * unreachable but counted: with a fully visible procfs there, the kernel
+ * lets a nested user namespace mount a fresh, unmasked proc. Detach them
+ * (our namespace's copies only), or cover one with a tmpfs where that is
+ * refused, as runc's no-pivot does. */
+static int hide_host_pseudo_fs(const char *rootfs, oci_error *err) {
+  char real[4096];
+  if (realpath(rootfs, real) == NULL)
+    return oci_error_errno(err, "realpath \"%s\"", rootfs);
+  _cleanup_free_ char *text = NULL;
+  _cleanup_free_ struct oci_mountinfo_entry *mounts = NULL;
+  size_t n = 0;
+  if (oci_mountinfo_read(&text, &mounts, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    const struct oci_mountinfo_entry *m = &mounts[i];
+    if ((!is_type(m->fstype, "proc") && !is_type(m->fstype, "sysfs")) ||
+        path_is_below(m->target, real))
+      continue;
+    if (umount2(m->target, MNT_DETACH) == 0 || errno == EINVAL || errno == ENOENT)
+      continue; /* EINVAL, ENOENT: gone with a parent detached before */
+    if (mount("tmpfs", m->target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "size=0") < 0)
+      return oci_error_errno(err, "--no-pivot: hide the host's \"%s\"", m->target);
+  }
+  return 0;
+}
+
+static int move_and_chroot(const char *rootfs, int root_fd, oci_error *err) {
+  if (hide_host_pseudo_fs(rootfs, err) < 0)
+    return -1;
   if (fchdir(root_fd) < 0)
     return oci_error_errno(err, "chdir to rootfs");
   if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
@@ -553,7 +588,7 @@ int oci_rootfs_setup(const struct oci_rootfs_ctx *ctx, oci_error *err) {
     if (ctx->before_pivot(ctx->callback_data, err) < 0)
       return -1;
   }
-  return ctx->no_pivot ? move_and_chroot(root_fd, err) : pivot(root_fd, err);
+  return ctx->no_pivot ? move_and_chroot(ctx->rootfs, root_fd, err) : pivot(root_fd, err);
 }
 
 /* ---- finalize: readonly and masked paths, read-only root --------------- */

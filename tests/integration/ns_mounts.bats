@@ -92,3 +92,19 @@ hold_uts_namespace() {
 	assert_output $'from-host\nfile-src'
 	[ ! -e /no/such/dir ] && [ ! -e /nowhere ]
 }
+
+@test "--no-pivot: a nested user namespace cannot mount a fresh proc" {
+	# The container's /proc has masked paths: not fully visible, so no new
+	# proc for a nested user namespace. After chroot the host's /proc would
+	# still count (it is in the mount namespace) unless it is hidden.
+	for s in bounding effective permitted; do
+		update_config ".process.capabilities.$s = [\"CAP_SYS_ADMIN\", \"CAP_SETUID\", \"CAP_SETGID\"]"
+	done
+	set_args unshare -Umpf --mount-proc echo mounted
+	run ocirun run --no-pivot "$CID"
+	[ "$status" -ne 0 ]
+	refute_output --partial mounted
+	assert_output --partial "not permitted"
+	# the host keeps its /proc
+	[ -e /proc/self/status ]
+}
