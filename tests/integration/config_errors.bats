@@ -82,7 +82,7 @@ refused_nul() {
 @test "process.terminal with create and no --console-socket is refused" {
 	update_config '.process.terminal = true'
 	refused "config.json: process.terminal:" create --bundle "$BUNDLE"
-	assert_ocirun_output "console-socket"
+	assert_ocirun_output "needs a console socket"
 }
 
 @test "duplicate process.rlimits types are refused" {
