@@ -29,6 +29,7 @@
 #include "ocirun/cgroup.h"
 #include "ocirun/hooks.h"
 #include "ocirun/log.h"
+#include "ocirun/safepath.h"
 #include "ocirun/terminal.h"
 
 #define CRIU_LOG_LEVEL 4 /* debug: what one needs to read after a failure */
@@ -570,10 +571,48 @@ static int run_restore(struct creation *c, const struct oci_criu_opts *o, const 
   return ret;
 }
 
+/* Is mount i below the destination of an earlier mount that is not a
+ * bind (a tmpfs): then the image has its mount point already. */
+static bool under_other_mount(const struct oci_config *cfg, size_t i) {
+  const char *dest = cfg->mounts[i].destination;
+  for (size_t j = 0; j < i; j++) {
+    const char *d = cfg->mounts[j].destination;
+    size_t n = strlen(d);
+    if (!mount_is_bind(&cfg->mounts[j]) && strncmp(dest, d, n) == 0 &&
+        (dest[n] == '/' || (n > 0 && d[n - 1] == '/')))
+      return true;
+  }
+  return false;
+}
+
+/* A rootfs made anew (podman's restore --import, another host) lacks the
+ * mount points create made for the bind mounts (/etc/hosts ...), which
+ * CRIU needs to bind onto: made as create makes them, inside the rootfs. */
+static int make_bind_targets(const struct oci_state *st, oci_error *err) {
+  const struct oci_config *cfg = st->config;
+  _cleanup_close_ int root = open(st->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return oci_error_errno(err, "root.path: \"%s\"", st->rootfs);
+  for (size_t i = 0; i < cfg->n_mounts; i++) {
+    const struct oci_mount *m = &cfg->mounts[i];
+    struct stat sb;
+    if (!mount_is_bind(m) || m->source == NULL || under_other_mount(cfg, i) ||
+        stat(m->source, &sb) < 0) /* a missing source: CRIU says which */
+      continue;
+    int fd = oci_safe_mount_target(root, m->destination, S_ISDIR(sb.st_mode), err);
+    if (fd < 0)
+      return oci_error_wrap(err, "config.json: mounts[%zu]: \"%s\"", i, m->destination);
+    close(fd);
+  }
+  return 0;
+}
+
 int oci_restore_process(const struct oci_context *ctx, struct creation *c,
                         const struct oci_create_opts *o, oci_error *err) {
   _cleanup_free_ char *bin = oci_criu_find(ctx->criu, err);
   if (bin == NULL)
+    return -1;
+  if (make_bind_targets(c->st, err) < 0)
     return -1;
   struct restore_run rr = {.c = c, .console = -1};
   const struct oci_process *p = c->st->config->process;

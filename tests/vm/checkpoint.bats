@@ -123,6 +123,9 @@ assert_stands_still() {
 	mkdir "$TEST_TMP/elsewhere"
 	cp -a "$IMG" "$TEST_TMP/elsewhere/img"
 	rm -rf "$IMG"
+	# As in a rootfs made anew on another host: no mount point for the bind
+	# mount (create made it); restore makes it.
+	rmdir "$BUNDLE/rootfs/out"
 	run ocirun restore -d --image-path "$TEST_TMP/elsewhere/img" --work-path "$TEST_TMP/work" "$CID-2" </dev/null
 	assert_success
 	[ -s "$TEST_TMP/work/restore.log" ]
