@@ -96,8 +96,11 @@ static int on_init_exit(void *data, oci_error *err) {
 static int wait_forwarding(struct fg_wait *w, int tty_master, oci_error *err) {
   struct oci_relay_watch watches[] = {{.fd = w->sfd, .ready = on_signals, .data = w},
                                       {.fd = w->pidfd, .ready = on_init_exit, .data = w}};
-  /* It may have exited (and SIGCHLD been consumed) before we got here. */
+  /* It may have exited (and SIGCHLD been consumed) before we got here:
+   * what it wrote is still in the master. */
   reap_children(w);
+  if (tty_master >= 0 && w->exited)
+    oci_terminal_drain(tty_master);
   if (tty_master >= 0 && !w->exited)
     return oci_terminal_relay_watching(tty_master, watches, OCI_ARRAY_SIZE(watches), err);
   while (!w->exited) {

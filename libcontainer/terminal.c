@@ -354,6 +354,16 @@ int oci_terminal_relay_watching(int master, const struct oci_relay_watch *watche
   return ret;
 }
 
+void oci_terminal_drain(int master) {
+  struct relay r = {.master = master, .master_open = true, .stdout_ok = true};
+  int flags = fcntl(master, F_GETFL);
+  if (flags >= 0)
+    fcntl(master, F_SETFL, flags | O_NONBLOCK);
+  relay_drain(&r);
+  if (flags >= 0)
+    fcntl(master, F_SETFL, flags);
+}
+
 int oci_terminal_relay(int master, oci_error *err) {
   return oci_terminal_relay_watching(master, NULL, 0, err);
 }

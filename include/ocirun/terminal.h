@@ -42,4 +42,8 @@ struct oci_relay_watch {
 int oci_terminal_relay_watching(int master, const struct oci_relay_watch *watches,
                                 size_t n_watches, oci_error *err);
 
+/* Copy to stdout what the master still holds, without waiting for more:
+ * for a process that exited before the relay started. */
+void oci_terminal_drain(int master);
+
 #endif
