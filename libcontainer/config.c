@@ -793,7 +793,15 @@ static int parse_namespace(struct jctx *c, yajl_val v, const char *path, void *d
   if (type < 0)
     return j_fail(c, p, "unknown namespace type \"%s\"", t->u.string);
   ns->type = type;
-  return J_FIELDS(c, v, path, ns, fields);
+  if (J_FIELDS(c, v, path, ns, fields) < 0)
+    return -1;
+  /* "path": "" asks for a new namespace, as no path does (runc; engines
+   * write it when they map every namespace the same way). */
+  if (ns->path != NULL && ns->path[0] == '\0') {
+    free(ns->path);
+    ns->path = NULL;
+  }
+  return 0;
 }
 
 static int check_unique_namespaces(struct jctx *c, const struct oci_linux *l) {

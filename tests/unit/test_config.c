@@ -405,6 +405,16 @@ static void test_devices_as_runc_reads_them(void **state) {
   oci_config_free(cfg);
 }
 
+/* An empty namespace path is a new namespace, as with runc (its run.bats
+ * joins every namespace of another container but the mount one so). */
+static void test_namespace_empty_path_is_new(void **state) {
+  struct oci_config *cfg =
+      parse_ok(LINUX("\"namespaces\": [{\"type\": \"mount\", \"path\": \"\"}]"));
+  assert_int_equal(cfg->linux_->n_namespaces, 1);
+  assert_null(cfg->linux_->namespaces[0].path);
+  oci_config_free(cfg);
+}
+
 static void test_wrong_types(void **state) {
   static const struct {
     const char *json, *msg;
@@ -1118,6 +1128,7 @@ int main(void) {
     cmocka_unit_test(test_full_top),
     cmocka_unit_test(test_full_linux),
     cmocka_unit_test(test_devices_as_runc_reads_them),
+    cmocka_unit_test(test_namespace_empty_path_is_new),
     cmocka_unit_test(test_full_resources),
     cmocka_unit_test(test_rdma_good),
     cmocka_unit_test(test_netdevice_good),
