@@ -387,8 +387,10 @@ static int exec_wait_ready(struct exec_ctx *x, oci_error *err) {
       return -1;
     enum oci_sync_type type = m.type;
     int r = 0;
-    if (type == OCI_SYNC_TTY_FD)
+    if (type == OCI_SYNC_TTY_FD) {
       x->tty_master = OCI_STEAL_FD(m.fd);
+      oci_terminal_clear_onlcr(x->tty_master);
+    }
     if (type == OCI_SYNC_SECCOMP_FD)
       r = send_listener_to_agent(x, m.fd, err);
     if (type == OCI_SYNC_PID) {

@@ -354,6 +354,14 @@ int oci_terminal_relay_watching(int master, const struct oci_relay_watch *watche
   return ret;
 }
 
+void oci_terminal_clear_onlcr(int master) {
+  struct termios t;
+  if (tcgetattr(master, &t) == 0) {
+    t.c_oflag &= ~(tcflag_t)ONLCR;
+    tcsetattr(master, TCSANOW, &t);
+  }
+}
+
 void oci_terminal_drain(int master) {
   struct relay r = {.master = master, .master_open = true, .stdout_ok = true};
   int flags = fcntl(master, F_GETFL);

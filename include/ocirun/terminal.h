@@ -42,6 +42,11 @@ struct oci_relay_watch {
 int oci_terminal_relay_watching(int master, const struct oci_relay_watch *watches,
                                 size_t n_watches, oci_error *err);
 
+/* Turn off the pty's "\n" -> "\r\n" on output, before the container's
+ * process writes: a foreground run's output then reads as runc's does (it
+ * clears ONLCR on the master it relays), the same as without a terminal. */
+void oci_terminal_clear_onlcr(int master);
+
 /* Copy to stdout what the master still holds, without waiting for more:
  * for a process that exited before the relay started. */
 void oci_terminal_drain(int master);

@@ -172,3 +172,19 @@ puts "EXIT=[lindex [wait] 3]"
 '
 	assert_output --partial "EXIT=6"
 }
+
+@test "foreground run and exec with a terminal: lines end in \\n, not \\r\\n, as runc's" {
+	skip_unless_ocirun "runc 1.1 opens /dev/tty for this, and there is none"
+	# runc clears the pty's ONLCR on the master it relays: a script reading
+	# the output of `run` gets the same lines with or without a terminal.
+	set_args sh -c 'echo one; echo two'
+	run -0 ocirun run "$CID-run" </dev/null
+	[[ "$output" != *$'\r'* ]] || fail "CR in the output: $(od -c <<<"$output")"
+	assert_output $'one\ntwo'
+	update_config '.process.terminal = false'
+	set_args sleep 100
+	start_detached
+	run -0 ocirun exec -t "$CID" sh -c 'echo one; echo two' </dev/null
+	[[ "$output" != *$'\r'* ]] || fail "CR in the exec output: $(od -c <<<"$output")"
+	assert_output $'one\ntwo'
+}
