@@ -70,11 +70,20 @@ static int report_syntax_error(struct jctx *c, const char *json, size_t len) {
   return j_fail(c, where, "%s", text);
 }
 
+/* Deeper than this is refused: yajl_tree_free() and find_nul() recurse
+ * once per level, and a config.json of a few hundred kilobytes of "["
+ * overflowed the stack (found by tests/fuzz/fuzz_config). A real config
+ * nests 7 levels (linux.seccomp.syscalls[].args[]). */
+#define JSON_MAX_DEPTH 256
+
 /* The strict pass: strings and keys are counted in document order, and the
- * first one holding a NUL (an escaped \u0000) is remembered, 1-based. */
+ * first one holding a NUL (an escaped \u0000) is remembered, 1-based; the
+ * nesting depth is tracked and too_deep set when it passes JSON_MAX_DEPTH. */
 struct nul_scan {
   size_t seen;
   size_t first_nul;
+  size_t depth;
+  bool too_deep;
 };
 
 static int scan_string(void *ctx, const unsigned char *s, size_t len) {
@@ -85,18 +94,47 @@ static int scan_string(void *ctx, const unsigned char *s, size_t len) {
   return 1;
 }
 
+static int scan_open(void *ctx) {
+  struct nul_scan *n = ctx;
+  n->too_deep = ++n->depth > JSON_MAX_DEPTH;
+  return !n->too_deep; /* 0 cancels the parse */
+}
+
+static int scan_close(void *ctx) {
+  struct nul_scan *n = ctx;
+  n->depth--;
+  return 1;
+}
+
 /* yajl_tree_parse accepts comments, which JSON (and so config.json, as
  * runc reads it) does not have; a stream parse with the defaults is strict.
- * It also sees each string with its length, which the tree loses. */
-static bool strict_scan(const char *json, size_t len, struct nul_scan *n) {
-  static const yajl_callbacks cb = {.yajl_string = scan_string, .yajl_map_key = scan_string};
+ * It also sees each string with its length, which the tree loses. When the
+ * nesting is too deep, *stop is the offset where the scan gave up. */
+static bool strict_scan(const char *json, size_t len, struct nul_scan *n, size_t *stop) {
+  static const yajl_callbacks cb = {.yajl_string = scan_string,
+                                    .yajl_map_key = scan_string,
+                                    .yajl_start_map = scan_open,
+                                    .yajl_end_map = scan_close,
+                                    .yajl_start_array = scan_open,
+                                    .yajl_end_array = scan_close};
   yajl_handle h = yajl_alloc(&cb, NULL, n);
   if (h == NULL)
     abort();
   bool ok = yajl_parse(h, (const unsigned char *)json, len) == yajl_status_ok &&
             yajl_complete_parse(h) == yajl_status_ok;
+  *stop = yajl_get_bytes_consumed(h);
   yajl_free(h);
   return ok;
+}
+
+static int report_too_deep(struct jctx *c, const char *json, size_t stop) {
+  size_t line = 1;
+  for (size_t i = 0; i < stop; i++)
+    if (json[i] == '\n')
+      line++;
+  char where[64];
+  snprintf(where, sizeof(where), "line %zu", line);
+  return j_fail(c, where, "nested more than %d levels deep", JSON_MAX_DEPTH);
 }
 
 /* Walk the tree in the order the scan saw the strings to find the path of
@@ -126,8 +164,11 @@ int j_parse_tree(struct jctx *c, const char *json, size_t len, yajl_val *out) {
   /* The tree parser wants a C string; a NUL inside the text is an error the
    * stream parser reports with its position. */
   struct nul_scan scan = {0};
-  if (memchr(json, '\0', len) != NULL || !strict_scan(json, len, &scan))
+  size_t stop = 0;
+  if (memchr(json, '\0', len) != NULL)
     return report_syntax_error(c, json, len);
+  if (!strict_scan(json, len, &scan, &stop))
+    return scan.too_deep ? report_too_deep(c, json, stop) : report_syntax_error(c, json, len);
   _cleanup_free_ char *text = oci_xmalloc0(len + 1);
   memcpy(text, json, len);
   char buf[256];

@@ -149,6 +149,16 @@ refused_nul() {
 	refused "config.json: line"
 }
 
+@test "a config.json nested 300000 levels deep is refused, not a crash" {
+	skip_unless_ocirun "runc's Go decoder has its own depth limit and message"
+	# yajl_tree_free recursed once per level: 600 KB of brackets in an
+	# unknown field overflowed the stack (exit 139). Found by tests/fuzz.
+	python3 -c 'import sys; n = 300000; sys.stdout.write("[" * n + "]" * n)' >"$TEST_TMP/deep"
+	jq -cj . "$BUNDLE/config.json" | sed 's/}$//' >"$TEST_TMP/c"
+	{ cat "$TEST_TMP/c"; printf ', "x-deep": '; cat "$TEST_TMP/deep"; printf '}'; } >"$BUNDLE/config.json"
+	refused "config.json: line 1: nested more than 256 levels deep"
+}
+
 @test "a host-global linux.sysctl is refused and the host value is unchanged" {
 	local before want
 	before=$(cat /proc/sys/vm/overcommit_ratio)
