@@ -360,12 +360,12 @@ static int create_cgroup(const struct oci_context *ctx, struct creation *c, oci_
 }
 
 /* An init that vanished without a word (EPIPE: its end of the socket
- * closed; ECONNRESET: it closed with our message unread) was killed. In a
- * fresh cgroup an OOM kill means the memory limit is below what the init
- * needs to even start; say so, not just "exited". */
+ * closed, or it closed with our message unread, which sync.c reports the
+ * same way) was killed. In a fresh cgroup an OOM kill means the memory
+ * limit is below what the init needs to even start; say so, not just
+ * "exited". */
 static void explain_init_death(struct creation *c, oci_error *err) {
-  bool vanished = err->errnum == EPIPE || err->errnum == ECONNRESET;
-  if (!vanished || c->cg == NULL || !c->cg_made || !oci_cgroup_oom_killed(c->cg))
+  if (err->errnum != EPIPE || c->cg == NULL || !c->cg_made || !oci_cgroup_oom_killed(c->cg))
     return;
   const struct oci_linux *l = c->st->config->linux_;
   const struct oci_memory *m = l && l->resources ? l->resources->memory : NULL;

@@ -57,10 +57,12 @@ int oci_sync_recv(int sock, struct oci_sync_msg *msg, oci_error *err) {
   do
     n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
   while (n < 0 && errno == EINTR);
+  /* A peer that died without reading what we sent resets the connection
+   * (ECONNRESET) rather than closing it: the same death. */
+  if (n == 0 || (n < 0 && errno == ECONNRESET))
+    return oci_error_setx(err, EPIPE, "the container's init exited unexpectedly");
   if (n < 0)
     return oci_error_errno(err, "sync: receive");
-  if (n == 0)
-    return oci_error_setx(err, EPIPE, "the container's init exited unexpectedly");
   if ((size_t)n < sizeof(h))
     return oci_error_setx(err, EIO, "sync: short message");
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))

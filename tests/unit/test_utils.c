@@ -310,6 +310,22 @@ static void test_parse_signal(void **s) {
   assert_int_equal(oci_parse_signal(""), -1);
 }
 
+/* An init that dies before reading what the parent sent (an OOM kill
+ * right after GO) resets the connection instead of closing it: that too
+ * is the init having died, which create then explains (OOM killer). */
+static void test_sync_peer_died_unread(void **s) {
+  int sv[2];
+  oci_error e;
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  assert_int_equal(oci_sync_send(sv[0], OCI_SYNC_GO, "state", 6, -1, &e), 0);
+  close(sv[1]);
+  struct oci_sync_msg m;
+  assert_int_equal(oci_sync_recv(sv[0], &m, &e), -1);
+  assert_int_equal(e.errnum, EPIPE);
+  assert_non_null(strstr(e.msg, "exited unexpectedly"));
+  close(sv[0]);
+}
+
 static void test_container_id_validate(void **s) {
   oci_error e;
   assert_int_equal(oci_container_id_validate("abc-1_2.x", &e), 0);
@@ -445,6 +461,7 @@ int main(void) {
       cmocka_unit_test(test_sync_refuses_oversized_lengths),
       cmocka_unit_test(test_sync_pid_needs_a_whole_pid),
       cmocka_unit_test(test_parse_signal),
+      cmocka_unit_test(test_sync_peer_died_unread),
       cmocka_unit_test(test_container_id_validate),
       cmocka_unit_test(test_state_save_load_and_status),
   };
