@@ -220,8 +220,11 @@ int main(int argc, char **argv) {
     const char *slash = strrchr(argv[0], '/');
     cli_progname = slash ? slash + 1 : argv[0];
   }
+  /* Freed at exit like everything else, so that LSan (check-asan) reports
+   * only real leaks. */
+  _cleanup_free_ char *default_root = default_state_root();
   struct cli_global g = {
-      .ctx = {.state_root = default_state_root()},
+      .ctx = {.state_root = default_root},
       .log_format = "text",
   };
   int status = parse_globals(&g, argc, argv);
