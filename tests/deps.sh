@@ -25,6 +25,12 @@ PACKAGES=(
 	# reference runtimes: the tests' control and the benchmark's peers
 	runc crun
 )
+# The sanitizer build and the fuzz target (OCIRUN_TEST_SANITIZERS=0 and
+# OCIRUN_TEST_FUZZ=0 leave them out): clang, and its runtime libraries
+# (ASan, UBSan, libFuzzer), only recommended by clang.
+if [ "${OCIRUN_TEST_SANITIZERS:-1}" = 1 ] || [ "${OCIRUN_TEST_FUZZ:-1}" = 1 ]; then
+	PACKAGES+=(clang libclang-rt-14-dev)
+fi
 # The engine suites (tests/engines; OCIRUN_TEST_ENGINES=0 leaves them out).
 if [ "${OCIRUN_TEST_ENGINES:-1}" = 1 ]; then
 	PACKAGES+=(podman conmon containerd uidmap fuse-overlayfs catatonit)

@@ -9,7 +9,9 @@
 # 4. runs every tests/integration/*.bats (and the engine scripts in
 #    tests/engines when OCIRUN_TEST_ENGINES=1) with bats --tap against
 #    $OCIRUN, counting ok / not ok / skip; then, after a build of its own,
-#    tests/install/*.bats on the build dir;
+#    tests/install/*.bats on the build dir; then a second build with clang,
+#    ASan+UBSan and libFuzzer: its unit tests, tests/sanitizers.sh and
+#    tests/fuzz/fuzz.sh;
 # 5. checks nothing was left behind (mounts, temp dirs, state in /run/ocirun);
 # 6. prints the failing tests, then a last line "N passed, N failed, N skipped".
 # Exit status: 0 only when nothing failed.
@@ -25,6 +27,12 @@
 #                          (systemd hosts, ~30 min under emulation); default 1
 #   OCIRUN_TEST_INSTALL=0  leave out tests/install/*.bats (make install,
 #                          make distcheck, the Debian package); default 1
+#   OCIRUN_TEST_SANITIZERS=0  leave out the ASan+UBSan build's unit tests
+#                          and tests/sanitizers.sh (lifecycle, exec,
+#                          config_errors.bats on it; ~4 min); default 1
+#   OCIRUN_TEST_FUZZ=0     leave out tests/fuzz/fuzz.sh (the config parser's
+#                          libFuzzer target, on the same clang build); default 1
+#   OCIRUN_FUZZ_SECONDS=S  how long to fuzz (default 60)
 #   OCIRUN_BATS_TIMEOUT=S  time limit for one .bats file (default 600)
 # Options:
 #   --no-build             skip deps, build and unit tests (needs OCIRUN)
@@ -65,7 +73,7 @@ bats_args=()
 for arg in "$@"; do
 	case "$arg" in
 	--no-build) no_build=1 ;;
-	-h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "tests/run.sh: unknown option $arg" >&2; exit 2 ;;
 	*) bats_files+=("$(realpath "$arg")"); bats_args+=("$arg") ;;
 	esac
@@ -81,6 +89,7 @@ chmod 755 "$OCIRUN_TEST_TMPDIR"
 export OCIRUN_TEST_TMPDIR
 cleanup() {
 	[ "$remove_build" = 1 ] && [ -n "$BUILD_DIR" ] && rm -rf "$BUILD_DIR"
+	[ -n "${SAN_DIR:-}" ] && rm -rf "$SAN_DIR"
 	# Never recurse through a mount a test left behind.
 	if ! awk -v d="$OCIRUN_TEST_TMPDIR" 'index($5, d) == 1 { f = 1 } END { exit !f }' /proc/self/mountinfo; then
 		rm -rf --one-file-system "$OCIRUN_TEST_TMPDIR"
@@ -273,6 +282,40 @@ if [ "${OCIRUN_TEST_INSTALL:-1}" = 1 ] && [ ${#bats_args[@]} -eq 0 ]; then
 	else
 		fail_item "tests/install not run: ocirun was not built"
 	fi
+fi
+
+# --- the sanitizer build: ASan+UBSan unit and integration tests, fuzzing ----
+# One clang build serves both (--enable-fuzzing implies the sanitizers).
+san_tests=${OCIRUN_TEST_SANITIZERS:-1} fuzz_tests=${OCIRUN_TEST_FUZZ:-1}
+SAN_DIR=
+sanitizer_build() {
+	SAN_DIR=$(mktemp -d /tmp/ocirun-asan.XXXXXX)
+	chmod 755 "$SAN_DIR"
+	say "sanitizer build in $SAN_DIR (clang, ASan+UBSan, libFuzzer)"
+	local log="$SAN_DIR/build.log"
+	if ! (cd "$SAN_DIR" && "$SRCDIR/configure" CC=clang --enable-werror --enable-fuzzing \
+		--disable-man >"$log" 2>&1 && make -j2 all tests/fuzz/fuzz_config >>"$log" 2>&1); then
+		tail -n 30 "$log"
+		fail_item "sanitizer build (CC=clang configure --enable-fuzzing && make)"
+		return 1
+	fi
+}
+if [ "$no_build" = 0 ] && [ ${#bats_args[@]} -eq 0 ] && { [ "$san_tests" = 1 ] || [ "$fuzz_tests" = 1 ]; }; then
+	if sanitizer_build; then
+		if [ "$san_tests" = 1 ]; then
+			say "unit tests on the sanitizer build (make check)"
+			(cd "$SAN_DIR" && make -j2 check >"$SAN_DIR/check.log" 2>&1)
+			shopt -s nullglob
+			for l in "$SAN_DIR"/tests/unit/*.log; do
+				count_cmocka_log "$l" "asan $(basename "${l%.log}")"
+			done
+			shopt -u nullglob
+			run_tap_file "$SRCDIR/tests/sanitizers.sh" "$SAN_DIR"
+		fi
+		[ "$fuzz_tests" = 1 ] &&
+			run_tap_file "$SRCDIR/tests/fuzz/fuzz.sh" "$SAN_DIR/tests/fuzz/fuzz_config" "${OCIRUN_FUZZ_SECONDS:-60}"
+	fi
+	rm -rf "$SAN_DIR"
 fi
 
 # --- the VM tier: systemd hosts ---------------------------------------------------
