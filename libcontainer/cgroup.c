@@ -240,7 +240,8 @@ static int for_each_dir(struct oci_cgroup *cg, int (*fn)(const char *dir, void *
 
 /* A cgroup that already holds processes is somebody else's: taking it over
  * would make our rollback and delete kill them (cgroupsPath "/" or the
- * caller's own cgroup). runc refuses it the same way. */
+ * caller's own cgroup). runc refuses it the same way, in the words used
+ * here and for a frozen one, which its tests match. */
 static int refuse_busy(const char *dir, void *data, oci_error *err) {
   (void)data;
   struct stat st;
@@ -251,8 +252,8 @@ static int refuse_busy(const char *dir, void *data, oci_error *err) {
   if (oci_cg_read_pids(dir, &pids, &n, err) < 0)
     return -1;
   if (n > 0)
-    return oci_error_setx(err, EBUSY, "linux.cgroupsPath: cgroup \"%s\" is not empty: "
-                          "%zu process(es) in it", dir, n);
+    return oci_error_setx(err, EBUSY, "linux.cgroupsPath: container's cgroup is not empty: "
+                          "\"%s\" holds %zu process(es)", dir, n);
   return 0;
 }
 
@@ -268,8 +269,8 @@ static int refuse_frozen(struct oci_cgroup *cg, oci_error *err) {
   if (dir == NULL || stat(dir, &st) < 0 || cg->drv->is_frozen(cg, &frozen, &ignored) < 0 ||
       !frozen)
     return 0;
-  return oci_error_setx(err, EBUSY, "linux.cgroupsPath: cgroup \"%s\" is frozen: "
-                        "a process put in it could not run; thaw it first", dir);
+  return oci_error_setx(err, EBUSY, "linux.cgroupsPath: container's cgroup unexpectedly "
+                        "frozen: \"%s\": a process put in it could not run; thaw it first", dir);
 }
 
 static int mkdir_one(const char *dir, void *data, oci_error *err) {

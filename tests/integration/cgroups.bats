@@ -363,7 +363,7 @@ use_cgroup_path() {
 	run ocirun run "$CID-b"
 	assert_failure
 	assert_output --partial "linux.cgroupsPath"
-	assert_output --partial "is not empty"
+	assert_output --partial "container's cgroup is not empty" # runc's words
 	assert_equal "$(container_status "$CID")" running
 	# the root of every hierarchy holds the whole machine (systemd's
 	# driver refuses a path that is not slice:prefix:name)

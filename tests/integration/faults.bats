@@ -197,7 +197,7 @@ _run_to_file() {
 	frozen_cgroup "ocifrozen-${CID#ocitest-}"
 	run_into_frozen "/$FROZEN_NAME"
 	assert_output --partial "$FROZEN_NAME"
-	assert_output --partial frozen
+	assert_output --partial "container's cgroup unexpectedly frozen" # runc's words
 	[ -d "$FROZEN_CG" ]
 	assert_no_leftovers
 }
