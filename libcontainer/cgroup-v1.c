@@ -198,6 +198,31 @@ static int v1_cfs(const char *dir, const struct oci_cpu *c, oci_error *err) {
   return 0;
 }
 
+/* The kernel refuses a period shorter than the runtime in force, and a
+ * runtime longer than the period in force: to go from 900001/600001 to
+ * 10000/3000 the runtime must come first, to go up the period (runc
+ * issue 4094). Period first as usual; after EINVAL, runtime then period. */
+static int v1_rt(const char *dir, const struct oci_cpu *c, oci_error *err) {
+  oci_error first = {0};
+  if (c->realtime_period.set &&
+      write_i64(dir, "cpu.rt_period_us", R "cpu.realtimePeriod", (int64_t)c->realtime_period.v,
+                &first) < 0) {
+    if (first.errnum != EINVAL || !c->realtime_runtime.set) {
+      *err = first;
+      return -1;
+    }
+    if (write_i64(dir, "cpu.rt_runtime_us", R "cpu.realtimeRuntime", c->realtime_runtime.v,
+                  err) < 0)
+      return -1;
+    return write_i64(dir, "cpu.rt_period_us", R "cpu.realtimePeriod",
+                     (int64_t)c->realtime_period.v, err);
+  }
+  if (c->realtime_runtime.set &&
+      write_i64(dir, "cpu.rt_runtime_us", R "cpu.realtimeRuntime", c->realtime_runtime.v, err) < 0)
+    return -1;
+  return 0;
+}
+
 static int v1_cpu(const struct oci_cgroup *cg, const struct oci_cpu *c, oci_error *err) {
   const char *dir;
   if (c == NULL)
@@ -213,11 +238,7 @@ static int v1_cpu(const struct oci_cgroup *cg, const struct oci_cpu *c, oci_erro
       return -1;
     if (c->burst.set && write_i64(dir, "cpu.cfs_burst_us", R "cpu.burst", (int64_t)c->burst.v, err) < 0)
       return -1;
-    if (c->realtime_period.set && write_i64(dir, "cpu.rt_period_us", R "cpu.realtimePeriod",
-                                            (int64_t)c->realtime_period.v, err) < 0)
-      return -1;
-    if (c->realtime_runtime.set && write_i64(dir, "cpu.rt_runtime_us", R "cpu.realtimeRuntime",
-                                             c->realtime_runtime.v, err) < 0)
+    if (v1_rt(dir, c, err) < 0)
       return -1;
     if (c->idle.set && write_i64(dir, "cpu.idle", R "cpu.idle", c->idle.v, err) < 0)
       return -1;

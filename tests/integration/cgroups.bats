@@ -251,6 +251,25 @@ use_cgroup_path() {
 	rmdir "$dir/sub"
 }
 
+@test "update to an rt period below the runtime in force writes the new runtime first (v1)" {
+	is_cgroup_v2 && skip "cgroup v2 has no rt_period_us"
+	[ -e /sys/fs/cgroup/cpu/cpu.rt_period_us ] || skip "kernel without CONFIG_RT_GROUP_SCHED"
+	use_cgroup_path
+	set_resources '{"cpu":{"realtimePeriod":900001,"realtimeRuntime":600001}}'
+	start_sleeper
+	# 10000 < 600001: the period alone is refused (EINVAL) until the
+	# runtime is lowered; runc writes the runtime first then (runc#4094).
+	run ocirun update --cpu-rt-period 10000 --cpu-rt-runtime 3000 "$CID"
+	assert_success
+	run cat "$(cg_file cpu cpu.rt_period_us cpu.max)" "$(cg_file cpu cpu.rt_runtime_us cpu.max)"
+	assert_output $'10000\n3000'
+	# and back up: period first.
+	run ocirun update --cpu-rt-period 100000 --cpu-rt-runtime 20000 "$CID"
+	assert_success
+	run cat "$(cg_file cpu cpu.rt_period_us cpu.max)" "$(cg_file cpu cpu.rt_runtime_us cpu.max)"
+	assert_output $'100000\n20000'
+}
+
 @test "events --stats prints one stats object" {
 	use_cgroup_path
 	set_resources '{"pids":{"limit":42}}'
