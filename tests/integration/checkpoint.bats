@@ -78,3 +78,24 @@ teardown() { teardown_bundle; }
 	run "$OCIRUN" --help
 	assert_output --partial "checkpoint and restore use CRIU: $(command -v criu)"
 }
+
+# What CRIU needs of a container, as runc's init gives it: a tree that leads
+# its own session, and no stdio on a host file the container cannot see.
+@test "the init leads a session of its own and has the container's /dev/null as stdio" {
+	set_args sleep 600
+	run_detached "$CID"
+	local pid
+	pid=$(container_pid "$CID")
+	# field 6 of /proc/PID/stat: the session id (after "(comm)")
+	run awk '{ sub(/.*\) /, ""); print $4 }' "/proc/$pid/stat"
+	assert_output "$pid"
+	# run_detached gives it the host's /dev/null as stdin: now the
+	# container's own node, on the container's /dev mount
+	local host_mnt fd0_mnt
+	host_mnt=$(awk '/^mnt_id:/ { print $2 }' /proc/self/fdinfo/0 </dev/null)
+	fd0_mnt=$(awk '/^mnt_id:/ { print $2 }' "/proc/$pid/fdinfo/0")
+	[ "$(readlink "/proc/$pid/fd/0")" = /dev/null ]
+	[ "$fd0_mnt" != "$host_mnt" ] || fail "fd 0 is still the host's /dev/null (mount $fd0_mnt)"
+	run awk -v m="$fd0_mnt" '$1 == m { print $5 }' "/proc/$pid/mountinfo"
+	assert_output /dev
+}
