@@ -9,7 +9,8 @@
 # The containers count in a shell loop, one number a line into a file on a
 # bind mount (an external mount for CRIU): a restored loop goes on where it
 # stopped, a restarted one would begin at 1 again. Emulation is slow (a
-# dump takes 5-20 s), so each test does one checkpoint and one restore.
+# dump or a restore takes 5-30 s), so each test checks several things
+# with one checkpoint and one restore: three tests, about 3 minutes.
 
 load ../integration/helpers
 load ../integration/plumbing_helpers
@@ -76,11 +77,18 @@ assert_stands_still() {
 	[ "$(last_count)" = "$before" ] || fail "the count went on from $before to $(last_count): still running"
 }
 
-@test "checkpoint stops the container; restore goes on counting, in its cgroup with its memory limit" {
+@test "checkpoint stops the container; restore goes on counting and sending over TCP, in its cgroup with its memory limit" {
 	update_config '.linux.resources.memory.limit = 268435456'
+	# A listener and a client in the container's network namespace; the
+	# client sends the count over the connection (--tcp-established). The
+	# listener's stdin is a pipe that stays open: on /dev/null, as sh gives
+	# a background job, it would close the connection at once.
+	set_args sh -c 'sleep 1000000 | nc -l -p 5000 >/out/received &
+		i=0; while :; do i=$((i+1)); echo $i; echo $i >>/out/count; sleep 0.2; done |
+			sh -c "until nc 127.0.0.1 5000; do sleep 0.2; done"'
 	start_counting
 	wait_for_count 3
-	run ocirun checkpoint --image-path "$IMG" "$CID"
+	run ocirun checkpoint --tcp-established --image-path "$IMG" "$CID"
 	assert_success
 	[ "$(container_status "$CID")" = stopped ]
 	assert_stands_still
@@ -89,11 +97,19 @@ assert_stands_still() {
 	[ -s "$IMG/inventory.img" ] && [ -s "$IMG/dump.log" ]
 
 	# Into the same id: the stopped container is replaced.
-	run ocirun restore -d --image-path "$IMG" "$CID" </dev/null
+	run ocirun restore -d --tcp-established --image-path "$IMG" "$CID" </dev/null
 	assert_success
 	[ "$(container_status "$CID")" = running ]
 	wait_for_count $((stopped_at + 3))
 	assert_counting_from 1 "$OUT/count"
+	# What goes over the connection goes on too, through the same sockets.
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(tail -n 1 "$OUT/received")" -gt $((stopped_at + 1)) ] 2>/dev/null && break
+		sleep 0.2
+	done
+	assert_counting_from 1 "$OUT/received"
+	[ "$(tail -n 1 "$OUT/received")" -gt $((stopped_at + 1)) ]
 
 	# The restored loop is in the container's cgroup, remade with the limit.
 	local pid dir
@@ -142,7 +158,7 @@ assert_stands_still() {
 	ocirun delete -f "$CID-2"
 }
 
-@test "a terminal: restore passes the new pty master to --console-socket" {
+@test "a terminal: pre-dump, dump on top of it (--parent-path); restore passes the new pty master to --console-socket" {
 	update_config '.process.terminal = true'
 	count_loop tick
 	start_recvtty() {
@@ -152,50 +168,6 @@ assert_stands_still() {
 	start_recvtty tty1
 	ocirun run -d --console-socket "$TEST_TMP/tty1.sock" "$CID" </dev/null >/dev/null 2>&1 3>&-
 	wait_for_text "$TEST_TMP/tty1.out" "tick 3" 60
-	run ocirun checkpoint --image-path "$IMG" "$CID"
-	assert_success
-	local stopped_at
-	stopped_at=$(last_count)
-
-	start_recvtty tty2
-	run ocirun restore -d --console-socket "$TEST_TMP/tty2.sock" --image-path "$IMG" "$CID" </dev/null
-	assert_success
-	# The loop's output arrives on the new master, going on from the checkpoint.
-	wait_for_text "$TEST_TMP/tty2.out" "tick $((stopped_at + 2))" 60
-	run grep -c "tick 1\$" "$TEST_TMP/tty2.out"
-	assert_output 0
-}
-
-@test "an established TCP connection inside the container survives with --tcp-established" {
-	# A listener and a client in the container's network namespace; the
-	# client sends the count over the connection. (The listener's stdin is
-	# a pipe that stays open: on /dev/null, as sh gives a background job,
-	# it would close the connection at once.)
-	set_args sh -c 'sleep 1000000 | nc -l -p 5000 >/out/received &
-		i=0; while :; do i=$((i+1)); echo $i; echo $i >>/out/count; sleep 0.2; done |
-			sh -c "until nc 127.0.0.1 5000; do sleep 0.2; done"'
-	start_counting
-	wait_for_count 3
-	run ocirun checkpoint --tcp-established --image-path "$IMG" "$CID"
-	assert_success
-	local stopped_at
-	stopped_at=$(last_count)
-	run ocirun restore -d --tcp-established --image-path "$IMG" "$CID" </dev/null
-	assert_success
-	wait_for_count $((stopped_at + 3))
-	# What went over the connection goes on too, through the same sockets.
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(tail -n 1 "$OUT/received")" -gt $((stopped_at + 1)) ] 2>/dev/null && break
-		sleep 0.2
-	done
-	assert_counting_from 1 "$OUT/received"
-	[ "$(tail -n 1 "$OUT/received")" -gt $((stopped_at + 1)) ]
-}
-
-@test "a pre-dump, then a dump on top of it (--parent-path) that restores" {
-	start_counting
-	wait_for_count 3
 	run ocirun checkpoint --pre-dump --image-path "$IMG/pre" "$CID"
 	assert_success
 	[ "$(container_status "$CID")" = running ]
@@ -209,8 +181,14 @@ assert_stands_still() {
 	[ "$(readlink "$IMG/final/parent")" = ../pre ]
 	local stopped_at
 	stopped_at=$(last_count)
-	run ocirun restore -d --image-path "$IMG/final" "$CID" </dev/null
+
+	start_recvtty tty2
+	run ocirun restore -d --console-socket "$TEST_TMP/tty2.sock" --image-path "$IMG/final" "$CID" </dev/null
 	assert_success
 	wait_for_count $((stopped_at + 3))
 	assert_counting_from 1 "$OUT/count"
+	# The loop's output arrives on the new master, going on from the checkpoint.
+	wait_for_text "$TEST_TMP/tty2.out" "tick $((stopped_at + 2))" 60
+	run grep -c "tick 1\$" "$TEST_TMP/tty2.out"
+	assert_output 0
 }
