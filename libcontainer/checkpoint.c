@@ -228,14 +228,14 @@ static int write_descriptors(int images_fd, pid_t pid, oci_error *err) {
   return 0;
 }
 
+/* A checkpoint without descriptors.json (not runc's or ours) just gets no
+ * stdio plugged in. */
 static void inherit_stdio_pipes(struct criu_request *r, int images_fd) {
-  _cleanup_close_ int fd = openat(images_fd, DESCRIPTORS_FILE, O_RDONLY | O_CLOEXEC);
   _cleanup_free_ char *text = NULL;
   size_t len = 0;
   oci_error ignored;
-  _cleanup_free_ char *path = oci_xasprintf("/proc/self/fd/%d", images_fd);
-  _cleanup_free_ char *file = oci_xasprintf("%s/%s", path, DESCRIPTORS_FILE);
-  if (fd < 0 || oci_read_file(file, &text, &len, &ignored) < 0)
+  _cleanup_free_ char *file = oci_xasprintf("/proc/self/fd/%d/%s", images_fd, DESCRIPTORS_FILE);
+  if (oci_read_file(file, &text, &len, &ignored) < 0)
     return;
   yajl_val tree = yajl_tree_parse(text, NULL, 0);
   if (tree && YAJL_IS_ARRAY(tree))
