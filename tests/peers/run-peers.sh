@@ -56,7 +56,9 @@ while [ $# -gt 0 ]; do
 done
 [ ${#suites[@]} -gt 0 ] || suites=(runtime-tools runc crun)
 [ "$(id -u)" -eq 0 ] || die "run as root"
-[ -n "$runtime" ] && [ -x "$runtime" ] || die "no runtime to test: --runtime PATH or OCIRUN"
+if [ -z "$runtime" ] || [ ! -x "$runtime" ]; then
+	die "no runtime to test: --runtime PATH or OCIRUN"
+fi
 runtime=$(readlink -f "$runtime")
 timeout_s=${PEERS_TIMEOUT:-600}
 mkdir -p "$out" || die "cannot make $out"
@@ -64,7 +66,9 @@ out=$(cd "$out" && pwd)
 
 need_dir() { # VAR NAME
 	local dir=${!1:-}
-	[ -n "$dir" ] && [ -d "$dir" ] || die "$2: set $1 to its checkout"
+	if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+		die "$2: set $1 to its checkout"
+	fi
 	(cd "$dir" && pwd)
 }
 
@@ -174,7 +178,7 @@ make_runc_images() { # TESTDATA
 }
 
 run_runc() {
-	local dir c files=()
+	local dir c f files=()
 	dir=$(need_dir RUNC_DIR runc)
 	for c in recvtty sd-helper seccompagent; do
 		need_file "$dir/contrib/cmd/$c/$c" "build runc's contrib/cmd/$c first"
@@ -184,14 +188,14 @@ run_runc() {
 	if [ -n "${RUNC_FILES:-}" ]; then
 		read -ra files <<<"$RUNC_FILES"
 	else
-		files=($(cd "$dir/tests/integration" && ls ./*.bats))
+		files=()
+		for f in "$dir"/tests/integration/*.bats; do files+=("$(basename "$f")"); done
 	fi
 	# Through a link named runc: help.bats and version.bats read the program
 	# name in "runc -h" and "runc -v", which ocirun takes from argv[0].
 	mkdir -p "$out/runc-bin" "$out/runc"
 	ln -sfn "$runtime" "$out/runc-bin/runc"
 	rm -f "$out"/runc/*.tap
-	local f
 	for f in "${files[@]}"; do # one bats per file: a hang costs one file only
 		(cd "$dir/tests/integration" && RUNC=$out/runc-bin/runc timeout "$timeout_s" bats --tap "$f") \
 			>"$out/runc/$(basename "$f" .bats).tap" 2>&1
