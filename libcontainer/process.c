@@ -611,8 +611,13 @@ static int spawn_init(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_
 
 int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_error *err) {
   /* Bind sources are cloned here, on the host, while a user namespace's
-   * root could still be refused them; the init attaches the clones. */
-  a->bind_trees = a->userns ? oci_rootfs_open_bind_trees(a->cfg, a->bundle) : NULL;
+   * root could still be refused them; the init attaches the clones. Only
+   * for a runtime that is root on the host: rootless, the trees of its own
+   * mount namespace cloned this way made the cgroup2 mount of a container
+   * under the user's systemd fail with EBUSY, and a rootless runtime can
+   * reach no more than its container's root anyway. */
+  bool host_root = geteuid() == 0 && oci_in_initial_userns();
+  a->bind_trees = a->userns && host_root ? oci_rootfs_open_bind_trees(a->cfg, a->bundle) : NULL;
   int ret = spawn_init(a, parent_sock, pid, err);
   oci_rootfs_close_bind_trees(a->bind_trees, a->cfg->n_mounts);
   a->bind_trees = NULL;
