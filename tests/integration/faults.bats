@@ -16,10 +16,7 @@ setup() {
 }
 
 teardown() {
-	if [ -n "${AGENT_PID:-}" ]; then
-		kill "$AGENT_PID" 2>/dev/null || true
-		wait "$AGENT_PID" 2>/dev/null || true
-	fi
+	stop_agent
 	# Thawed first: a frozen process cannot die of the kill that follows
 	# (the test's frozen cgroup, and a paused container the runtime failed
 	# to remove).

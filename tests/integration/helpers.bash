@@ -262,6 +262,14 @@ cgroup_dir_of() {
 # is_cgroup_v2: the host has a pure cgroup v2 hierarchy (e.g. tests/vm/run-vm.sh --mode v2).
 is_cgroup_v2() { [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; }
 
+# stop_agent: kill and reap the seccomp agent a test started in the
+# background and saved in $AGENT_PID, if it did.
+stop_agent() {
+	[ -n "${AGENT_PID:-}" ] || return 0
+	kill "$AGENT_PID" 2>/dev/null || true
+	wait "$AGENT_PID" 2>/dev/null || true
+}
+
 # --- leftovers -------------------------------------------------------------
 
 # Mount points at or below DIR (as seen from this mount namespace).

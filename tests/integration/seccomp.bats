@@ -13,10 +13,7 @@ setup() {
 }
 
 teardown() {
-	if [ -n "${AGENT_PID:-}" ]; then
-		kill "$AGENT_PID" 2>/dev/null || true
-		wait "$AGENT_PID" 2>/dev/null || true
-	fi
+	stop_agent
 	teardown_bundle
 }
 
