@@ -176,6 +176,7 @@ static int handle_init_message(struct creation *c, struct oci_sync_msg *m, oci_e
   case OCI_SYNC_TTY_FD:
     c->tty_master = OCI_STEAL_FD(m->fd);
     oci_terminal_clear_onlcr(c->tty_master);
+    oci_terminal_inherit_size(c->tty_master);
     return 0;
   case OCI_SYNC_SECCOMP_FD: {
     _cleanup_free_ char *json = hook_state_json(c->st, "creating");

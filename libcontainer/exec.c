@@ -390,6 +390,7 @@ static int exec_wait_ready(struct exec_ctx *x, oci_error *err) {
     if (type == OCI_SYNC_TTY_FD) {
       x->tty_master = OCI_STEAL_FD(m.fd);
       oci_terminal_clear_onlcr(x->tty_master);
+      oci_terminal_inherit_size(x->tty_master);
     }
     if (type == OCI_SYNC_SECCOMP_FD)
       r = send_listener_to_agent(x, m.fd, err);

@@ -155,6 +155,13 @@ struct relay {
   size_t n_watches;
 };
 
+void oci_terminal_inherit_size(int master) {
+  struct winsize ws;
+  int tty = isatty(STDIN_FILENO) ? STDIN_FILENO : isatty(STDOUT_FILENO) ? STDOUT_FILENO : -1;
+  if (tty >= 0 && ioctl(tty, TIOCGWINSZ, &ws) == 0)
+    ioctl(master, TIOCSWINSZ, &ws);
+}
+
 static void copy_winsize(const struct relay *r) {
   struct winsize ws;
   if (r->tty >= 0 && ioctl(r->tty, TIOCGWINSZ, &ws) == 0)

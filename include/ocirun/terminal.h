@@ -46,6 +46,11 @@ int oci_terminal_relay_watching(int master, const struct oci_relay_watch *watche
  * process writes: a foreground run's output then reads as runc's does (it
  * clears ONLCR on the master it relays), the same as without a terminal. */
 void oci_terminal_clear_onlcr(int master);
+/* Give the pty the window size of our own terminal (stdin, else stdout),
+ * if we have one: done as soon as the master arrives, before the process
+ * is let go, so that its first look at the size is not 0x0 (the relay
+ * only starts later). */
+void oci_terminal_inherit_size(int master);
 
 /* Copy to stdout what the master still holds, without waiting for more:
  * for a process that exited before the relay started. */
