@@ -425,9 +425,16 @@ pids_in_cgroups() {
 }
 
 # remove_cgroups NAME: rmdir the cgroup trees named NAME (deepest first).
+# A hierarchy the host does not mount (hugetlb and net_cls on the dev
+# machine) is a plain tmpfs directory, where conmon still makes its cgroup
+# and writes a "tasks" file: that file goes first, or rmdir fails.
 remove_cgroups() {
 	local d
 	cgroup_dirs_under "$1" | while read -r d; do
+		case $(stat -f -c %T "$d" 2>/dev/null) in
+		cgroupfs | cgroup2fs) ;;
+		*) find "$d" -maxdepth 1 -type f -delete 2>/dev/null ;;
+		esac
 		rmdir "$d" 2>/dev/null || echo "# could not remove cgroup $d" >&2
 	done
 }

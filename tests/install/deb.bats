@@ -28,7 +28,21 @@ setup_file() {
 	for p in "${PODMAN_HOST_PATHS[@]}"; do
 		[ -e "$p" ] && echo "$p"
 	done >"$W/podman-host-paths"
+	# podman's default cgroup parent on cgroupfs, made by conmon: ours to
+	# remove unless it was there before
+	ls -d /sys/fs/cgroup/*/libpod_parent >"$W/libpod-parents" 2>/dev/null
 	return 0
+}
+
+# remove_cgroup_tree DIR: rmdir DIR and what is below, deepest first. A
+# hierarchy the host does not mount is a plain tmpfs directory where
+# conmon still wrote a "tasks" file: files go first there.
+remove_cgroup_tree() {
+	local x
+	find "$1" -depth -type d 2>/dev/null | while read -r x; do
+		[ "$(stat -f -c %T "$x")" = tmpfs ] && find "$x" -maxdepth 1 -type f -delete
+		rmdir "$x" 2>/dev/null || echo "# could not remove cgroup $x" >&2
+	done
 }
 
 teardown_file() {
@@ -40,6 +54,9 @@ teardown_file() {
 			umount -l "$d"
 		done
 	fi
+	for d in /sys/fs/cgroup/*/libpod_parent; do
+		[ -d "$d" ] && ! grep -qxF "$d" "$W/libpod-parents" && remove_cgroup_tree "$d"
+	done
 	for p in "${PODMAN_HOST_PATHS[@]}"; do
 		grep -qxF "$p" "$W/podman-host-paths" && continue
 		if [ -f "$p" ]; then rm -f "$p"; else rmdir "$p" 2>/dev/null; fi

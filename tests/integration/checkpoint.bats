@@ -42,11 +42,11 @@ teardown() { teardown_bundle; }
 @test "a restore CRIU fails names CRIU's log in the work path and leaves nothing behind" {
 	mkdir "$TEST_TMP/img"
 	echo "not an image" >"$TEST_TMP/img/inventory.img"
-	run ocirun restore -d --image-path "$TEST_TMP/img" --work-path "$TEST_TMP/work" "$CID" </dev/null
+	run ocirun restore -d --image-path "$TEST_TMP/img" --work-path "$TEST_TMP/criu-work" "$CID" </dev/null
 	assert_failure
 	assert_output --partial "restore \"$CID\": criu restore failed"
-	assert_output --partial "(CRIU's log: \"$TEST_TMP/work/restore.log\")"
-	[ -s "$TEST_TMP/work/restore.log" ]
+	assert_output --partial "(CRIU's log: \"$TEST_TMP/criu-work/restore.log\")"
+	[ -s "$TEST_TMP/criu-work/restore.log" ]
 	assert_no_leftovers
 }
 

@@ -142,9 +142,9 @@ assert_stands_still() {
 	# As in a rootfs made anew on another host: no mount point for the bind
 	# mount (create made it); restore makes it.
 	rmdir "$BUNDLE/rootfs/out"
-	run ocirun restore -d --image-path "$TEST_TMP/elsewhere/img" --work-path "$TEST_TMP/work" "$CID-2" </dev/null
+	run ocirun restore -d --image-path "$TEST_TMP/elsewhere/img" --work-path "$TEST_TMP/criu-work" "$CID-2" </dev/null
 	assert_success
-	[ -s "$TEST_TMP/work/restore.log" ]
+	[ -s "$TEST_TMP/criu-work/restore.log" ]
 	[ "$(container_status "$CID-2")" = running ]
 	wait_for_file "$OUT/count" 60
 	wait_for_count 2
