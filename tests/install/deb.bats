@@ -30,7 +30,7 @@ setup_file() {
 	done >"$W/podman-host-paths"
 	# podman's default cgroup parent on cgroupfs, made by conmon: ours to
 	# remove unless it was there before
-	ls -d /sys/fs/cgroup/*/libpod_parent >"$W/libpod-parents" 2>/dev/null
+	ls -d /sys/fs/cgroup/*/libpod_parent >"$W/libpod-parents" 2>/dev/null || true
 	return 0
 }
 
