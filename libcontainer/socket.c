@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -109,27 +110,6 @@ int oci_send_with_fd(int sock, const struct iovec *iov, size_t n_iov, int fd) {
 
 #define OCI_FD_NAME_MAX 4096
 
-/* One message of the console protocol: a data part (the name) and room for
- * a few SCM_RIGHTS fds (more than one is refused, but must be closed). */
-struct fd_msg {
-  struct iovec iov;
-  struct msghdr msg;
-  union {
-    char buf[CMSG_SPACE(sizeof(int) * 4)];
-    struct cmsghdr align;
-  } ctl;
-};
-
-static void fd_msg_init(struct fd_msg *m, void *data, size_t len, size_t ctl_len) {
-  memset(m, 0, sizeof(*m));
-  m->iov.iov_base = data;
-  m->iov.iov_len = len;
-  m->msg.msg_iov = &m->iov;
-  m->msg.msg_iovlen = 1;
-  m->msg.msg_control = m->ctl.buf;
-  m->msg.msg_controllen = ctl_len;
-}
-
 int oci_send_fd(int sock, int fd, const char *name, oci_error *err) {
   /* The payload is the file's name, as runc sends it; a stream socket
    * needs at least one data byte to carry the control message. */
@@ -140,9 +120,10 @@ int oci_send_fd(int sock, int fd, const char *name, oci_error *err) {
   return 0;
 }
 
-/* Close every fd carried by msg: used when the message is not the one
- * expected, so nothing sent to us leaks. */
-static void close_passed_fds(struct msghdr *msg) {
+/* Close every fd carried by msg but keep (when keep is true) the first:
+ * whatever a peer attaches beyond what we take must not leak into us. */
+static int take_passed_fds(struct msghdr *msg, bool keep) {
+  int kept = -1;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
       continue;
@@ -150,30 +131,56 @@ static void close_passed_fds(struct msghdr *msg) {
     for (size_t i = 0; i < n; i++) {
       int fd;
       memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      close(fd);
+      if (keep && kept < 0)
+        kept = fd;
+      else
+        close(fd);
     }
   }
+  return kept;
+}
+
+ssize_t oci_recv_with_fd(int sock, void *buf, size_t len, int flags, int *fd) {
+  struct iovec iov = {.iov_base = buf, .iov_len = len};
+  /* Room for a few fds, so that a peer sending more than one is seen (and
+   * its extra fds closed) rather than truncated into MSG_CTRUNC. */
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * 4)];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                      .msg_controllen = sizeof(ctl.buf)};
+  *fd = -1;
+  ssize_t n;
+  do
+    n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -1;
+  size_t count = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      count += (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+  bool ok = count <= 1 && !(mh.msg_flags & MSG_CTRUNC);
+  *fd = take_passed_fds(&mh, ok);
+  if (!ok) {
+    errno = EBADMSG;
+    return -1;
+  }
+  return n;
 }
 
 int oci_recv_fd(int sock, oci_error *err) {
   char name[OCI_FD_NAME_MAX];
-  struct fd_msg m;
-  fd_msg_init(&m, name, sizeof(name), sizeof(m.ctl.buf));
-  ssize_t n;
-  do
-    n = recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
+  int fd;
+  ssize_t n = oci_recv_with_fd(sock, name, sizeof(name), 0, &fd);
+  if (n < 0 && errno == EBADMSG)
+    return oci_error_set(err, EBADMSG, "receive fd: expected exactly one fd");
   if (n < 0)
     return oci_error_errno(err, "receive fd");
-  if (n == 0)
+  if (fd < 0 && n == 0)
     return oci_error_set(err, 0, "receive fd: connection closed before an fd was sent");
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
-  if ((m.msg.msg_flags & MSG_CTRUNC) || c == NULL || c->cmsg_level != SOL_SOCKET ||
-      c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
-    close_passed_fds(&m.msg);
+  if (fd < 0)
     return oci_error_set(err, EBADMSG, "receive fd: expected exactly one fd");
-  }
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof(int));
   return fd;
 }

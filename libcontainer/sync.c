@@ -44,30 +44,20 @@ void oci_sync_msg_clear(struct oci_sync_msg *msg) {
 
 int oci_sync_recv(int sock, struct oci_sync_msg *msg, oci_error *err) {
   struct sync_header h;
-  struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                      .msg_controllen = sizeof(ctl.buf)};
   memset(msg, 0, sizeof(*msg));
-  msg->fd = -1;
-  ssize_t n;
-  do
-    n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-  while (n < 0 && errno == EINTR);
+  ssize_t n = oci_recv_with_fd(sock, &h, sizeof(h), MSG_WAITALL, &msg->fd);
   /* A peer that died without reading what we sent resets the connection
    * (ECONNRESET) rather than closing it: the same death. */
-  if (n == 0 || (n < 0 && errno == ECONNRESET))
+  if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+    oci_sync_msg_clear(msg);
     return oci_error_setx(err, EPIPE, "the container's init exited unexpectedly");
+  }
   if (n < 0)
     return oci_error_errno(err, "sync: receive");
-  if ((size_t)n < sizeof(h))
+  if ((size_t)n < sizeof(h)) {
+    oci_sync_msg_clear(msg);
     return oci_error_setx(err, EIO, "sync: short message");
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-      memcpy(&msg->fd, CMSG_DATA(c), sizeof(int));
+  }
   msg->type = h.type;
   msg->len = h.len;
   if (h.len > SYNC_MAX_LEN) {

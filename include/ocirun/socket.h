@@ -3,6 +3,7 @@
 #define OCIRUN_SOCKET_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include "ocirun/error.h"
@@ -23,6 +24,11 @@ int oci_send_with_fd(int sock, const struct iovec *iov, size_t n_iov, int fd);
 
 /* Send fd over a unix socket with SCM_RIGHTS (the runc console protocol). */
 int oci_send_fd(int sock, int fd, const char *name, oci_error *err);
+/* recvmsg of up to len bytes into buf (flags: e.g. MSG_WAITALL), retried on
+ * EINTR, with the one fd the peer may attach in *fd (-1: none). A message
+ * carrying more than one fd, or a truncated control part, fails with
+ * EBADMSG and every fd it carried closed. -1 with errno on failure. */
+ssize_t oci_recv_with_fd(int sock, void *buf, size_t len, int flags, int *fd);
 /* Receive one fd sent by oci_send_fd. */
 int oci_recv_fd(int sock, oci_error *err);
 

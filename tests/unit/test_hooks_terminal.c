@@ -372,6 +372,61 @@ static void test_send_recv_fd(void **state) {
   close(fd);
 }
 
+/* Two fds in one SCM_RIGHTS message (what no peer of ours sends). */
+static void send_two_fds(int sock, int a, int b) {
+  union {
+    char buf[CMSG_SPACE(2 * sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  memset(&ctl, 0, sizeof(ctl));
+  struct iovec iov = {.iov_base = "x", .iov_len = 1};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                      .msg_controllen = sizeof(ctl.buf)};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+  int fds[2] = {a, b};
+  memcpy(CMSG_DATA(c), fds, sizeof(fds));
+  assert_int_equal(sendmsg(sock, &mh, 0), 1);
+}
+
+/* The lowest fd number free now: where a leaked fd would sit. */
+static int lowest_free_fd(void) {
+  int fd = dup(0);
+  assert_true(fd >= 0);
+  close(fd);
+  return fd;
+}
+
+/* Every receiver (console fd, sync, CRIU) goes through one helper: more
+ * than one fd is refused and none of them stays open in us. */
+static void test_recv_refuses_and_closes_extra_fds(void **state) {
+  int sv[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  int free_before = lowest_free_fd();
+  send_two_fds(sv[0], 0, 1);
+  oci_error err = {0};
+  assert_int_equal(oci_recv_fd(sv[1], &err), -1);
+  assert_int_equal(err.errnum, EBADMSG);
+  assert_int_equal(lowest_free_fd(), free_before);
+  send_two_fds(sv[0], 0, 1);
+  char buf[8];
+  int fd = 123;
+  assert_int_equal(oci_recv_with_fd(sv[1], buf, sizeof(buf), 0, &fd), -1);
+  assert_int_equal(errno, EBADMSG);
+  assert_int_equal(fd, -1);
+  assert_int_equal(lowest_free_fd(), free_before);
+  /* One fd: kept, close-on-exec. */
+  assert_int_equal(oci_send_with_fd(sv[0], &(struct iovec){.iov_base = "y", .iov_len = 1}, 1, 0), 0);
+  assert_int_equal(oci_recv_with_fd(sv[1], buf, sizeof(buf), 0, &fd), 1);
+  assert_true(fd >= 0);
+  assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+  close(fd);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 static int listen_at(const char *path) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -586,6 +641,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_hook_with_stdin_closed),
       cmocka_unit_test(test_hook_sigchld_ignored_fails_not_hangs),
       cmocka_unit_test(test_send_recv_fd),
+      cmocka_unit_test(test_recv_refuses_and_closes_extra_fds),
       cmocka_unit_test(test_console_socket_short_path),
       cmocka_unit_test(test_console_socket_long_path),
       cmocka_unit_test(test_console_socket_missing),
