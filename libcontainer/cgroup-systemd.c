@@ -455,7 +455,7 @@ static int systemd_running(bool user, oci_error *err) {
   if (!user && stat("/run/systemd/system", &st) < 0)
     return oci_error_setx(err, ENOTSUP,
                           "systemd cgroup driver requested but systemd is not running "
-                          "(no /run/systemd/system); use --cgroup-manager=cgroupfs");
+                          "(no /run/systemd/system)");
   if (user && getenv("DBUS_SESSION_BUS_ADDRESS") == NULL && getenv("XDG_RUNTIME_DIR") == NULL)
     return oci_error_setx(err, ENOTSUP,
                           "systemd cgroup driver requested by a non-root user, but neither "
@@ -477,18 +477,31 @@ void oci_cgroup_preconnect_join(void) {
   oci_sdbus_preconnect_join();
 }
 
+static int systemd_usable(bool user, enum oci_cgroup_mode mode, oci_error *err) {
+  if (systemd_running(user, err) < 0)
+    return -1;
+  /* cgroup v1 has no safe delegation to a user: runc and crun refuse it too. */
+  if (user && mode != OCI_CGROUP_V2)
+    return oci_error_setx(err, ENOTSUP,
+                          "the systemd cgroup driver for a rootless container needs cgroup v2 "
+                          "(this host has cgroup v1)");
+  return 0;
+}
+
+int oci_cgroup_systemd_usable(oci_error *err) {
+  enum oci_cgroup_mode mode;
+  if (oci_cgroup_mode(&mode, err) < 0)
+    return -1;
+  return systemd_usable(oci_is_rootless(), mode, err);
+}
+
 int oci_cg_systemd_prepare(struct oci_cgroup *cg, const char *cgroups_path, const char *id,
                            char **abs_path, oci_error *err) {
   /* Rootless (also uid 0 of rootless podman's user namespace): the
    * user's own manager. */
   bool user = oci_is_rootless();
-  if (systemd_running(user, err) < 0)
+  if (systemd_usable(user, cg->mode, err) < 0)
     return -1;
-  /* cgroup v1 has no safe delegation to a user: runc and crun refuse it too. */
-  if (user && cg->mode != OCI_CGROUP_V2)
-    return oci_error_setx(err, ENOTSUP,
-                          "the systemd cgroup driver for a rootless container needs cgroup v2 "
-                          "(this host has cgroup v1); use --cgroup-manager=cgroupfs");
   struct cg_systemd *sd = oci_xmalloc0(sizeof(*sd));
   sd->user = user;
   if (oci_cg_systemd_parse_path(cgroups_path, id, user, &sd->slice, &sd->unit, err) < 0) {

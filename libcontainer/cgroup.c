@@ -413,7 +413,7 @@ static int clean_sub_path(const char *spec, const char *path, char **out, oci_er
     if (strcmp(part, "..") == 0) {
       if (len == 0) {
         free(clean);
-        return oci_error_setx(err, EINVAL, "--cgroup \"%s\": %s is not a sub cgroup path",
+        return oci_error_setx(err, EINVAL, "sub cgroup \"%s\": %s is not a sub cgroup path",
                               spec, path);
       }
       while (len > 0 && clean[len - 1] != '/')
@@ -466,7 +466,7 @@ static int apply_sub_spec(const struct oci_cgroup *cg, const char *spec, char **
       i++;
     if (i == cg->n_v1) {
       free(path);
-      return oci_error_setx(err, EINVAL, "--cgroup \"%s\": unknown controller \"%s\"%s", spec,
+      return oci_error_setx(err, EINVAL, "sub cgroup \"%s\": unknown controller \"%s\"%s", spec,
                             c, cg->n_v1 ? "" : " (cgroup v2 takes a path only)");
     }
     free(subs[i]);

@@ -125,22 +125,18 @@ static void request_seal(struct criu_request *r) {
   r->req.opts = &r->opts;
 }
 
-/* --manage-cgroups-mode and --empty-ns, checked before anything is done. */
-static int parse_cg_mode(const char *s, CriuCgMode *out, oci_error *err) {
-  static const struct {
-    const char *name;
-    CriuCgMode mode;
-  } modes[] = {{"soft", CRIU_CG_MODE__SOFT},
-               {"full", CRIU_CG_MODE__FULL},
-               {"strict", CRIU_CG_MODE__STRICT},
-               {"ignore", CRIU_CG_MODE__IGNORE}};
-  for (size_t i = 0; i < OCI_ARRAY_SIZE(modes); i++)
-    if (strcmp(s, modes[i].name) == 0) {
-      *out = modes[i].mode;
-      return 0;
-    }
-  return oci_error_setx(err, EINVAL,
-                        "--manage-cgroups-mode \"%s\": expected soft, full, strict or ignore", s);
+/* CRIU's value for each of runc's modes (the CLI has parsed the name). */
+static CriuCgMode criu_cg_mode(enum oci_criu_cgroups_mode m) {
+  switch (m) {
+  case OCI_CRIU_CGROUPS_FULL:
+    return CRIU_CG_MODE__FULL;
+  case OCI_CRIU_CGROUPS_STRICT:
+    return CRIU_CG_MODE__STRICT;
+  case OCI_CRIU_CGROUPS_IGNORE:
+    return CRIU_CG_MODE__IGNORE;
+  default:
+    return CRIU_CG_MODE__SOFT;
+  }
 }
 
 /* The options both directions share. */
@@ -165,16 +161,12 @@ static int request_init(struct criu_request *r, CriuReqType type, const struct o
   p->has_lazy_pages = true, p->lazy_pages = o->lazy_pages;
   if (o->status_fd >= 0)
     p->has_status_fd = true, p->status_fd = o->status_fd;
-  if (o->manage_cgroups_mode) {
-    if (parse_cg_mode(o->manage_cgroups_mode, &p->manage_cgroups_mode, err) < 0)
-      return -1;
+  if (o->manage_cgroups_mode != OCI_CRIU_CGROUPS_DEFAULT) {
     p->has_manage_cgroups_mode = true;
+    p->manage_cgroups_mode = criu_cg_mode(o->manage_cgroups_mode);
   }
-  if (o->empty_ns) {
-    /* runc knows one: the engine sets the network up again itself. */
-    if (strcmp(o->empty_ns, "network") != 0)
-      return oci_error_setx(err, EINVAL, "--empty-ns \"%s\": only \"network\" is supported",
-                            o->empty_ns);
+  /* The only one runc knows: the engine sets the network up again itself. */
+  if (o->empty_netns) {
     p->has_empty_ns = true;
     p->empty_ns = CLONE_NEWNET;
   }
@@ -304,18 +296,12 @@ static int add_external_ns(struct criu_request *r, const struct oci_state *st, o
   return 0;
 }
 
-static int page_server(struct criu_request *r, const char *addr, oci_error *err) {
-  const char *colon = strrchr(addr, ':');
-  long port;
-  if (colon == NULL || colon == addr || oci_parse_long(colon + 1, &port) < 0 || port <= 0 ||
-      port > 65535)
-    return oci_error_setx(err, EINVAL, "--page-server \"%s\": expected ADDRESS:PORT", addr);
+static void page_server(struct criu_request *r, const char *address, int port) {
   r->ps = (CriuPageServerInfo)CRIU_PAGE_SERVER_INFO__INIT;
-  r->ps.address = keep_string(r, oci_xasprintf("%.*s", (int)(colon - addr), addr));
+  r->ps.address = keep_string(r, oci_xstrdup(address));
   r->ps.has_port = true;
-  r->ps.port = (int32_t)port;
+  r->ps.port = port;
   r->opts.ps = &r->ps;
-  return 0;
 }
 
 static int dump_request(struct criu_request *r, const struct oci_state *st,
@@ -335,8 +321,8 @@ static int dump_request(struct criu_request *r, const struct oci_state *st,
     p->has_track_mem = p->track_mem = true;
   if (o->parent_path)
     p->parent_img = keep_string(r, oci_xstrdup(o->parent_path));
-  if (o->page_server && page_server(r, o->page_server, err) < 0)
-    return -1;
+  if (o->page_server_address)
+    page_server(r, o->page_server_address, o->page_server_port);
   /* The pty master of a terminal is the engine's: CRIU leaves it out
    * and a restore makes a new one (orphan-pts-master). */
   if (st->config->process && st->config->process->terminal)
@@ -354,10 +340,10 @@ static int run_dump(const struct oci_context *ctx, const struct oci_state *st,
   if (bin == NULL)
     return -1;
   const char *work = o->work_path ? o->work_path : o->image_path;
-  _cleanup_close_ int images_fd = open_dir(o->image_path, "--image-path", true, err);
+  _cleanup_close_ int images_fd = open_dir(o->image_path, "checkpoint image directory", true, err);
   if (images_fd < 0)
     return -1;
-  _cleanup_close_ int work_fd = open_dir(work, "--work-path", true, err);
+  _cleanup_close_ int work_fd = open_dir(work, "CRIU work directory", true, err);
   if (work_fd < 0 || write_descriptors(images_fd, st->pid, err) < 0)
     return -1;
   struct criu_request r;
@@ -442,7 +428,7 @@ static int on_notify(const char *script, pid_t pid, int fd, void *data, oci_erro
   }
   int r = oci_send_fd(rr->console, fd, "/dev/ptmx", err);
   close(fd);
-  return r < 0 ? oci_error_wrap(err, "--console-socket") : 0;
+  return r < 0 ? oci_error_wrap(err, "console socket") : 0;
 }
 
 /* CRIU forks the tree: it goes into the container's cgroup first, made
@@ -516,8 +502,8 @@ static int start_restore_criu(struct creation *c, const struct oci_criu_opts *o,
   if (host < 0)
     return -1;
   int r = 0;
-  if ((*images_fd = open_dir(o->image_path, "--image-path", false, err)) < 0 ||
-      (*work_fd = open_dir(o->work_path ? o->work_path : o->image_path, "--work-path", true,
+  if ((*images_fd = open_dir(o->image_path, "checkpoint image directory", false, err)) < 0 ||
+      (*work_fd = open_dir(o->work_path ? o->work_path : o->image_path, "CRIU work directory", true,
                            err)) < 0 ||
       oci_criu_start(bin, sp, cr, err) < 0)
     r = -1;
@@ -618,7 +604,7 @@ int oci_restore_process(const struct oci_context *ctx, struct creation *c,
   const struct oci_process *p = c->st->config->process;
   if (p->terminal && o->console_socket &&
       (rr.console = oci_console_socket_connect(o->console_socket, err)) < 0)
-    return oci_error_wrap(err, "--console-socket");
+    return oci_error_wrap(err, "console socket");
   int r = run_restore(c, o->restore, bin, &rr, err);
   if (rr.console >= 0)
     close(rr.console);
@@ -633,7 +619,7 @@ static int restore_precheck(const struct oci_context *ctx, const struct oci_criu
     return -1;
   _cleanup_free_ char *inventory = oci_xasprintf("%s/inventory.img", o->image_path);
   if (access(inventory, R_OK) < 0)
-    return oci_error_set(err, errno, "--image-path \"%s\": no checkpoint there (%s)",
+    return oci_error_set(err, errno, "checkpoint image directory \"%s\": no checkpoint there (%s)",
                          o->image_path, "inventory.img");
   return 0;
 }

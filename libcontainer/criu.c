@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "criu.h"
+#include "ocirun/socket.h"
 #include "internal.h"
 
 char *oci_criu_find(const char *configured, oci_error *err) {
@@ -29,8 +30,7 @@ char *oci_criu_find(const char *configured, oci_error *err) {
     return exe;
   free(exe);
   oci_error_setx(err, ENOENT,
-                 "checkpoint/restore needs CRIU: \"%s\" %s (install it: apt-get install criu; "
-                 "or name it with --criu PATH)",
+                 "checkpoint/restore needs CRIU: \"%s\" %s; install it with apt-get install criu",
                  name, strchr(name, '/') ? "is not an executable file" : "not found in $PATH");
   return NULL;
 }
@@ -132,22 +132,9 @@ static int recv_resp(int sock, CriuResp **resp, int *fd, oci_error *err) {
   if (size == 0)
     return oci_error_setx(err, EPIPE, "criu exited without an answer");
   _cleanup_free_ uint8_t *buf = oci_xmalloc0((size_t)size);
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  struct iovec iov = {.iov_base = buf, .iov_len = (size_t)size};
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                      .msg_controllen = sizeof(ctl.buf)};
-  ssize_t n;
-  do
-    n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
+  ssize_t n = oci_recv_with_fd(sock, buf, (size_t)size, 0, fd);
   if (n < 0)
     return oci_error_errno(err, "criu: receive");
-  for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-      memcpy(fd, CMSG_DATA(cm), sizeof(int));
   *resp = criu_resp__unpack(NULL, (size_t)n, buf);
   if (*resp == NULL) {
     if (*fd >= 0)

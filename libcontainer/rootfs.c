@@ -547,7 +547,7 @@ static int hide_host_pseudo_fs(const char *rootfs, oci_error *err) {
       continue; /* EINVAL, ENOENT: gone with a parent detached before */
     if (mount("tmpfs", m->target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
               "size=0") < 0)
-      return oci_error_errno(err, "--no-pivot: hide the host's \"%s\"", m->target);
+      return oci_error_errno(err, "without pivot_root: hide the host's \"%s\"", m->target);
   }
   return 0;
 }

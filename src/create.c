@@ -24,6 +24,15 @@ void cli_create_opts_fill(const struct cli_create_args *a, const char *id,
   };
 }
 
+/* A create, run or restore that failed: with the systemd driver asked for
+ * where it cannot work, the way out is the other driver. */
+int cli_fail_create(const struct cli_global *g, oci_error *err) {
+  oci_error ignored = {0};
+  if (g->ctx.systemd_cgroup && oci_cgroup_systemd_usable(&ignored) < 0)
+    cli_error_hint(err, "use --cgroup-manager=cgroupfs");
+  return cli_fail(err);
+}
+
 void cli_create_opts_release(struct oci_create_opts *o) {
   free((char *)o->bundle);
   free((char *)o->pid_file);
@@ -41,7 +50,7 @@ static int create_main(struct cli_global *g, int argc, char **argv) {
   oci_error err = {0};
   int r = oci_container_create(&g->ctx, &opts, &err);
   cli_create_opts_release(&opts);
-  return r < 0 ? cli_fail(&err) : 0;
+  return r < 0 ? cli_fail_create(g, &err) : 0;
 }
 
 const struct cli_command cli_create = {

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "ocirun/cgroup.h"
 #include "ocirun/container.h"
 #include "ocirun/utils.h"
 
@@ -162,6 +163,7 @@ struct cli_create_args {
  * (freed by cli_create_opts_release). */
 void cli_create_opts_fill(const struct cli_create_args *a, const char *id,
                           struct oci_create_opts *out);
+int cli_fail_create(const struct cli_global *g, oci_error *err);
 void cli_create_opts_release(struct oci_create_opts *o);
 
 /* ---- checkpoint and restore share CRIU's options (checkpoint.c) ------ */
@@ -198,8 +200,10 @@ struct cli_criu_args {
 /* The shared options into the library's, paths made absolute (image_path
  * default ./checkpoint), the --status-fd text parsed (-1 when NULL).
  * Returns -1 for a bad fd. */
-int cli_criu_opts_fill(struct oci_criu_opts *o, const struct cli_criu_args *a,
-                       const char *status_fd);
+int cli_criu_opts_fill(const struct cli_command *cmd, struct oci_criu_opts *o,
+                       const struct cli_criu_args *a, const char *status_fd);
+/* 0 when the CRIU binary is there, else the error reported (1). */
+int cli_criu_check(const struct cli_global *g, const char *command, const char *id);
 void cli_criu_opts_release(struct oci_criu_opts *o);
 
 /* ---- the commands, one file each ------------------------------------ */

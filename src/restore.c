@@ -35,7 +35,13 @@ static int restore_main(struct cli_global *g, int argc, char **argv) {
   if (!cli_parse(&cli_restore, argc, argv, &a, &args, &status))
     return status;
   struct oci_criu_opts ro = {0};
-  cli_criu_opts_fill(&ro, &a.criu, NULL);
+  int bad = cli_criu_opts_fill(&cli_restore, &ro, &a.criu, NULL);
+  if (bad == 0)
+    bad = cli_criu_check(g, "restore", args.v[0]);
+  if (bad != 0) {
+    cli_criu_opts_release(&ro);
+    return bad;
+  }
   struct oci_create_opts opts;
   cli_create_opts_fill(&a.create, args.v[0], &opts);
   opts.restore = &ro;
@@ -45,7 +51,7 @@ static int restore_main(struct cli_global *g, int argc, char **argv) {
   cli_create_opts_release(&opts);
   cli_criu_opts_release(&ro);
   if (r < 0)
-    return cli_fail(&err);
+    return cli_fail_create(g, &err);
   return opts.detach ? 0 : exit_status;
 }
 

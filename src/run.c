@@ -24,7 +24,7 @@ static int run_main(struct cli_global *g, int argc, char **argv) {
   int r = oci_container_run(&g->ctx, &opts, &exit_status, &err);
   cli_create_opts_release(&opts);
   if (r < 0)
-    return cli_fail(&err);
+    return cli_fail_create(g, &err);
   return opts.detach ? 0 : exit_status;
 }
 

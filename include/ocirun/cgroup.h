@@ -38,6 +38,9 @@ int oci_cgroup_prepare(const struct oci_config *cfg, const char *id, bool system
  * the first use). The caller must call oci_cgroup_preconnect_join()
  * before it forks or clones. */
 void oci_cgroup_preconnect(bool systemd);
+/* 0 when the systemd driver can work here (a manager to talk to, for a
+ * rootless caller on cgroup v2), else -1 and why in *err. */
+int oci_cgroup_systemd_usable(oci_error *err);
 void oci_cgroup_preconnect_join(void);
 /* Make the directories (systemd: start the unit with pid in it first; the
  * cgroupfs driver does not need pid); on failure remove what was made

@@ -25,14 +25,24 @@ struct oci_context {
   const char *criu;             /* --criu: the criu binary; NULL: "criu" in PATH */
 };
 
+/* How CRIU treats the container's cgroups (runc's --manage-cgroups-mode). */
+enum oci_criu_cgroups_mode {
+  OCI_CRIU_CGROUPS_DEFAULT = 0, /* CRIU's own default */
+  OCI_CRIU_CGROUPS_SOFT,
+  OCI_CRIU_CGROUPS_FULL,
+  OCI_CRIU_CGROUPS_STRICT,
+  OCI_CRIU_CGROUPS_IGNORE,
+};
+
 /* checkpoint and restore (CRIU), runc's options. */
 struct oci_criu_opts {
   const char *image_path;       /* absolute; where the images are (made by checkpoint) */
   const char *work_path;        /* NULL: image_path; CRIU's logs go here */
   const char *parent_path;      /* checkpoint: the previous (pre-)dump, as CRIU takes it */
-  const char *page_server;      /* checkpoint: "ADDR:PORT" */
-  const char *manage_cgroups_mode; /* NULL: CRIU's default; soft full strict ignore */
-  const char *empty_ns;         /* "network": leave the namespace empty, the engine fills it */
+  const char *page_server_address; /* checkpoint: a CRIU page server's; NULL: none */
+  int page_server_port;
+  enum oci_criu_cgroups_mode manage_cgroups_mode;
+  bool empty_netns;             /* leave the network namespace empty: the engine fills it */
   int status_fd;                /* -1: none */
   bool leave_running;
   bool pre_dump;

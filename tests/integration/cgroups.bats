@@ -239,7 +239,7 @@ use_cgroup_path() {
 	# runc's words, which its tests match.
 	run ocirun exec --cgroup .. "$CID" true
 	assert_failure
-	assert_output --partial " .. is not a sub cgroup path"
+	assert_output --partial "sub cgroup \"..\": .. is not a sub cgroup path"
 	run ocirun exec --cgroup nonexistent "$CID" true
 	assert_failure
 	assert_output --regexp " adding pid .*/nonexistent/cgroup.procs: no such file "
@@ -435,6 +435,11 @@ use_cgroup_path() {
 	set_args true
 	run ocirun --systemd-cgroup run "$CID"
 	assert_failure
-	assert_output --partial "systemd cgroup driver requested but systemd is not running (no /run/systemd/system)"
+	assert_output --partial "systemd cgroup driver requested but systemd is not running (no /run/systemd/system) (use --cgroup-manager=cgroupfs)"
+	assert_no_leftovers
+	# crun's spelling of the driver, the same refusal
+	run ocirun --cgroup-manager systemd create "$CID"
+	assert_failure
+	assert_output --partial "systemd is not running (no /run/systemd/system) (use --cgroup-manager=cgroupfs)"
 	assert_no_leftovers
 }

@@ -27,11 +27,35 @@ teardown() { teardown_bundle; }
 	[ "$(container_status "$CID")" = stopped ]
 }
 
+@test "bad CRIU options are usage errors naming the flag, before anything is done" {
+	skip_unless_ocirun "message wording"
+	set_args sleep 600
+	run_detached "$CID"
+	local flags
+	for flags in "--manage-cgroups-mode hard|--manage-cgroups-mode \"hard\": expected soft, full, strict or ignore" \
+		"--empty-ns ipc|--empty-ns \"ipc\": only \"network\" is supported" \
+		"--page-server 10.0.0.1|--page-server \"10.0.0.1\": expected ADDRESS:PORT" \
+		"--page-server :99|--page-server \":99\": expected ADDRESS:PORT" \
+		"--page-server host:70000|--page-server \"host:70000\": expected ADDRESS:PORT" \
+		"--status-fd x|--status-fd \"x\": not a file descriptor"; do
+		# shellcheck disable=SC2086 # the flag and its value
+		run ocirun checkpoint ${flags%%|*} --image-path "$TEST_TMP/img" "$CID"
+		assert_failure
+		assert_output --partial "checkpoint: ${flags#*|}"
+		[ ! -e "$TEST_TMP/img" ]
+	done
+	run ocirun restore -d --manage-cgroups-mode hard --image-path "$TEST_TMP/img" "$CID-2"
+	assert_failure
+	assert_output --partial "restore: --manage-cgroups-mode \"hard\": expected soft, full, strict or ignore"
+	assert_no_leftovers "$CID-2"
+	[ "$(container_status "$CID")" = running ]
+}
+
 @test "restore from a directory without a checkpoint fails before anything is made" {
 	mkdir "$TEST_TMP/empty"
 	run ocirun restore -d --image-path "$TEST_TMP/empty" "$CID"
 	assert_failure
-	assert_output --partial "restore \"$CID\": --image-path \"$TEST_TMP/empty\": no checkpoint there"
+	assert_output --partial "restore \"$CID\": checkpoint image directory \"$TEST_TMP/empty\": no checkpoint there"
 	assert_no_leftovers
 	run ocirun restore -d --image-path "$TEST_TMP/missing" "$CID"
 	assert_failure
@@ -55,7 +79,7 @@ teardown() { teardown_bundle; }
 	run_detached "$CID"
 	run ocirun --criu /nonexistent/criu checkpoint --image-path "$TEST_TMP/img" "$CID"
 	assert_failure
-	assert_output --partial "checkpoint/restore needs CRIU: \"/nonexistent/criu\" is not an executable file"
+	assert_output --partial "checkpoint \"$CID\": checkpoint/restore needs CRIU: \"/nonexistent/criu\" is not an executable file; install it with apt-get install criu, or name it with --criu PATH"
 	[ "$(container_status "$CID")" = running ]
 	[ ! -e "$TEST_TMP/img" ]
 

@@ -312,7 +312,7 @@ rl_systemctl() { as_rl systemctl --user "$@"; }
 		# no delegation to users on cgroup v1: a clear refusal, nothing made
 		run rl_ocirun --systemd-cgroup run --bundle "$RL_BUNDLE" "$CID"
 		assert_failure
-		assert_output --partial "needs cgroup v2"
+		assert_output --partial "needs cgroup v2 (this host has cgroup v1) (use --cgroup-manager=cgroupfs)"
 		run rl_systemctl list-units --all --plain --no-legend "*$CID*"
 		assert_output ""
 		return
