@@ -450,15 +450,26 @@ static int v2_stats_json(struct oci_cgroup *cg, char **json, oci_error *err) {
   return 0;
 }
 
-/* ---- OOM: inotify on memory.events, compared by its oom_kill count ----- */
+/* ---- OOM: inotify on memory.events, compared by its oom_kill count ----- *
+ *
+ * cgroup.events is watched too: when the OOM killer kills the last process
+ * (the container's pid 1), whoever manages the cgroup may remove it as soon
+ * as it empties (systemd does, for a scope), and the kernel can hold the
+ * memory.events notification back (at most one per file every 10 ms) until
+ * after that. The counter is already up when the cgroup empties, so
+ * reading it at "populated 0" is in time: systemd answers the same
+ * notification with D-Bus work and a job before it removes anything. */
 
 static int v2_oom_fd(struct oci_cgroup *cg, int *fd, oci_error *err) {
-  _cleanup_free_ char *path = oci_xasprintf("%s/memory.events", cg->v2->dir);
   _cleanup_close_ int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (ifd < 0)
     return oci_error_errno(err, "inotify_init1");
-  if (inotify_add_watch(ifd, path, IN_MODIFY) < 0)
-    return oci_error_errno(err, "watch \"%s\"", path);
+  static const char *const files[] = {"memory.events", "cgroup.events"};
+  for (size_t i = 0; i < OCI_ARRAY_SIZE(files); i++) {
+    _cleanup_free_ char *path = oci_xasprintf("%s/%s", cg->v2->dir, files[i]);
+    if (inotify_add_watch(ifd, path, IN_MODIFY) < 0)
+      return oci_error_errno(err, "watch \"%s\"", path);
+  }
   cg->oom_kills_seen = 0;
   oci_cg_read_keyed(cg->v2->dir, "memory.events", "oom_kill", &cg->oom_kills_seen);
   *fd = OCI_STEAL_FD(ifd);

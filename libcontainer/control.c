@@ -169,8 +169,13 @@ static int events_loop(struct control *c, unsigned interval_ms, oci_event_cb emi
     int n = poll(&p, oom_fd >= 0 ? 1 : 0, wait > 1000 ? 1000 : wait < 0 ? 0 : (int)wait);
     if (n < 0 && errno != EINTR)
       return oci_error_errno(err, "events: poll");
+    /* The last round reads the counter whether or not the fd fired: the
+     * kernel delivers cgroup file notifications from a work queue, and
+     * rate-limited, so the one for the kill of pid 1 may still be on its
+     * way when the init is already gone. */
     bool oom = false;
-    if (n > 0 && (p.revents & POLLIN) && oci_cgroup_oom_happened(c->cg, oom_fd, &oom, err) < 0)
+    bool look = n > 0 ? (p.revents & POLLIN) != 0 : !alive && oom_fd >= 0;
+    if (look && oci_cgroup_oom_happened(c->cg, oom_fd, &oom, err) < 0)
       return -1;
     if (oom) {
       _cleanup_free_ char *ev = event_json("oom", c->st->id, NULL);

@@ -210,6 +210,23 @@ set_resources() {
 	assert_output --partial '"type":"oom"'
 }
 
+# The container's pid 1 itself OOM-killed: the scope empties and systemd
+# removes its cgroup at once, racing events' read of memory.events. Three
+# rounds, as one round could win the race by luck.
+@test "systemd: an OOM kill of the container's pid 1 is reported by events, every time" {
+	set_resources '{"memory":{"limit":16777216,"swap":16777216}}'
+	# pid 1 becomes tail, which keeps the endless line of /dev/zero in memory
+	set_args sh -c 'sleep 2; exec tail /dev/zero'
+	local i
+	for i in 1 2 3; do
+		run_detached "$CID-$i" || { cat "$TEST_TMP/detach.out" >&2; return 1; }
+		run timeout 60 "$OCIRUN" --root "$ROOT" --systemd-cgroup events "$CID-$i"
+		assert_output --partial '"type":"oom"'
+		wait_for_status "$CID-$i" stopped
+		ocirun delete "$CID-$i"
+	done
+}
+
 @test "systemd: the device filter is the container's own (eBPF on v2), systemd opens nothing more" {
 	start_sleeper
 	# mknod is allowed for every device (runc's default), opening is not
