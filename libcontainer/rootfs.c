@@ -345,6 +345,11 @@ static int mount_one(const struct oci_rootfs_ctx *ctx, int root_fd, const struct
   bool strict = is_type(m->type, "proc") || is_type(m->type, "sysfs");
   _cleanup_close_ int target = oci_safe_mount_target_ex(root_fd, m->destination, is_dir,
                                                         strict, err);
+  if (target < 0 && strict && (err->errnum == ELOOP || err->errnum == ENOTDIR ||
+                               err->errnum == EEXIST))
+    /* runc's words, which scripts and its tests match. */
+    return oci_error_wrap(err, "filesystem \"%s\" must be mounted on ordinary directory",
+                          m->type);
   if (target < 0)
     return -1;
   /* Anything mounted below /proc or /sys goes over a file of the procfs or

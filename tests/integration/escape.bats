@@ -231,6 +231,28 @@ host_root_mounts() { awk '$5 == "/" || $5 == "/proc" { print $5, $9 }' /proc/sel
 	fi
 }
 
+# runc's refusal, in runc's words (scripts and runc's mask.bats match them):
+# proc and sysfs go on ordinary directories only, with nothing left behind.
+@test "symlink: a rootfs/proc or rootfs/sys that is a symlink or a file is refused, in runc's words" {
+	skip_unless_ocirun "message wording"
+	local fs dir
+	for fs in proc sysfs; do
+		dir=${fs%fs}
+		rmdir "$BUNDLE/rootfs/$dir"
+		ln -s /symlink "$BUNDLE/rootfs/$dir"
+		run ocirun run "$CID"
+		assert_failure
+		assert_output --partial "filesystem \"$fs\" must be mounted on ordinary directory"
+		assert_no_leftovers
+		rm "$BUNDLE/rootfs/$dir" && touch "$BUNDLE/rootfs/$dir"
+		run ocirun run "$CID"
+		assert_failure
+		assert_output --partial "filesystem \"$fs\" must be mounted on ordinary directory"
+		assert_no_leftovers
+		rm "$BUNDLE/rootfs/$dir" && mkdir "$BUNDLE/rootfs/$dir"
+	done
+}
+
 @test "symlink: rootfs/dev/null -> /etc/passwd: /dev/null is a device, host passwd untouched" {
 	# Devices made in the rootfs's own /dev (no tmpfs hides the symlink).
 	update_config '.mounts |= map(select(.destination != "/dev" and .destination != "/dev/pts"
