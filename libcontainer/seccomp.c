@@ -488,8 +488,8 @@ int oci_seccomp_send_listener(const struct oci_seccomp *sc, int notify_fd, pid_t
     return oci_error_setx(err, EINVAL, "seccomp listener: the state is not a JSON object");
   _cleanup_free_ char *json = process_state_json(sc, pid, state_json);
   _cleanup_close_ int sock = oci_unix_connect(sc->listener_path, "linux.seccomp.listenerPath", err);
-  if (sock < 0)
-    return -1;
+  if (sock < 0) /* runc's words first: engines and runc's tests match them */
+    return oci_error_wrap(err, "failed to connect with seccomp agent");
   /* The spec wants the fd with the first bytes, as oci_send_with_fd sends it. */
   struct iovec iov = {.iov_base = json, .iov_len = strlen(json)};
   if (oci_send_with_fd(sock, &iov, 1, notify_fd) < 0)

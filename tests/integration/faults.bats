@@ -298,7 +298,18 @@ time.sleep(60)' "$sock" </dev/null >/dev/null 2>&1 3>&- &
 	               "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}' --arg p "$sock"
 	set_args true
 	OCIRUN_TIMEOUT=25 run -1 ocirun run "$CID"
-	assert_output --partial "linux.seccomp.listenerPath \"$sock\": connect: no connection accepted in 10 s"
+	assert_output --partial "failed to connect with seccomp agent: linux.seccomp.listenerPath \"$sock\": connect: no connection accepted in 10 s"
+	assert_no_leftovers
+}
+
+@test "seccomp notify: no agent at listenerPath fails run in runc's words, nothing left" {
+	skip_unless_ocirun "message wording"
+	update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": $p,
+	               "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}' \
+		--arg p "$TEST_TMP/no-agent.sock"
+	set_args true
+	run -1 ocirun run "$CID"
+	assert_output --partial "failed to connect with seccomp agent: linux.seccomp.listenerPath \"$TEST_TMP/no-agent.sock\": connect: No such file or directory"
 	assert_no_leftovers
 }
 
