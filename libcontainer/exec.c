@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "ocirun/log.h"
 #include "sched.h"
 #include "ocirun/caps.h"
 #include "ocirun/cgroup.h"
@@ -215,6 +216,7 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
   oci_reset_signals_for_exec();
   prctl(PR_SET_DUMPABLE, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  oci_debug("child process in init(): joining the container, pid %d", (int)getpid());
   /* With SCMP_ACT_NOTIFY this process gets a listener of its own, which
    * must reach the agent as the init's did, before we can make a notified
    * call (else it fails with ENOSYS once the listener is closed). */
@@ -233,6 +235,8 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *x) {
   if (oci_sync_expect(x->child_sock, OCI_SYNC_GO, &m, &err) < 0)
     _exit(1);
   oci_sync_msg_clear(&m);
+  /* Before the seccomp filter, which may not allow write(2). */
+  oci_debug("setns_init: about to exec \"%s\"", exe);
   /* Our parent no longer listens: the caller reads the error on stderr. */
   if (oci_exec_affinity_apply(x->p, true, &err) < 0 ||
       oci_process_before_execve(x->o->preserve_fds, oci_process_late_filter(x->seccomp),
@@ -352,6 +356,8 @@ static int exec_spawn(struct exec_ctx *x, oci_error *err) {
     return oci_error_errno(err, "socketpair");
   x->sock = sv[0];
   x->child_sock = sv[1];
+  /* --debug milestones in runc's words (see init_main). */
+  oci_debug("nsexec container setup: fork the process that joins the container");
   x->pid = oci_clone_flags(0);
   if (x->pid < 0)
     return oci_error_errno(err, "fork");

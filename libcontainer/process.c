@@ -474,6 +474,9 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   struct hook_ctx hc = {.a = a};
   struct oci_sync_msg m;
   const struct oci_process *p = a->cfg->process;
+  /* The --debug milestones carry runc's names for the same steps, which
+   * runc's tests and people's scripts look for. */
+  oci_debug("child process in init(): the container's init, pid %d", (int)getpid());
 
   /* create's lock on the state dir is not ours to hold: `start` takes it,
    * and it is a host directory. */
@@ -511,6 +514,7 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   if (oci_process_drop_privileges(p, a->seccomp, &err) < 0 ||
       oci_check_executable(exe, p->args[0], &err) < 0 || oci_process_send_listener(a->seccomp, a->sync_fd, &err) < 0)
     init_fail(a, &err);
+  oci_debug("init: closing the pipe to signal completion (ready, waiting for start)");
   if (oci_sync_send(a->sync_fd, OCI_SYNC_READY, NULL, 0, -1, &err) < 0)
     _exit(1);
   close(a->sync_fd);
@@ -595,6 +599,8 @@ static int spawn_init(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_
   bool intermediate = oci_ns_wants_new_time(a->cfg);
   for (int t = 0; t < OCI_NS_COUNT; t++)
     intermediate |= a->ns_fds[t] >= 0;
+  oci_debug("nsexec container setup: clone the init (flags 0x%x%s)", (unsigned)flags,
+            intermediate ? ", through an intermediate process" : "");
   if (!intermediate) {
     pid_t child = oci_clone_flags(flags);
     if (child < 0)
