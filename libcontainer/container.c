@@ -119,8 +119,13 @@ static int validate_config(const struct oci_config *cfg, const struct oci_create
     return oci_error_setx(err, EINVAL, "config.json: process: required to create a container");
   if (cfg->process->n_args == 0)
     return oci_error_setx(err, EINVAL, "config.json: process.args: must not be empty");
+  /* Deliberately stricter than runc, which goes on in the host's mount
+   * namespace: makes the host's / rslave and leaves the container's mounts
+   * (proc, /dev, binds) in the host's mount table. */
   if (!oci_ns_wants(cfg, OCI_NS_MOUNT))
-    return oci_error_setx(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
+    return oci_error_setx(err, EINVAL,
+                          "config.json: linux.namespaces: a mount namespace is required "
+                          "(without one the container's mounts would change the host's)");
   /* Only a foreground run relays the pty itself; anywhere else the master
    * would be dropped, leaving the container a terminal nobody holds. */
   if (cfg->process->terminal && !relay_tty && o->console_socket == NULL)

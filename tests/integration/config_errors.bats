@@ -33,6 +33,17 @@ refused() {
 	assert_no_leftovers
 }
 
+@test "a config without a mount namespace is refused, the host's mounts untouched" {
+	skip_unless_ocirun "runc goes on in the host's mount namespace"
+	update_config '.linux.namespaces |= map(select(.type != "mount"))'
+	local before
+	before=$(awk '{ print $5, $6, $7 }' /proc/self/mountinfo | sort)
+	run -1 ocirun run "$CID"
+	assert_output --partial "config.json: linux.namespaces: a mount namespace is required (without one the container's mounts would change the host's)"
+	[ "$(awk '{ print $5, $6, $7 }' /proc/self/mountinfo | sort)" = "$before" ]
+	assert_no_leftovers
+}
+
 @test "an empty ociVersion is refused" {
 	skip_unless_ocirun "runc 1.1 does not check ociVersion"
 	update_config '.ociVersion = ""'
