@@ -450,13 +450,14 @@ static __attribute__((noreturn)) void start_fail(struct oci_init_args *a, const 
   _exit(1);
 }
 
-/* A NOTIFY filter's listener must reach the agent through our parent
- * (create, exec), which waits for READY: such a filter is loaded now, and
+/* A filter's listener (NOTIFY rules, or a listenerPath) must reach the
+ * agent through our parent (create, exec), which waits for READY: such a
+ * filter is loaded now, and
  * the profile must allow what follows (read of exec.fifo, close, execve);
  * sendmsg right after the load cannot be notified (seccomp.c refuses it). */
 int oci_process_send_listener(struct oci_seccomp_filter *seccomp, int sync_fd, oci_error *err) {
   int notify_fd = -1;
-  if (seccomp == NULL || !oci_seccomp_uses_notify(seccomp))
+  if (seccomp == NULL || !oci_seccomp_has_listener(seccomp))
     return 0;
   if (oci_seccomp_load(seccomp, &notify_fd, err) < 0)
     return -1;
@@ -466,7 +467,7 @@ int oci_process_send_listener(struct oci_seccomp_filter *seccomp, int sync_fd, o
 }
 
 struct oci_seccomp_filter *oci_process_late_filter(struct oci_seccomp_filter *seccomp) {
-  return seccomp && !oci_seccomp_uses_notify(seccomp) ? seccomp : NULL;
+  return seccomp && !oci_seccomp_has_listener(seccomp) ? seccomp : NULL;
 }
 
 static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {

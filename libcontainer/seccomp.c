@@ -3,8 +3,8 @@
  * oci_seccomp_prepare() turns the profile into a libseccomp context early,
  * while errors can still be reported cleanly and name the field, and
  * compiles it to BPF right away; the init loads that with one seccomp(2)
- * as late as it can (oci_seccomp_load()). With SCMP_ACT_NOTIFY, the
- * listener fd goes to linux.seccomp.listenerPath through
+ * as late as it can (oci_seccomp_load()). With SCMP_ACT_NOTIFY or a
+ * listenerPath, the listener fd goes to linux.seccomp.listenerPath through
  * oci_seccomp_send_listener(). */
 #include <ctype.h>
 #include <errno.h>
@@ -36,6 +36,13 @@
 struct oci_seccomp_filter {
   scmp_filter_ctx ctx;   /* NULL once compiled */
   bool notify_used;      /* a SCMP_ACT_NOTIFY rule made it into the filter */
+  /* A listener is created and handed to linux.seccomp.listenerPath: with a
+   * NOTIFY rule, and also whenever listenerPath is set. The agent then
+   * learns of every container whose profile names it, notified or not,
+   * as crun does it (its tests wait for that message); the kernel gives a
+   * listener to any filter, one without NOTIFY rules just never has a
+   * notification on it. */
+  bool listener;
   /* seccomp(2) flags; we load the program ourselves: libseccomp's
    * seccomp_load() makes system calls after the filter is in place (it
    * frees its copy of the program), which a strict profile may deny, and
@@ -392,10 +399,11 @@ int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter 
   for (size_t i = 0; i < sc->n_syscalls; i++)
     if (add_syscall_entry(f, &sc->syscalls[i], i, default_action, err) < 0)
       goto fail;
-  if ((f->raw_flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) && !f->notify_used) {
+  f->listener = f->notify_used || sc->listener_path != NULL;
+  if ((f->raw_flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) && !f->listener) {
     /* The kernel refuses WAIT_KILLABLE_RECV without a listener; it only
      * changes how notifications wait, so without any there is nothing to do. */
-    oci_debug("linux.seccomp.flags: WAIT_KILLABLE_RECV ignored, no SCMP_ACT_NOTIFY rule");
+    oci_debug("linux.seccomp.flags: WAIT_KILLABLE_RECV ignored, no listener");
     f->raw_flags &= ~(unsigned int)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
   }
   if (compile(f, sc, default_action, err) < 0)
@@ -431,7 +439,7 @@ int oci_seccomp_load(struct oci_seccomp_filter *f, int *notify_fd, oci_error *er
   /* Nothing but this one system call once the filter is in place: the
    * profile only has to allow what the container's process needs. */
   unsigned int flags = f->raw_flags;
-  if (f->notify_used) {
+  if (f->listener) {
     flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
     if (flags & SECCOMP_FILTER_FLAG_TSYNC)  /* TSYNC + listener needs TSYNC_ESRCH */
       flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
@@ -441,12 +449,12 @@ int oci_seccomp_load(struct oci_seccomp_filter *f, int *notify_fd, oci_error *er
     *notify_fd = -1;
     return oci_error_errno(err, "seccomp: load the filter (flags %#x)", flags);
   }
-  *notify_fd = f->notify_used ? fd : -1;
+  *notify_fd = f->listener ? fd : -1;
   return 0;
 }
 
-bool oci_seccomp_uses_notify(const struct oci_seccomp_filter *f) {
-  return f->notify_used;
+bool oci_seccomp_has_listener(const struct oci_seccomp_filter *f) {
+  return f->listener;
 }
 
 /* ---- the seccomp agent ------------------------------------------------- */

@@ -17,11 +17,13 @@ int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter 
                         oci_error *err);
 /* Load it into the calling thread: one seccomp(2), nothing after it on
  * success, so callers can load it right before execve. When the profile
- * uses SCMP_ACT_NOTIFY, *notify_fd gets the listener fd (O_CLOEXEC), else -1.
+ * uses SCMP_ACT_NOTIFY or sets listenerPath, *notify_fd gets the listener
+ * fd (O_CLOEXEC), else -1.
  * Without no_new_privs the caller needs CAP_SYS_ADMIN. */
 int oci_seccomp_load(struct oci_seccomp_filter *f, int *notify_fd, oci_error *err);
-/* Does the filter have a SCMP_ACT_NOTIFY rule (so a listener to hand on)? */
-bool oci_seccomp_uses_notify(const struct oci_seccomp_filter *f);
+/* Does loading the filter give a listener to hand on to listenerPath (a
+ * SCMP_ACT_NOTIFY rule, or listenerPath set without one)? */
+bool oci_seccomp_has_listener(const struct oci_seccomp_filter *f);
 void oci_seccomp_filter_free(struct oci_seccomp_filter *f);
 
 /* "2.5.4": the libseccomp ocirun runs with, or "unknown". */

@@ -312,6 +312,31 @@ _seccomp_agent() {
 	assert_no_leftovers
 }
 
+# crun hands a listener to listenerPath even when no rule notifies (its
+# test_seccomp.py waits for that message); runc 1.1.5 sends nothing. The
+# agent gets the state and a listener on which nothing ever arrives.
+@test "listenerPath without a NOTIFY rule: the agent still gets the state and a listener" {
+	skip_unless_ocirun "runc 1.1.5 sends nothing without a NOTIFY rule"
+	local agent
+	agent=$(_seccomp_agent) || skip "tests/helpers/seccomp-agent not built (set SECCOMP_AGENT)"
+	local sock="$TEST_TMP/agent.sock" out="$TEST_TMP/agent.json"
+	seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "no rules"}'
+	update_config '.linux.seccomp.listenerPath = $p' --arg p "$sock"
+	"$agent" "$sock" "$out" 100 </dev/null >"$TEST_TMP/agent.log" 2>&1 3>&- &
+	AGENT_PID=$!
+	for ((i = 0; i < 100; i++)); do [ -S "$sock" ] && break; sleep 0.05; done
+	set_args sh -c 'grep -E "^Seccomp:" /proc/self/status; mkdir /tmp/d && echo mkdir ok'
+	run -0 ocirun run "$CID"
+	assert_line --regexp '^Seccomp:[[:space:]]+2$'
+	assert_line "mkdir ok"
+	# The agent exits 0 once the listener it got is gone with the container.
+	wait "$AGENT_PID"
+	AGENT_PID=
+	run -0 jq -r '[.fds[0], .metadata, .state.id, .state.status] | join(" ")' "$out"
+	assert_output "seccompFd no rules $CID creating"
+	assert_no_leftovers
+}
+
 @test "NOTIFY without listenerPath is an error" {
 	skip_unless_ocirun "runc's check and message differ"
 	seccomp '{"defaultAction": "SCMP_ACT_ALLOW",
