@@ -282,7 +282,6 @@ struct jnum {
 static const struct jnum NUM_U16 = {false, 0, UINT16_MAX, "an unsigned 16-bit integer"};
 static const struct jnum NUM_U32 = {false, 0, UINT32_MAX, "an unsigned 32-bit integer"};
 static const struct jnum NUM_U64 = {false, 0, UINT64_MAX, "an unsigned 64-bit integer"};
-static const struct jnum NUM_U63 = {false, 0, INT64_MAX, "a non-negative 64-bit integer"};
 static const struct jnum NUM_I32 = {true, INT32_MIN, INT32_MAX, "a signed 32-bit integer"};
 static const struct jnum NUM_I64 = {true, INT64_MIN, INT64_MAX, "a signed 64-bit integer"};
 
@@ -336,7 +335,6 @@ static const struct jnum *kind_num(enum jkind k) {
   case J_OU16: return &NUM_U16;
   case J_U32: case J_OU32: return &NUM_U32;
   case J_U64: case J_OU64: return &NUM_U64;
-  case J_OU63: return &NUM_U63;
   case J_I32: case J_OI32: return &NUM_I32;
   default: return &NUM_I64;
   }
@@ -355,7 +353,6 @@ static int j_field_int(struct jctx *c, yajl_val v, const char *path, enum jkind 
   case J_OU64: *(oci_opt_u64 *)m = (oci_opt_u64){true, ui}; break;
   case J_I64: case J_I32: *(int64_t *)m = si; break;
   case J_OI64: case J_OI32: *(oci_opt_i64 *)m = (oci_opt_i64){true, si}; break;
-  case J_OU63: *(oci_opt_i64 *)m = (oci_opt_i64){true, (int64_t)ui}; break;
   default: abort();
   }
   return 0;

@@ -50,7 +50,7 @@ void j_strv_free(char **v, size_t n);
 enum jkind {
   J_STR, J_STRV, J_BOOL, J_OBOOL,
   J_U32, J_OU32, J_OU16, J_U64, J_OU64,
-  J_I64, J_OI64, J_I32, J_OI32, J_OU63,
+  J_I64, J_OI64, J_I32, J_OI32,
 };
 
 /* One member of a struct read from one key of a JSON object. */

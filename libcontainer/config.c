@@ -307,9 +307,9 @@ static int parse_io_priority(struct jctx *c, yajl_val v, const char *path,
 static const struct jfield sched_fields[] = {
   JF(struct oci_scheduler, "nice", J_OI32, nice),
   JF(struct oci_scheduler, "priority", J_OI32, priority),
-  JF(struct oci_scheduler, "runtime", J_OU63, runtime),
-  JF(struct oci_scheduler, "deadline", J_OU63, deadline),
-  JF(struct oci_scheduler, "period", J_OU63, period),
+  JF(struct oci_scheduler, "runtime", J_OU64, runtime),
+  JF(struct oci_scheduler, "deadline", J_OU64, deadline),
+  JF(struct oci_scheduler, "period", J_OU64, period),
   JFV(struct oci_scheduler, "flags", flags, n_flags),
 };
 

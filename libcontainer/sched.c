@@ -9,6 +9,7 @@
  * two steps around their move into the container's cgroup. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdint.h>
@@ -152,6 +153,49 @@ struct sched_attr_v1 {
   uint32_t sched_util_max;
 };
 
+/* The kernel answers a bad SCHED_DEADLINE triple with a bare EINVAL. Say
+ * which of sched(7)'s rules it breaks: runtime and deadline are needed and
+ * above 0, runtime <= deadline <= period (a period of 0 means the
+ * deadline), each at least 1024 ns and below 2^63. Only an explanation
+ * after the kernel refused: it stays the judge (its sysctls bound the
+ * period too). The wording keeps "sched_setattr: `SCHED_DEADLINE` ...",
+ * which crun prints and its test_scheduler.py looks for. */
+static int deadline_einval(const struct oci_scheduler *s, const struct sched_attr_v1 *a,
+                           oci_error *err) {
+  const uint64_t lo = 1024, hi = UINT64_C(1) << 63;
+#define DL "process.scheduler: sched_setattr: `SCHED_DEADLINE` "
+  if (!s->runtime.set)
+    return oci_error_setx(err, EINVAL, DL "requires `runtime` (process.scheduler.runtime)");
+  if (!s->deadline.set)
+    return oci_error_setx(err, EINVAL, DL "requires `deadline` (process.scheduler.deadline)");
+  if (a->sched_runtime == 0)
+    return oci_error_setx(err, EINVAL, DL "runtime must be greater than 0");
+  if (a->sched_deadline == 0)
+    return oci_error_setx(err, EINVAL, DL "deadline must be greater than 0");
+  if (a->sched_runtime > a->sched_deadline)
+    return oci_error_setx(err, EINVAL, DL "runtime %" PRIu64 " must be <= deadline %" PRIu64,
+                          a->sched_runtime, a->sched_deadline);
+  if (a->sched_period != 0 && a->sched_deadline > a->sched_period)
+    return oci_error_setx(err, EINVAL, DL "deadline %" PRIu64 " must be <= period %" PRIu64,
+                          a->sched_deadline, a->sched_period);
+  const struct {
+    const char *name;
+    uint64_t v;
+  } f[] = {{"runtime", a->sched_runtime}, {"deadline", a->sched_deadline},
+           {"period", a->sched_period}};
+  for (size_t i = 0; i < OCI_ARRAY_SIZE(f); i++)
+    if ((f[i].v != 0 || i < 2) && (f[i].v < lo || f[i].v >= hi))
+      return oci_error_setx(err, EINVAL,
+                            DL "%s %" PRIu64 " must be between %" PRIu64 " and %" PRIu64 " ns",
+                            f[i].name, f[i].v, lo, hi - 1);
+#undef DL
+  return oci_error_setx(err, EINVAL,
+                        "process.scheduler: sched_setattr SCHED_DEADLINE: runtime %" PRIu64
+                        ", deadline %" PRIu64 ", period %" PRIu64 " refused (Invalid "
+                        "argument; see also /proc/sys/kernel/sched_deadline_period_*_us)",
+                        a->sched_runtime, a->sched_deadline, a->sched_period);
+}
+
 static int apply_scheduler(const struct oci_scheduler *s, oci_error *err) {
   if (strcmp(s->policy, "SCHED_ISO") == 0)
     return oci_error_setx(err, ENOTSUP,
@@ -161,15 +205,30 @@ static int apply_scheduler(const struct oci_scheduler *s, oci_error *err) {
       .sched_policy = (uint32_t)index_of(oci_sched_policy_names, s->policy),
       .sched_nice = (int32_t)s->nice.v,
       .sched_priority = (uint32_t)s->priority.v,
-      .sched_runtime = (uint64_t)s->runtime.v,
-      .sched_deadline = (uint64_t)s->deadline.v,
-      .sched_period = (uint64_t)s->period.v,
+      .sched_runtime = s->runtime.v,
+      .sched_deadline = s->deadline.v,
+      .sched_period = s->period.v,
   };
   for (size_t i = 0; i < s->n_flags; i++)
     a.sched_flags |= LOOKUP(sched_flags, s->flags[i]);
-  if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
-    return oci_error_errno(err, "process.scheduler: sched_setattr %s", s->policy);
-  return 0;
+  if (syscall(SYS_sched_setattr, 0, &a, 0) == 0)
+    return 0;
+  int e = errno;
+  if (e == EINVAL && a.sched_policy == SCHED_DEADLINE)
+    return deadline_einval(s, &a, err);
+  /* With RT group scheduling (v1 cpu controller), a cgroup starts with no
+   * real-time budget (cpu.rt_runtime_us 0) and the kernel refuses FIFO/RR
+   * in it with EPERM, whatever the capabilities. Neither runc nor crun
+   * takes budget from the parent on their own (it is shared by all the
+   * parent's children): the config must ask for it. */
+  if (e == EPERM && (a.sched_policy == SCHED_FIFO || a.sched_policy == SCHED_RR))
+    return oci_error_set(err, e,
+                         "process.scheduler: sched_setattr %s (a real-time policy needs "
+                         "CAP_SYS_NICE and, when the kernel schedules real-time tasks by "
+                         "cgroup, a budget in the container's cpu cgroup: "
+                         "linux.resources.cpu.realtimeRuntime)",
+                         s->policy);
+  return oci_error_set(err, e, "process.scheduler: sched_setattr %s", s->policy);
 }
 
 int oci_sched_apply(const struct oci_process *p, oci_error *err) {

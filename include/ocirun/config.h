@@ -79,7 +79,8 @@ struct oci_io_priority {
 
 struct oci_scheduler {
   char *policy;             /* SCHED_OTHER ... */
-  oci_opt_i64 nice, priority, runtime, deadline, period;
+  oci_opt_i64 nice, priority;
+  oci_opt_u64 runtime, deadline, period;  /* ns; uint64 in the spec */
   char **flags;
   size_t n_flags;
 };

@@ -65,6 +65,56 @@ SCHED_OF_SELF='grep -E "^(policy|prio) " /proc/self/sched | tr -s " :" " "'
 	assert_no_leftovers
 }
 
+# The kernel's EINVAL for SCHED_DEADLINE names no parameter: the error
+# names the rule of sched(7) the triple breaks. Values are uint64 in the
+# spec: one above 2^63 is parsed, and refused by the kernel, not the parser.
+@test "process.scheduler SCHED_DEADLINE: a refused triple is explained by the rule it breaks" {
+	set_args true
+	local -a cases=(
+		'{"deadline": 20000000}' 'requires `runtime`'
+		'{"runtime": 10000000}' 'requires `deadline`'
+		'{"runtime": 0, "deadline": 20000000}' 'runtime must be greater than 0'
+		'{"runtime": 30000000, "deadline": 20000000, "period": 40000000}' 'runtime 30000000 must be <= deadline 20000000'
+		'{"runtime": 10000000, "deadline": 30000000, "period": 20000000}' 'deadline 30000000 must be <= period 20000000'
+		'{"runtime": 1023, "deadline": 10000000}' 'runtime 1023 must be between 1024 and'
+		# (jq rounds these to 9223372036854776000: still above 2^63 - 1.)
+		'{"runtime": 9223372036854775809, "deadline": 9223372036854775810}' 'runtime 922337203685477'
+	)
+	# (Not `i`: the helpers' loops would move it.)
+	local dl_case
+	for ((dl_case = 0; dl_case < ${#cases[@]}; dl_case += 2)); do
+		update_config '.process.scheduler = {"policy": "SCHED_DEADLINE"} + $p' --argjson p "${cases[dl_case]}"
+		run -1 ocirun run "$CID" </dev/null
+		assert_output --partial 'process.scheduler: sched_setattr: `SCHED_DEADLINE` '"${cases[dl_case + 1]}"
+		[[ ${cases[dl_case + 1]} != "runtime 922"* ]] || assert_output --partial "must be between 1024 and"
+		assert_no_leftovers
+	done
+	# And a valid one runs (no shell: a SCHED_DEADLINE task cannot fork).
+	update_config '.process.scheduler = {"policy": "SCHED_DEADLINE", "runtime": 10000000, "deadline": 20000000}'
+	set_args cat /proc/self/sched
+	run -0 ocirun run "$CID" </dev/null
+	assert_line --regexp '^policy +: +6$'
+	assert_no_leftovers
+}
+
+# With RT group scheduling (a v1 cpu hierarchy with cpu.rt_runtime_us), a
+# new cgroup has no real-time budget and the kernel refuses FIFO/RR in it;
+# ocirun does not take budget from the parent on its own (nor do runc and
+# crun): the error says what to set, and with it the policy applies.
+@test "process.scheduler SCHED_FIFO needs linux.resources.cpu.realtimeRuntime where cgroups hold RT budgets" {
+	[ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || skip "no v1 cpu hierarchy with RT group scheduling"
+	update_config '.process.scheduler = {"policy": "SCHED_FIFO", "priority": 10}'
+	set_args sh -c "$SCHED_OF_SELF"
+	run -1 ocirun run "$CID" </dev/null
+	assert_output --partial "process.scheduler: sched_setattr SCHED_FIFO (a real-time policy needs CAP_SYS_NICE and"
+	assert_output --partial "linux.resources.cpu.realtimeRuntime): Operation not permitted"
+	assert_no_leftovers
+	update_config '.linux.resources.cpu = {"realtimeRuntime": 10000, "realtimePeriod": 1000000}'
+	run -0 ocirun run "$CID" </dev/null
+	assert_line "policy 1"
+	assert_no_leftovers
+}
+
 @test "linux.memoryPolicy sets the NUMA policy of the init and of exec'd processes" {
 	update_config '.linux.memoryPolicy = {"mode": "MPOL_INTERLEAVE", "nodes": "0"}'
 	start_detached

@@ -813,7 +813,8 @@ static void test_full_ranges(void **state) {
       "\"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": 18446744073709551615, \"hard\": 18446744073709551615}], "
       "\"oomScoreAdj\": -1000, \"consoleSize\": {\"height\": 24, \"width\": 80}, "
       "\"ioPriority\": {\"class\": \"IOPRIO_CLASS_IDLE\", \"priority\": 7}, "
-      "\"scheduler\": {\"policy\": \"SCHED_DEADLINE\", \"runtime\": 100, \"flags\": [\"SCHED_FLAG_RECLAIM\"]}"));
+      "\"scheduler\": {\"policy\": \"SCHED_DEADLINE\", \"runtime\": 100, "
+      "\"period\": 18446744073709551615, \"flags\": [\"SCHED_FLAG_RECLAIM\"]}"));
   struct oci_process *p = cfg->process;
   assert_int_equal(p->user.uid, 4294967295U);
   assert_true(p->rlimits[0].soft == UINT64_MAX);
@@ -823,6 +824,9 @@ static void test_full_ranges(void **state) {
   assert_int_equal(p->io_priority->priority, 7);
   assert_string_equal(p->scheduler->policy, "SCHED_DEADLINE");
   assert_int_equal(p->scheduler->runtime.v, 100);
+  /* uint64 in the spec: the kernel, not the parser, refuses 2^63 and up. */
+  assert_true(p->scheduler->period.v == UINT64_MAX);
+  assert_false(p->scheduler->deadline.set);
   assert_false(p->scheduler->nice.set);
   assert_string_equal(p->scheduler->flags[0], "SCHED_FLAG_RECLAIM");
   oci_config_free(cfg);
