@@ -1,7 +1,9 @@
 /* ocirun — OCI hooks (config.md "POSIX-platform Hooks").
  *
- * Each hook is fork+exec'd with its own argv and env (nothing inherited from
- * the runtime's environment), the state JSON on stdin through a pipe, and the
+ * Each hook is fork+exec'd with its own argv and env (a hook without an
+ * "env" key gets the runtime's environment, as runc and crun give it: hooks
+ * such as GPU ones find their tools through the caller's PATH; "env": []
+ * is an empty one), the state JSON on stdin through a pipe, and the
  * caller's stdout/stderr. The parent feeds stdin and waits for the hook in
  * one poll() loop on a pidfd, so a hook that never reads its stdin, never
  * exits or both is still killed at its timeout. */
@@ -80,10 +82,18 @@ static char **build_argv(const struct oci_hook *hook) {
   return argv;
 }
 
+/* The parser gives a present "env" a non-NULL array, even when empty. */
 static char **build_envp(const struct oci_hook *hook) {
-  char **envp = oci_xmalloc0((hook->n_env + 1) * sizeof(char *));
-  for (size_t i = 0; i < hook->n_env; i++)
-    envp[i] = hook->env[i];
+  char *const *src = hook->env != NULL ? hook->env : environ;
+  size_t n = 0;
+  if (hook->env != NULL)
+    n = hook->n_env;
+  else
+    while (src[n] != NULL)
+      n++;
+  char **envp = oci_xmalloc0((n + 1) * sizeof(char *));
+  for (size_t i = 0; i < n; i++)
+    envp[i] = src[i];
   return envp;
 }
 
@@ -178,6 +188,10 @@ static int watch_open(struct exit_watch *w, pid_t pid, oci_error *err) {
       w->is_pidfd = true;
       return 0;
     }
+    /* Our unreaped child cannot be gone, unless the kernel reaped it
+     * because SIGCHLD is ignored: the same failure waitpid reports. */
+    if (errno == ESRCH)
+      return oci_error_set(err, ECHILD, "wait");
     if (errno != ENOSYS)
       return oci_error_errno(err, "pidfd_open %d", (int)pid);
   }

@@ -313,3 +313,27 @@ assert_create_fails_with_hook() {
 	assert_failure
 	assert_no_leftovers
 }
+
+# A hook without an "env" key gets the runtime's environment, as with runc
+# and crun (Go's exec.Cmd inherits a nil Env; crun passes environ), which
+# hooks that find their tools through the caller's PATH rely on; "env": []
+# is an empty environment. The poststop hook runs in `delete`, with delete's.
+@test "a hook without env gets the runtime's environment; \"env\": [] gets none" {
+	update_config '.hooks.prestart = [{"path": $p, "args": ["h", "prestart", $l]}]
+		| .hooks.createRuntime = [{"path": $p, "args": ["h", "createRuntime", $l], "env": []}]
+		| .hooks.poststop = [{"path": $p, "args": ["h", "poststop", $l]}]' \
+		--arg p "$HOOK" --arg l "$LOG"
+	set_args true
+	export HOOKVAR=from-create
+	create_container "$CID"
+	run -0 ocirun start "$CID"
+	wait_for_status "$CID" stopped
+	export HOOKVAR=from-delete
+	run -0 ocirun delete "$CID"
+	unset HOOKVAR
+	run -0 cat "$LOG"
+	assert_line --regexp '^prestart .* var=from-create argv0='
+	assert_line --regexp '^createRuntime .* var= argv0='
+	assert_line --regexp '^poststop .* var=from-delete argv0='
+	assert_no_leftovers
+}
