@@ -392,6 +392,25 @@ static bool filter_needs_sys_admin(const struct oci_process *p,
   return seccomp != NULL && !p->no_new_privileges && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1;
 }
 
+/* The stdio the caller gave (pipes, files) is owned by the caller, often
+ * mode 0600: a non-root process.user could use the open fds but not reopen
+ * them as /dev/stdout or /proc/self/fd/1, what many images log to. As runc
+ * (uid) and crun (uid and gid) do, hand them to the process's user. Not a
+ * terminal or any other device (/dev/null, a console is the host's), and
+ * when the kernel refuses (an owner or user not mapped in the user
+ * namespace, a read-only file system) the fd is left as it is. */
+static void chown_stdio(const struct oci_user *u) {
+  for (int fd = 0; fd <= 2; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0 || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+      continue;
+    if (st.st_uid == u->uid && st.st_gid == u->gid)
+      continue;
+    if (fchown(fd, u->uid, u->gid) < 0)
+      oci_debug("stdio fd %d: fchown to %u:%u: %s", fd, u->uid, u->gid, strerror(errno));
+  }
+}
+
 /* Privileges: no_new_privs, bounding set, user, capabilities. The seccomp
  * filter comes later, in oci_process_before_execve(): as the last step
  * before execve when it can, so a profile only has to allow what the
@@ -404,6 +423,7 @@ int oci_process_drop_privileges(const struct oci_process *p,
     return oci_error_errno(err, "process.noNewPrivileges");
   if (oci_caps_prepare(p->capabilities, err) < 0)
     return -1;
+  chown_stdio(&p->user);
   if (oci_set_user(&p->user, setgroups_allowed(), err) < 0)
     return -1;
   int keep = filter_needs_sys_admin(p, seccomp) ? CAP_SYS_ADMIN : -1;

@@ -226,6 +226,29 @@ trap_script='for s in HUP INT USR1 USR2 QUIT WINCH; do trap "echo $s >> /tmp/sig
 	assert_output "$(printf 'LINE1\nLINE2')"
 }
 
+# The caller's pipes are root's, mode 0600: a non-root process.user could
+# write to the fds it has, but not reopen them as /dev/stdout, what many
+# images log to. They go to process.user (runc gives the uid, crun uid and
+# gid); a device such as /dev/null stays the host's.
+@test "stdio pipes and files go to process.user, so it can reopen /dev/stdout; devices stay as they are" {
+	update_config '.process.user = {"uid": 1000, "gid": 1001}'
+	local probe='stat -L -c %u:%g /proc/self/fd/0 /proc/self/fd/1; echo via-dev-stdout >>/dev/stdout'
+	set_args sh -c "$probe"
+	run -0 ocirun run "$CID" </dev/null
+	assert_line --index 0 "0:0"
+	assert_line --index 1 "1000:1001"
+	assert_line --index 2 via-dev-stdout
+	# An exec'd process's, too; here stdout is a file of the caller's.
+	set_args sleep 100
+	start_detached
+	ocirun exec "$CID" sh -c "$probe" </dev/null >"$TEST_TMP/exec.out" 2>&1
+	run -0 cat "$TEST_TMP/exec.out"
+	assert_line --index 1 "1000:1001"
+	assert_line --index 2 via-dev-stdout
+	run -0 stat -c %u:%g "$TEST_TMP/exec.out"
+	assert_output "1000:1001"
+}
+
 # notify_bundle ARGS...: give the container the host's socat (its libraries
 # bind-mounted read-only) to talk to $NOTIFY_SOCKET, and run ARGS.
 notify_bundle() {
