@@ -395,7 +395,7 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
    * when it comes to that, starts the command over). */
   if (oci_selfexe_protect(err) < 0)
     return -1;
-  if (oci_container_id_validate(o->id, err) < 0)
+  if (oci_container_id_validate_new(o->id, err) < 0)
     return -1;
   st->id = oci_xstrdup(o->id);
   oci_cgroup_preconnect(ctx->systemd_cgroup);

@@ -118,6 +118,9 @@ void oci_container_status_free(struct oci_container_status *st);
 
 /* Validate an id: non-empty, <= OCI_CONTAINER_ID_MAX, no '/', not "." "..". */
 int oci_container_id_validate(const char *id, oci_error *err);
+/* For a container about to be made (create, run, restore): the above,
+ * only runc's characters [A-Za-z0-9_+,.-], and no leading '.'. */
+int oci_container_id_validate_new(const char *id, oci_error *err);
 
 int oci_container_create(const struct oci_context *ctx, const struct oci_create_opts *opts,
                          oci_error *err);

@@ -234,6 +234,30 @@ setup() {
 	[ ! -e "$ROOT/a" ]
 }
 
+# A new id also names cgroups, a systemd unit and a state directory: runc's
+# characters only (a space or ':' is refused as runc refuses it), and no
+# leading '.' (list skips such entries of the state root; runc takes it).
+@test "new container ids: only runc's characters, no leading '.'" {
+	local id
+	for id in "foo bar" "a:b" ".foo" "tab$(printf '\t')x"; do
+		# Into a file: a created init would hold a pipe of `run` open.
+		if ocirun create --bundle "$BUNDLE" "$id" </dev/null >"$TEST_TMP/out" 2>&1; then
+			ocirun delete -f "$id"
+			fail "\"$id\" was taken"
+		fi
+		run -0 cat "$TEST_TMP/out"
+		assert_ocirun_output "invalid container ID"
+		if is_runtime ocirun && [ "$id" != ".foo" ]; then
+			assert_output --partial "invalid character"
+		fi
+	done
+	assert_no_leftovers
+	set_args true
+	run -0 ocirun run "A,b+c-d.e_F9" </dev/null
+	run -1 ocirun state "A,b+c-d.e_F9"
+	assert_no_leftovers "A,b+c-d.e_F9"
+}
+
 @test "the hostname inside is the config's" {
 	update_config '.hostname = "ocitest-host"'
 	set_args hostname
