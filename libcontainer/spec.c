@@ -1,8 +1,9 @@
 /* ocirun — the default config.json written by `ocirun spec`.
  *
- * The same shape `runc spec` writes, so bundles made for one runtime work
- * with the other: a shell on a terminal, a small capability set, the usual
- * /proc /dev /sys mounts and new namespaces. The rootless variant adds a user
+ * The same shape `runc spec` (1.1) writes, so bundles made for one runtime
+ * work with the other and scripts written against runc's file (jq or sed
+ * edits, the namespace list) work on ours: a shell on a terminal, a small
+ * capability set, the usual /proc /dev /sys mounts and new namespaces. The rootless variant adds a user
  * namespace mapping the caller to root and keeps what an unprivileged user
  * cannot do out of it (network namespace, sysfs mount, device cgroup).
  */
@@ -119,9 +120,13 @@ static void gen_idmap(yajl_gen g, const char *key, unsigned host_id) {
   yajl_gen_array_close(g);
 }
 
+/* runc 1.1's lists: no cgroup namespace. Engines and scripts start from
+ * `spec` and add what they want; one that adds "cgroup" itself would get
+ * "duplicate namespace type" if it were here already, and scripts that read
+ * /proc/self/cgroup inside expect the host's path, not "/". */
 static void gen_namespaces(yajl_gen g, bool rootless) {
-  static const char *const privileged[] = {"pid", "network", "ipc", "uts", "mount", "cgroup", NULL};
-  static const char *const unprivileged[] = {"pid", "ipc", "uts", "mount", "cgroup", "user", NULL};
+  static const char *const privileged[] = {"pid", "network", "ipc", "uts", "mount", NULL};
+  static const char *const unprivileged[] = {"pid", "ipc", "uts", "mount", "user", NULL};
   j_gen_str(g, "namespaces");
   yajl_gen_array_open(g);
   for (const char *const *t = rootless ? unprivileged : privileged; *t != NULL; t++) {
@@ -166,6 +171,9 @@ static void gen_linux(yajl_gen g, bool rootless) {
 char *oci_spec_default_json(bool rootless) {
   yajl_gen g = j_gen_new("\t");
   yajl_gen_map_open(g);
+  /* Deliberately not runc 1.1's "1.0.2-dev": the file states the spec
+   * version this runtime implements, the one `--version` and `features`
+   * report, as runc's states its own. */
   j_gen_kstr(g, "ociVersion", OCI_SPEC_VERSION);
   gen_process(g);
   j_gen_str(g, "root");
@@ -173,6 +181,8 @@ char *oci_spec_default_json(bool rootless) {
   j_gen_kstr(g, "path", "rootfs");
   j_gen_kbool(g, "readonly", true);
   yajl_gen_map_close(g);
+  /* The runtime's name where runc writes "runc": only a default for the
+   * user to change, and it tells whose spec made the file. */
   j_gen_kstr(g, "hostname", "ocirun");
   gen_mounts(g, rootless);
   gen_linux(g, rootless);

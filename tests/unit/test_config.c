@@ -24,6 +24,7 @@
 
 #include "ocirun/config.h"
 #include "ocirun/container.h"
+#include "ocirun/utils.h"
 
 #ifndef OCI_TOP_SRCDIR
 #define OCI_TOP_SRCDIR "."
@@ -971,9 +972,10 @@ static void test_spec_default(void **state) {
   assert_int_equal(l->resources->n_devices, 1);
   assert_false(l->resources->devices[0].allow);
   assert_string_equal(l->resources->devices[0].access, "rwm");
-  assert_int_equal(l->n_namespaces, 6);
+  /* runc 1.1's list: pid network ipc uts mount, no cgroup namespace. */
+  assert_int_equal(l->n_namespaces, 5);
   assert_non_null(oci_config_namespace(cfg, OCI_NS_NETWORK));
-  assert_non_null(oci_config_namespace(cfg, OCI_NS_CGROUP));
+  assert_null(oci_config_namespace(cfg, OCI_NS_CGROUP));
   assert_null(oci_config_namespace(cfg, OCI_NS_USER));
   assert_int_equal(l->n_uid_mappings, 0);
   assert_int_equal(l->n_masked_paths, 10);
@@ -987,8 +989,11 @@ static void test_spec_rootless(void **state) {
   struct oci_config *cfg = parse_default_spec(true);
   struct oci_linux *l = cfg->linux_;
   assert_null(l->resources);
+  /* runc 1.1's list: pid ipc uts mount user. */
+  assert_int_equal(l->n_namespaces, 5);
   assert_non_null(oci_config_namespace(cfg, OCI_NS_USER));
   assert_null(oci_config_namespace(cfg, OCI_NS_NETWORK));
+  assert_null(oci_config_namespace(cfg, OCI_NS_CGROUP));
   assert_int_equal(l->n_uid_mappings, 1);
   assert_int_equal(l->uid_mappings[0].container_id, 0);
   assert_int_equal(l->uid_mappings[0].host_id, geteuid());
@@ -1111,11 +1116,13 @@ static void test_example_config(void **state) {
   assert_string_equal(cfg->hostname, "ocirun-example");
   assert_int_equal(cfg->n_mounts, 7);
   assert_non_null(find_mount(cfg, "/sys/fs/cgroup"));
-  static const enum oci_ns_type want[] = {OCI_NS_PID, OCI_NS_NETWORK, OCI_NS_IPC,
-                                          OCI_NS_UTS, OCI_NS_MOUNT,   OCI_NS_CGROUP};
-  assert_int_equal(cfg->linux_->n_namespaces, 6);
-  for (size_t i = 0; i < 6; i++)
+  /* `ocirun spec`'s namespaces, runc 1.1's: no cgroup namespace. */
+  static const enum oci_ns_type want[] = {OCI_NS_PID, OCI_NS_NETWORK, OCI_NS_IPC, OCI_NS_UTS,
+                                          OCI_NS_MOUNT};
+  assert_int_equal(cfg->linux_->n_namespaces, OCI_ARRAY_SIZE(want));
+  for (size_t i = 0; i < OCI_ARRAY_SIZE(want); i++)
     assert_non_null(oci_config_namespace(cfg, want[i]));
+  assert_null(oci_config_namespace(cfg, OCI_NS_CGROUP));
   assert_null(cfg->linux_->cgroups_path);
   assert_int_equal(cfg->linux_->n_masked_paths, 10);
   assert_int_equal(cfg->linux_->n_readonly_paths, 5);
