@@ -14,7 +14,7 @@ static int features_main(struct cli_global *g, int argc, char **argv) {
     oci_log(OCI_LOG_ERROR, "features: the features document is not available");
     return 1;
   }
-  int r = cli_write_json_indented(stdout, json);
+  int r = cli_write_json_indented(stdout, json, "  ");
   free(json);
   if (r < 0) {
     oci_log(OCI_LOG_ERROR, "features: write to stdout failed");

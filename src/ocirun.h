@@ -127,9 +127,10 @@ void cli_error_hint(oci_error *err, const char *hint);
  * resolving symlinks. NULL in, NULL out. */
 char *cli_absolute_path(const char *path);
 
-/* Re-indent JSON text the way Go's json.MarshalIndent(v, "", "  ") does and
- * write it with a trailing newline. Returns 0, or -1 on write error. */
-int cli_write_json_indented(FILE *out, const char *json);
+/* Re-indent JSON text the way Go's json.MarshalIndent(v, "", unit) does
+ * (runc's output: unit "  " for state, "\t" for spec) and write it with a
+ * trailing newline. Returns 0, or -1 on write error. */
+int cli_write_json_indented(FILE *out, const char *json, const char *unit);
 
 /* ---- create and run share their options (create.c) ------------------ */
 

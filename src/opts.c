@@ -287,10 +287,10 @@ char *cli_absolute_path(const char *path) {
 
 /* ---- JSON re-indentation ------------------------------------------- */
 
-static void newline_indent(FILE *out, int depth) {
+static void newline_indent(FILE *out, int depth, const char *unit) {
   fputc('\n', out);
   for (int i = 0; i < depth; i++)
-    fputs("  ", out);
+    fputs(unit, out);
 }
 
 static const char *skip_space(const char *p) {
@@ -312,7 +312,7 @@ static const char *copy_string(FILE *out, const char *p) {
   return p;
 }
 
-int cli_write_json_indented(FILE *out, const char *json) {
+int cli_write_json_indented(FILE *out, const char *json, const char *unit) {
   int depth = 0;
   const char *p = json;
   while (*(p = skip_space(p))) {
@@ -329,14 +329,14 @@ int cli_write_json_indented(FILE *out, const char *json) {
         fputc(*next, out);
         p = next + 1;
       } else {
-        newline_indent(out, ++depth);
+        newline_indent(out, ++depth, unit);
       }
     } else if (c == '}' || c == ']') {
-      newline_indent(out, --depth);
+      newline_indent(out, --depth, unit);
       fputc(c, out);
     } else if (c == ',') {
       fputc(c, out);
-      newline_indent(out, depth);
+      newline_indent(out, depth, unit);
     } else if (c == ':') {
       fputs(": ", out);
     } else {

@@ -40,7 +40,11 @@ static int write_config(FILE *f, const char *path, bool rootless, oci_error *err
   _cleanup_free_ char *json = oci_spec_default_json(rootless);
   if (json == NULL)
     return oci_error_set(err, 0, "spec: the default configuration is not available");
-  if (cli_write_json_indented(f, json) < 0)
+  /* Tabs, as `runc spec` indents: scripts that edit the file with sed or
+   * diff it against runc's match either runtime's. Unlike runc, the file
+   * ends with a newline, as a text file should (`read` loses a last line
+   * without one); JSON parsers do not see the difference. */
+  if (cli_write_json_indented(f, json, "\t") < 0)
     return oci_error_errno(err, "spec: write %s", path);
   return 0;
 }

@@ -13,7 +13,7 @@ static int state_main(struct cli_global *g, int argc, char **argv) {
   char *json = NULL;
   if (oci_container_state_json(&g->ctx, args.v[0], &json, &err) < 0)
     return cli_fail(&err);
-  int r = cli_write_json_indented(stdout, json);
+  int r = cli_write_json_indented(stdout, json, "  ");
   free(json);
   if (r < 0) {
     oci_log(OCI_LOG_ERROR, "state \"%s\": write to stdout failed", args.v[0]);

@@ -411,6 +411,39 @@ man_options() {
 	assert_output 'true'
 }
 
+# runc 1.1's namespace lists: engines and scripts that start from `spec`
+# add a cgroup namespace themselves (runc's own tests do) and would get
+# "duplicate namespace type" if it were there.
+@test "spec and spec --rootless list runc 1.1's namespaces: no cgroup namespace" {
+	mkdir "$TEST_TMP/b"
+	run -0 oci spec -b "$TEST_TMP"
+	run -0 jq -c '[.linux.namespaces[].type]' "$TEST_TMP/config.json"
+	assert_output '["pid","network","ipc","uts","mount"]'
+	run -0 oci spec --rootless -b "$TEST_TMP/b"
+	run -0 jq -c '[.linux.namespaces[].type]' "$TEST_TMP/b/config.json"
+	assert_output '["pid","ipc","uts","mount","user"]'
+}
+
+# Byte for byte what `runc spec` writes (tabs, key order, lists) but for the
+# deliberate ociVersion (the spec ocirun implements), hostname and final
+# newline, so scripts that sed or diff runc's file work on ocirun's.
+@test "spec and spec --rootless write runc's file but for ociVersion and hostname" {
+	command -v runc >/dev/null || skip "runc not installed"
+	local mode
+	for mode in "" --rootless; do
+		rm -rf "$TEST_TMP/o" "$TEST_TMP/r"
+		mkdir "$TEST_TMP/o" "$TEST_TMP/r"
+		run -0 oci spec $mode -b "$TEST_TMP/o"
+		(cd "$TEST_TMP/r" && runc spec $mode) || fail "runc spec $mode failed"
+		# runc writes no final newline: append one to compare the rest.
+		echo >>"$TEST_TMP/r/config.json"
+		sed -i -e 's/^\t"ociVersion": ".*",$/\t"ociVersion": "V",/' \
+			-e 's/^\t"hostname": ".*",$/\t"hostname": "H",/' "$TEST_TMP/o/config.json" "$TEST_TMP/r/config.json"
+		run diff "$TEST_TMP/r/config.json" "$TEST_TMP/o/config.json"
+		[ "$status" = 0 ] || fail "spec $mode differs from runc's: $output"
+	done
+}
+
 @test "spec refuses to overwrite an existing config.json" {
 	echo '{"keep": "me"}' >"$TEST_TMP/config.json"
 	run -1 oci spec -b "$TEST_TMP"
