@@ -99,7 +99,10 @@ char *oci_cg_clean_path(const char *path) {
 
 char *oci_cg_resolve_path(const char *own, const char *cgroups_path, const char *id) {
   if (cgroups_path == NULL || cgroups_path[0] == '\0') {
-    _cleanup_free_ char *j = oci_xasprintf("%s/ocirun-%s", own, id);
+    /* Named after the id alone, as runc 1.1 names it: engines and scripts
+     * find a container's cgroup by its id. Ids are validated (no '/', no
+     * "..") before they get here. */
+    _cleanup_free_ char *j = oci_xasprintf("%s/%s", own, id);
     return oci_cg_clean_path(j);
   }
   if (cgroups_path[0] == '/')

@@ -84,7 +84,8 @@ void oci_cg_proc_entries_free(struct cg_proc_entry *e, size_t n);
 
 /* The container's cgroup inside one hierarchy, given the caller's own
  * cgroup there: absolute cgroups_path as given, relative ones below `own`,
- * NULL → own + "/ocirun-<id>". ".." cannot climb above the start. */
+ * NULL or "" → own + "/<id>" (runc's default). ".." cannot climb above
+ * the start. */
 char *oci_cg_resolve_path(const char *own, const char *cgroups_path, const char *id);
 
 /* Lexically clean an absolute path: "//a/./b/../c/" → "/a/c". */

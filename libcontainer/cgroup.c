@@ -9,7 +9,7 @@
  * except on a pure v2 host, where it goes below the parent of the caller's
  * cgroup: the caller's own holds processes (at least the caller), so no
  * controller could be enabled for a child of it. An unset one becomes
- * "<that cgroup>/ocirun-<id>". In hybrid mode the v1
+ * "<that cgroup>/<id>", as runc names it. In hybrid mode the v1
  * controllers do the work and the same path is also created and joined in
  * the unified hierarchy, so the process is placed in v2 too. */
 #include <errno.h>

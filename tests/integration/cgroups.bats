@@ -60,10 +60,11 @@ use_cgroup_path() {
 	assert_success
 	if is_runtime ocirun && uses_systemd_driver; then
 		assert_output --regexp "/system.slice/ocirun-$CID\.scope\$"
-	elif is_runtime ocirun; then
-		assert_output --regexp "/ocirun-$CID\$"
-	else
+	elif uses_systemd_driver; then
 		assert_output --partial "$CID"
+	else
+		# cgroupfs: the id itself, as runc names it (not a prefixed name).
+		assert_output --regexp "/$CID\$"
 	fi
 	if ! is_cgroup_v2; then
 		local c
@@ -132,6 +133,45 @@ use_cgroup_path() {
 	fi
 	assert_success
 	assert_output 67108864
+}
+# runc 1.1's cgroupfs default, which engines and scripts rely on to find a
+# container's cgroup: with no linux.cgroupsPath the cgroup is <own>/<id> in
+# every mounted hierarchy, <own> being the runtime's own cgroup there (on
+# pure v2 its parent: the runtime's own holds processes). The runtime runs
+# in the test's cgroups, so ours stand for its own.
+@test "without cgroupsPath the cgroup is the id below the runtime's own in each hierarchy, gone after delete" {
+	uses_systemd_driver && skip "the systemd driver makes a scope (the test above)"
+	run -0 jq -r '.linux.cgroupsPath // "unset"' "$BUNDLE/config.json"
+	assert_output unset
+	start_sleeper
+	local line hier path own dir dirs=() n=0
+	while IFS= read -r line; do
+		hier=${line#*:}
+		hier=${hier%%:*}
+		path=${line#*:*:}
+		if [ -z "$hier" ]; then
+			dir=/sys/fs/cgroup/unified
+			is_cgroup_v2 && dir=/sys/fs/cgroup
+		else
+			dir=/sys/fs/cgroup/${hier#name=}
+		fi
+		# A hierarchy the host does not mount is nobody's to join.
+		[ -d "$dir" ] || continue
+		own=$(awk -v h="$hier" -F: '$2 == h { sub(/^[^:]*:[^:]*:/, ""); print }' /proc/self/cgroup)
+		if [ -z "$hier" ] && is_cgroup_v2; then
+			own=$(dirname "$own")
+		fi
+		[ "$path" = "${own%/}/$CID" ] || fail "hierarchy '$hier': container in $path, expected ${own%/}/$CID"
+		[ -d "$dir$path" ] || fail "hierarchy '$hier': no directory $dir$path"
+		dirs+=("$dir$path")
+		n=$((n + 1))
+	done <"/proc/$PID/cgroup"
+	[ "$n" -gt 0 ] || fail "no mounted hierarchy in /proc/$PID/cgroup"
+	run -0 ocirun delete --force "$CID"
+	for dir in "${dirs[@]}"; do
+		[ ! -e "$dir" ] || fail "$dir left after delete"
+	done
+	assert_no_leftovers
 }
 
 # The "cgroup" mount is made through fds inside the rootfs; with and

@@ -85,9 +85,9 @@ static void test_resolve_path(void **state) {
   check_resolve("/process_api/bfa7", "/machine/c1", "/machine/c1");
   check_resolve("/x", "//m/./c1/", "/m/c1");
   check_resolve("/x", "/../../c", "/c");
-  /* unset: <caller>/ocirun-<id> */
-  check_resolve("/process_api/bfa7", NULL, "/process_api/bfa7/ocirun-c1");
-  check_resolve("/", "", "/ocirun-c1");
+  /* unset: <caller>/<id>, runc's name */
+  check_resolve("/process_api/bfa7", NULL, "/process_api/bfa7/c1");
+  check_resolve("/", "", "/c1");
   char *c = oci_cg_clean_path("/");
   assert_string_equal(c, "/");
   free(c);
