@@ -166,7 +166,9 @@ static void hier_init(struct cg_hier *h, const char *controllers,
   h->dir = oci_xasprintf("%s%s", h->mount, strcmp(below, "/") == 0 ? "" : below);
 }
 
-static int discover(struct oci_cgroup *cg, const char *cgroups_path, const char *id,
+/* own_v2: on pure v2, resolve below the caller's own cgroup, not its parent
+ * (only to describe where the caller is; nothing is made there). */
+static int discover(struct oci_cgroup *cg, const char *cgroups_path, const char *id, bool own_v2,
                     oci_error *err) {
   _cleanup_free_ char *text = NULL, *mtext = NULL;
   if (oci_read_file("/proc/self/cgroup", &text, NULL, err) < 0)
@@ -194,7 +196,7 @@ static int discover(struct oci_cgroup *cg, const char *cgroups_path, const char 
     if (unified) {
       cg->v2 = oci_xmalloc0(sizeof(*cg->v2));
       _cleanup_free_ char *own = oci_xstrdup(ents[i].path);
-      if (cg->mode == OCI_CGROUP_V2) {
+      if (cg->mode == OCI_CGROUP_V2 && !own_v2) {
         char *slash = strrchr(own, '/');
         if (slash)
           slash[slash == own] = '\0'; /* "/a/b" -> "/a", "/a" -> "/" */
@@ -307,10 +309,24 @@ int oci_cgroup_prepare(const struct oci_config *cfg, const char *id, bool system
   }
   if (unit_path)
     path = unit_path;
-  if (discover(cg, path, id, err) < 0 || for_each_dir(cg, refuse_busy, NULL, err) < 0 ||
+  if (discover(cg, path, id, false, err) < 0 || for_each_dir(cg, refuse_busy, NULL, err) < 0 ||
       refuse_frozen(cg, err) < 0) {
     oci_cgroup_free(cg); /* nothing made yet, nothing of ours to remove */
     return oci_error_wrap(err, "create cgroup for \"%s\"", id);
+  }
+  *out = cg;
+  return 0;
+}
+
+int oci_cgroup_current(struct oci_cgroup **out, oci_error *err) {
+  enum oci_cgroup_mode mode;
+  if (oci_cgroup_mode(&mode, err) < 0)
+    return -1;
+  struct oci_cgroup *cg = cgroup_new(mode);
+  /* "." resolves to the caller's own cgroup in every hierarchy. */
+  if (discover(cg, ".", "", true, err) < 0) {
+    oci_cgroup_free(cg);
+    return oci_error_wrap(err, "the runtime's own cgroups");
   }
   *out = cg;
   return 0;

@@ -148,11 +148,11 @@ static int mount_cgroup_view(const struct mount_job *parent, const struct oci_cg
  * other mount: onto fds resolved inside the rootfs, never by a host path a
  * process sharing the rootfs could redirect (CVE-2021-30465). On v1 and
  * hybrid hosts a tmpfs goes first, then a directory per hierarchy in it. */
-static int mount_cgroup_tree(const struct oci_rootfs_ctx *ctx, const struct mount_job *j,
-                             oci_error *err) {
+static int mount_cgroup_tree(const struct oci_rootfs_ctx *ctx, const struct oci_cgroup *cg,
+                             const struct mount_job *j, oci_error *err) {
   struct oci_cgroup_view v[32];
   bool tmpfs;
-  size_t n = oci_cgroup_views(ctx->cgroup, v, OCI_ARRAY_SIZE(v), &tmpfs);
+  size_t n = oci_cgroup_views(cg, v, OCI_ARRAY_SIZE(v), &tmpfs);
   if (n > OCI_ARRAY_SIZE(v))
     return oci_error_setx(err, E2BIG, "%zu cgroup hierarchies, at most %zu supported", n,
                           OCI_ARRAY_SIZE(v));
@@ -188,11 +188,21 @@ static int mount_cgroup_tree(const struct oci_rootfs_ctx *ctx, const struct moun
 static int mount_cgroup(const struct oci_rootfs_ctx *ctx, struct mount_job *j,
                         const struct oci_mount *m, oci_error *err) {
   if (ctx->cgroup != NULL)
-    return mount_cgroup_tree(ctx, j, err);
+    return mount_cgroup_tree(ctx, ctx->cgroup, j, err);
   if (!ctx->cgroupns) {
-    /* Without a cgroup namespace a cgroup2 mount shows the host's whole
-     * tree; with no cgroup handle we cannot bind the container's own. */
-    oci_warn("mount \"%s\": no cgroup namespace and no cgroup, left empty", m->destination);
+    /* No cgroup of its own (rootless, none delegated): the container is in
+     * the runtime's cgroups, so those are what it is shown, bound as its
+     * own would be (runc does the same; `spec --rootless` makes no cgroup
+     * namespace). A fresh cgroup2 mount would show the host's whole tree. */
+    struct oci_cgroup *cur = NULL;
+    oci_error local = {0};
+    int r = oci_cgroup_current(&cur, &local);
+    if (r == 0)
+      r = mount_cgroup_tree(ctx, cur, j, &local);
+    oci_cgroup_free(cur);
+    if (r < 0)
+      oci_warn("mount \"%s\": no cgroup namespace and no cgroup of its own: %s; left incomplete",
+               m->destination, local.msg);
     return 0;
   }
   j->req.fstype = "cgroup2";

@@ -89,6 +89,13 @@ struct oci_cgroup_view {
   const char *options;   /* v1 controllers ("cpu,cpuacct", "name=systemd") */
   const char *rel;       /* host_dir relative to the hierarchy's root (CRIU's cgroup root) */
 };
+/* The cgroups the calling process is in, for oci_cgroup_views only: a
+ * container without a cgroup of its own (rootless, none delegated) runs in
+ * the runtime's, and its "cgroup" mount shows those, as runc's does. Never
+ * made, changed or removed through this handle; free it with
+ * oci_cgroup_free. */
+int oci_cgroup_current(struct oci_cgroup **out, oci_error *err);
+
 /* Fills up to cap entries (pointing into cg) and returns how many there
  * are (more than cap: some were left out); *tmpfs: they go under a tmpfs. */
 size_t oci_cgroup_views(const struct oci_cgroup *cg, struct oci_cgroup_view *out, size_t cap,

@@ -16,7 +16,8 @@ teardown() { teardown_userns; }
 
 @test "rootless run: the caller is root inside, no cgroup of its own, only lo in its netns" {
 	rl_set_args sh -c 'id -u; cat /proc/self/uid_map /proc/self/gid_map; cat /proc/self/setgroups
-		tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; sed -n "\$p" /proc/self/cgroup'
+		tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; sed -n "\$p" /proc/self/cgroup
+		find /sys/fs/cgroup -maxdepth 2 -name cgroup.procs | wc -l'
 	local own
 	own=$(sed -n '$p' /proc/self/cgroup)
 	run -0 rl_ocirun run --bundle "$RL_BUNDLE" "$CID"
@@ -30,7 +31,10 @@ teardown() { teardown_userns; }
 	# The caller's own cgroup, none made for it; seen from the host's root:
 	# `spec --rootless` makes no cgroup namespace (runc 1.1's list).
 	assert_line --index 5 "$own"
-	[ "${#lines[@]}" = 6 ]
+	# Its "cgroup" mount shows those cgroups (bound, as runc does), not an
+	# empty directory with a warning on stderr.
+	[ "${lines[6]}" -gt 0 ] || fail "/sys/fs/cgroup is empty inside: $output"
+	[ "${#lines[@]}" = 7 ]
 	# No cgroup named after the container (teardown checks the same).
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -name "*$CID*" 2>/dev/null)" ]
 }
