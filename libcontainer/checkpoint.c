@@ -199,6 +199,30 @@ static void add_bind_mounts(struct criu_request *r, const struct oci_config *cfg
   }
 }
 
+/* Without a cgroup namespace the container's cgroup mount is a bind of its
+ * host cgroup directory (rootfs.c), whose master is the host's mount: CRIU
+ * takes it only as an external mount, keyed by where it is in the container
+ * and, at restore, bound from the new container's directory (runc marks it
+ * external too). One per hierarchy under a v1 tmpfs. */
+static void add_cgroup_binds(struct criu_request *r, const struct oci_config *cfg,
+                             const struct oci_cgroup *cg, bool restore) {
+  if (cg == NULL || oci_ns_wants(cfg, OCI_NS_CGROUP))
+    return;
+  struct oci_cgroup_view v[32];
+  bool tmpfs;
+  size_t n = oci_cgroup_views(cg, v, OCI_ARRAY_SIZE(v), &tmpfs);
+  for (size_t i = 0; i < cfg->n_mounts; i++) {
+    const struct oci_mount *m = &cfg->mounts[i];
+    if (m->type == NULL || strcmp(m->type, "cgroup") != 0 || mount_is_bind(m))
+      continue;
+    for (size_t k = 0; k < n && k < OCI_ARRAY_SIZE(v); k++) {
+      _cleanup_free_ char *key = v[k].name ? oci_xasprintf("%s/%s", m->destination, v[k].name)
+                                           : oci_xstrdup(m->destination);
+      add_ext_mount(r, key, restore ? v[k].host_dir : key);
+    }
+  }
+}
+
 /* "descriptors.json": what the init's fds 0-2 were (readlink), as runc
  * writes it; pipes among them are plugged into restore's own stdio. */
 static int write_descriptors(int images_fd, pid_t pid, oci_error *err) {
@@ -328,6 +352,12 @@ static int dump_request(struct criu_request *r, const struct oci_state *st,
   if (st->config->process && st->config->process->terminal)
     p->has_orphan_pts_master = p->orphan_pts_master = true;
   add_bind_mounts(r, st->config, false);
+  struct oci_cgroup *cg = NULL;
+  oci_error ignored; /* no cgroup (rootless): no cgroup mount to mark */
+  if (st->cgroup && oci_cgroup_load(st->cgroup, &cg, &ignored) == 0) {
+    add_cgroup_binds(r, st->config, cg, false);
+    oci_cgroup_free(cg);
+  }
   if (add_external_ns(r, st, err) < 0)
     return -1;
   request_seal(r);
@@ -453,6 +483,7 @@ static int place_criu(struct creation *c, pid_t criu_pid, struct criu_request *r
   size_t n = oci_cgroup_views(c->cg, v, OCI_ARRAY_SIZE(v), &tmpfs);
   for (size_t i = 0; i < n && i < OCI_ARRAY_SIZE(v); i++)
     add_cg_root(r, strcmp(v[i].fstype, "cgroup2") == 0 ? NULL : v[i].options, v[i].rel);
+  add_cgroup_binds(r, c->st->config, c->cg, true);
   return 0;
 }
 
