@@ -57,6 +57,7 @@ set_resources() {
 }
 
 @test "systemd: the container is a scope in its slice, Delegate=yes, its cgroup seen from inside and outside" {
+	update_config '.linux.namespaces |= map(select(.type != "cgroup")) + [{"type": "cgroup"}]'
 	start_sleeper
 	assert_equal "$(prop "$UNIT" ActiveState)" active
 	assert_equal "$(prop "$UNIT" Slice)" machine.slice
@@ -212,16 +213,28 @@ set_resources() {
 
 # The container's pid 1 itself OOM-killed: the scope empties and systemd
 # removes its cgroup at once, racing events' read of memory.events. Three
-# rounds, as one round could win the race by luck.
+# rounds, as one round could win the race by luck. The kill is triggered
+# only once events is watching (its first stats line comes after the
+# watch is set): an OOM before events starts is not one it can report.
 @test "systemd: an OOM kill of the container's pid 1 is reported by events, every time" {
 	set_resources '{"memory":{"limit":16777216,"swap":16777216}}'
 	# pid 1 becomes tail, which keeps the endless line of /dev/zero in memory
-	set_args sh -c 'sleep 2; exec tail /dev/zero'
-	local i
+	set_args sh -c 'while [ ! -e /go ]; do sleep 0.1; done; exec tail /dev/zero'
+	local i ev
 	for i in 1 2 3; do
+		rm -f "$BUNDLE/rootfs/go"
 		run_detached "$CID-$i" || { cat "$TEST_TMP/detach.out" >&2; return 1; }
-		run timeout 60 "$OCIRUN" --root "$ROOT" --systemd-cgroup events "$CID-$i"
-		assert_output --partial '"type":"oom"'
+		ev="$TEST_TMP/events-$i"
+		timeout 60 "$OCIRUN" --root "$ROOT" --systemd-cgroup events "$CID-$i" >"$ev" 2>&1 3>&- &
+		local evpid=$!
+		local n
+		for ((n = 0; n < 600; n++)); do
+			grep -q '"type":"stats"' "$ev" && break
+			sleep 0.1
+		done
+		touch "$BUNDLE/rootfs/go"
+		wait "$evpid" || true
+		grep -q '"type":"oom"' "$ev" || fail "round $i: no oom event in: $(cut -c1-200 "$ev")"
 		wait_for_status "$CID-$i" stopped
 		ocirun delete "$CID-$i"
 	done
