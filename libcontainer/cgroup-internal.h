@@ -52,6 +52,9 @@ struct oci_cgroup {
   size_t n_extra_rules;
   bool devices_pending;
   uint64_t oom_kills_seen;  /* v2: memory.events oom_kill at the last check */
+  uint64_t pressure_seen;   /* v2: memory.events max + oom at the last check */
+  uint64_t parent_kills;    /* v2: the parent's (hierarchical) oom_kill then */
+  long long pressure_ms;    /* v2: when max or oom last went up (monotonic) */
   struct cg_systemd *sd;    /* NULL: cgroupfs */
   const struct oci_resources *initial; /* create: the config's, for the unit */
 };

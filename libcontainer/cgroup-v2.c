@@ -460,6 +460,27 @@ static int v2_stats_json(struct oci_cgroup *cg, char **json, oci_error *err) {
  * reading it at "populated 0" is in time: systemd answers the same
  * notification with D-Bus work and a job before it removes anything. */
 
+static void parent_oom_kills(const struct oci_cgroup *cg, uint64_t *kills) {
+  _cleanup_free_ char *parent = oci_xstrdup(cg->v2->dir);
+  char *slash = strrchr(parent, '/');
+  *kills = 0;
+  if (slash != NULL && slash != parent) {
+    *slash = '\0';
+    oci_cg_read_keyed(parent, "memory.events", "oom_kill", kills);
+  }
+}
+
+/* memory.events: oom_kill, and max + oom (the cgroup at its limit). */
+static int read_memory_events(const struct oci_cgroup *cg, uint64_t *kills, uint64_t *pressure) {
+  uint64_t max = 0, oom = 0;
+  if (oci_cg_read_keyed(cg->v2->dir, "memory.events", "oom_kill", kills) < 0 ||
+      oci_cg_read_keyed(cg->v2->dir, "memory.events", "max", &max) < 0 ||
+      oci_cg_read_keyed(cg->v2->dir, "memory.events", "oom", &oom) < 0)
+    return -1;
+  *pressure = max + oom;
+  return 0;
+}
+
 static int v2_oom_fd(struct oci_cgroup *cg, int *fd, oci_error *err) {
   _cleanup_close_ int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (ifd < 0)
@@ -470,10 +491,30 @@ static int v2_oom_fd(struct oci_cgroup *cg, int *fd, oci_error *err) {
     if (inotify_add_watch(ifd, path, IN_MODIFY) < 0)
       return oci_error_errno(err, "watch \"%s\"", path);
   }
-  cg->oom_kills_seen = 0;
-  oci_cg_read_keyed(cg->v2->dir, "memory.events", "oom_kill", &cg->oom_kills_seen);
+  cg->oom_kills_seen = cg->pressure_seen = 0;
+  cg->pressure_ms = -1;
+  read_memory_events(cg, &cg->oom_kills_seen, &cg->pressure_seen);
+  parent_oom_kills(cg, &cg->parent_kills);
   *fd = OCI_STEAL_FD(ifd);
   return 0;
+}
+
+/* The cgroup went away before its oom_kill could be read: systemd removes
+ * an emptied scope at once, and the kernel may hold the last memory.events
+ * notification back (one per file every 10 ms) until after that. It was
+ * an OOM kill if the cgroup had just been at its limit and its parent,
+ * whose oom_kill counts its children's and outlives them, counted a kill
+ * since our last read. (runc takes any memory.events change followed by
+ * a failed read for an OOM.) */
+static bool vanished_after_oom(const struct oci_cgroup *cg) {
+  if (cg->pressure_ms < 0 || oci_monotonic_ms() - cg->pressure_ms > 2000)
+    return false;
+  uint64_t parent;
+  parent_oom_kills(cg, &parent);
+  if (parent <= cg->parent_kills)
+    return false;
+  oci_debug("cgroup v2: %s went away right after an OOM kill counted by its parent", cg->v2->dir);
+  return true;
 }
 
 static int v2_oom_happened(struct oci_cgroup *cg, int fd, bool *oom, oci_error *err) {
@@ -481,13 +522,21 @@ static int v2_oom_happened(struct oci_cgroup *cg, int fd, bool *oom, oci_error *
   char buf[4096];
   while (read(fd, buf, sizeof(buf)) > 0)
     ; /* drain: we only need "something changed" */
-  uint64_t kills = 0;
+  uint64_t kills = 0, pressure = 0;
   *oom = false;
-  if (oci_cg_read_keyed(cg->v2->dir, "memory.events", "oom_kill", &kills) == 0 &&
-      kills > cg->oom_kills_seen) {
+  if (read_memory_events(cg, &kills, &pressure) < 0) {
+    *oom = vanished_after_oom(cg);
+    cg->pressure_ms = -1; /* said once */
+    return 0;
+  }
+  if (pressure > cg->pressure_seen)
+    cg->pressure_ms = oci_monotonic_ms();
+  cg->pressure_seen = pressure;
+  if (kills > cg->oom_kills_seen) {
     *oom = true;
     cg->oom_kills_seen = kills;
   }
+  parent_oom_kills(cg, &cg->parent_kills);
   return 0;
 }
 
