@@ -285,6 +285,15 @@ _seccomp_agent() {
 	return 1
 }
 
+# _start_agent AGENT SOCK OUT: the agent in the background (AGENT_PID, which
+# teardown kills), once its socket is there.
+_start_agent() {
+	"$1" "$2" "$3" 100 </dev/null >"$TEST_TMP/agent.log" 2>&1 3>&- &
+	AGENT_PID=$!
+	local i
+	for ((i = 0; i < 100; i++)); do [ -S "$2" ] && break; sleep 0.05; done
+}
+
 @test "NOTIFY: the agent gets the process state and the fd, and answers for the container" {
 	# runc 1.1.5 hangs with this config: the agent never gets a connection.
 	skip_unless_ocirun "runc 1.1.5 never connects to the agent here"
@@ -295,9 +304,7 @@ _seccomp_agent() {
 	          "listenerMetadata": "hello agent",
 	          "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}'
 	update_config '.linux.seccomp.listenerPath = $p' --arg p "$sock"
-	"$agent" "$sock" "$out" 100 </dev/null >"$TEST_TMP/agent.log" 2>&1 3>&- &
-	AGENT_PID=$!
-	for ((i = 0; i < 100; i++)); do [ -S "$sock" ] && break; sleep 0.05; done
+	_start_agent "$agent" "$sock" "$out"
 	set_args sh -c 'mkdir /tmp/d; echo status $?; touch /tmp/f && echo touched'
 	run -0 ocirun run "$CID"
 	assert_line --partial "Network is down"  # the agent's answer: ENETDOWN
@@ -322,9 +329,7 @@ _seccomp_agent() {
 	local sock="$TEST_TMP/agent.sock" out="$TEST_TMP/agent.json"
 	seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "no rules"}'
 	update_config '.linux.seccomp.listenerPath = $p' --arg p "$sock"
-	"$agent" "$sock" "$out" 100 </dev/null >"$TEST_TMP/agent.log" 2>&1 3>&- &
-	AGENT_PID=$!
-	for ((i = 0; i < 100; i++)); do [ -S "$sock" ] && break; sleep 0.05; done
+	_start_agent "$agent" "$sock" "$out"
 	set_args sh -c 'grep -E "^Seccomp:" /proc/self/status; mkdir /tmp/d && echo mkdir ok'
 	run -0 ocirun run "$CID"
 	assert_line --regexp '^Seccomp:[[:space:]]+2$'
