@@ -241,10 +241,36 @@ run_crun() {
 	report crun "$out"/crun/*.tap
 }
 
+# The suites leave cgroups behind when a test fails half-way, and crun's
+# test_delete leaves its init frozen in a freezer cgroup of its own. Every
+# cgroup that appears while a suite runs is the suite's: its processes are
+# thawed and killed, then the cgroup removed, deepest first. (Run the
+# suites alone: a cgroup another tool makes meanwhile would go too.)
+cgroup_dirs() { find /sys/fs/cgroup -mindepth 1 -type d 2>/dev/null | sort; }
+
+clean_new_cgroups() { # clean_new_cgroups BEFORE_LIST
+	local d pid
+	# never what systemd manages (a login's scope made meanwhile)
+	comm -13 "$1" <(cgroup_dirs) | grep -vE '\.(slice|scope|service|socket|mount)(/|$)' |
+		sort -r >"$1.new"
+	while read -r d; do
+		[ -w "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
+		[ -w "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null
+		while read -r pid; do kill -9 "$pid" 2>/dev/null; done <"$d/cgroup.procs"
+	done <"$1.new"
+	sleep 0.5
+	while read -r d; do rmdir "$d" 2>/dev/null || [ ! -d "$d" ] || echo "run-peers.sh: cannot remove $d" >&2; done <"$1.new"
+	rm -f "$1.new"
+}
+
 for s in "${suites[@]}"; do
+	cgroup_dirs >"$out/.cgroups-before"
 	case "$s" in
 	runtime-tools) run_runtime_tools ;;
 	runc) run_runc ;;
 	crun) run_crun ;;
 	esac
+	clean_new_cgroups "$out/.cgroups-before"
+	rm -f "$out/.cgroups-before"
+	rm -rf /tmp/ocitest[0-9]* # runtime-tools' bundles of tests that failed
 done
