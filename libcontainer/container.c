@@ -92,7 +92,8 @@ static int load_bundle_config(const struct oci_create_opts *o, struct oci_state 
     return oci_error_wrap(err, "bundle config");
   /* The length read, not strlen: a NUL byte in the file must not hide
    * what follows it from the parser. */
-  return oci_config_parse(st->config_json, len, "config.json", &st->config, err);
+  return oci_config_parse(st->config_json, len, o->config_path ? o->config_path : "config.json",
+                          &st->config, err);
 }
 
 static int resolve_rootfs(struct oci_state *st, oci_error *err) {
@@ -110,6 +111,17 @@ static int resolve_rootfs(struct oci_state *st, oci_error *err) {
     return oci_error_setx(err, ENOTDIR, "root.path: rootfs \"%s\" is not a directory", p);
   st->rootfs = oci_xstrdup(real);
   return 0;
+}
+
+/* The checks say "config.json: FIELD"; read from another file (--config),
+ * the error names that file instead. */
+static int name_config_file(const struct oci_create_opts *o, oci_error *err) {
+  static const char prefix[] = "config.json: ";
+  if (o->config_path == NULL || strncmp(err->msg, prefix, sizeof(prefix) - 1) != 0)
+    return -1;
+  _cleanup_free_ char *rest = oci_xstrdup(err->msg + sizeof(prefix) - 1);
+  snprintf(err->msg, sizeof(err->msg), "%s: %s", o->config_path, rest);
+  return -1;
 }
 
 /* Everything that can be checked before the host is touched. */
@@ -401,7 +413,7 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   oci_cgroup_preconnect(ctx->systemd_cgroup);
   if (load_bundle_config(o, st, err) < 0 || resolve_rootfs(st, err) < 0 ||
       validate_config(st->config, o, relay_tty, c, err) < 0)
-    return -1;
+    return name_config_file(o, err);
   if (oci_state_dir_create(ctx, o->id, &st->dir, err) < 0)
     return -1;
   c->dir_made = true;

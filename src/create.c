@@ -14,6 +14,7 @@ void cli_create_opts_fill(const struct cli_create_args *a, const char *id,
       /* Absolute, so the library may chdir and state.json records a path
        * that means the same thing from any directory. */
       .bundle = cli_absolute_path(a->bundle ? a->bundle : "."),
+      .config_path = cli_absolute_path(a->config),
       .pid_file = cli_absolute_path(a->pid_file),
       .console_socket = cli_absolute_path(a->console_socket),
       .no_pivot = a->no_pivot,
@@ -35,6 +36,7 @@ int cli_fail_create(const struct cli_global *g, oci_error *err) {
 
 void cli_create_opts_release(struct oci_create_opts *o) {
   free((char *)o->bundle);
+  free((char *)o->config_path);
   free((char *)o->pid_file);
   free((char *)o->console_socket);
 }

@@ -136,6 +136,7 @@ int cli_write_json_indented(FILE *out, const char *json, const char *unit);
 
 struct cli_create_args {
   const char *bundle;
+  const char *config;       /* crun's --config: another file than <bundle>/config.json */
   const char *console_socket;
   const char *pid_file;
   bool no_pivot;
@@ -149,6 +150,8 @@ struct cli_create_args {
 #define CLI_CREATE_OPTIONS                                                                    \
   CLI_OPT("bundle", 'b', CLI_OPT_STRING, struct cli_create_args, bundle, "DIR",               \
           "path to the bundle directory (default: the current directory)"),                  \
+      CLI_OPT("config", 0, CLI_OPT_STRING, struct cli_create_args, config, "FILE",            \
+              "read the configuration from FILE (default: config.json in the bundle)"),       \
       CLI_OPT("console-socket", 0, CLI_OPT_STRING, struct cli_create_args, console_socket,    \
               "PATH", "AF_UNIX socket that receives the console's pseudoterminal master"),    \
       CLI_OPT("pid-file", 0, CLI_OPT_STRING, struct cli_create_args, pid_file, "FILE",        \

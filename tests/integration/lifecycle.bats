@@ -189,6 +189,65 @@ setup() {
 	assert_no_leftovers
 }
 
+@test "delete --regex deletes every container whose id matches, and only those" {
+	set_args sleep 100
+	local id
+	for id in "$CID-web1" "$CID-web2" "$CID-db1"; do create_container "$id"; done
+	run_detached "$CID-webrun"
+	wait_for_status "$CID-webrun" running
+	# not anchored, as crun's: "web" matches all three web containers; the
+	# running one is refused without --force, the created ones still go
+	run ocirun delete --regex "$CID-web"
+	assert_failure
+	assert_output --partial "$CID-webrun"
+	[ ! -e "$ROOT/$CID-web1" ] && [ ! -e "$ROOT/$CID-web2" ]
+	assert_equal "$(container_status "$CID-webrun")" running
+	assert_equal "$(container_status "$CID-db1")" created
+	run -0 ocirun delete -f -r "^$CID-web"
+	[ ! -e "$ROOT/$CID-webrun" ]
+	assert_equal "$(container_status "$CID-db1")" created
+	run -0 ocirun delete --force --regex "$CID-db1\$"
+	run -0 ocirun list -q
+	assert_output ""
+	for id in "$CID-web1" "$CID-web2" "$CID-db1" "$CID-webrun"; do assert_no_leftovers "$id"; done
+}
+
+@test "delete --regex: an invalid pattern is a usage error naming it, deleting nothing" {
+	set_args sleep 100
+	create_container "$CID"
+	run ocirun delete --regex "$CID("
+	assert_failure
+	assert_output --partial "--regex \"$CID(\""
+	assert_equal "$(container_status "$CID")" created
+}
+
+@test "--config FILE: the configuration comes from FILE, the rootfs from the bundle" {
+	set_args sh -c 'echo from-bundle-config'
+	mkdir "$TEST_TMP/other"
+	jq '.process.args = ["sh", "-c", "echo from-other-config; hostname"] | .hostname = "other"' \
+		config.json >"$TEST_TMP/other/conf.json"
+	run -0 ocirun run --config "$TEST_TMP/other/conf.json" "$CID"
+	assert_output $'from-other-config\nother'
+	# relative to the current directory, as every path option; create too
+	cd "$TEST_TMP"
+	create_container --config other/conf.json "$CID"
+	assert_equal "$(ocirun state "$CID" | jq -r .bundle)" "$BUNDLE"
+	run -0 ocirun start "$CID"
+	run -0 ocirun delete --force "$CID"
+	assert_no_leftovers
+}
+
+@test "--config FILE: its errors name FILE, not config.json, and leave nothing" {
+	jq '.process.args = []' config.json >"$TEST_TMP/bad.json"
+	run ocirun run --config "$TEST_TMP/bad.json" "$CID"
+	assert_failure
+	assert_output --partial "$TEST_TMP/bad.json: process.args: must not be empty"
+	run ocirun run --config "$TEST_TMP/missing.json" "$CID"
+	assert_failure
+	assert_output --partial "$TEST_TMP/missing.json"
+	assert_no_leftovers
+}
+
 @test "list shows the containers' ids, -q and json" {
 	set_args sleep 100
 	create_container "$CID-a"
