@@ -1167,3 +1167,8 @@ const char *oci_config_annotation(const struct oci_config *cfg, const char *key)
       return cfg->annotations[i].value;
   return NULL;
 }
+
+bool oci_config_annotation_on(const struct oci_config *cfg, const char *key) {
+  const char *v = oci_config_annotation(cfg, key);
+  return v != NULL && strcmp(v, "0") != 0;
+}

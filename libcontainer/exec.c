@@ -203,7 +203,9 @@ static int exec_child_setup(struct exec_ctx *x, char **exe, char ***env,
     return -1;
   *exe = oci_find_executable(x->p->args[0], x->p->env, x->p->n_env);
   *env = oci_process_env_with_home(x->p);
-  if (oci_process_drop_privileges(x->p, x->seccomp, err) < 0)
+  bool keep_groups =
+      oci_config_annotation_on(x->st->config, OCI_ANNOTATION_KEEP_ORIGINAL_GROUPS);
+  if (oci_process_drop_privileges(x->p, keep_groups, x->seccomp, err) < 0)
     return -1;
   return oci_check_executable(*exe, x->p->args[0], err);
 }

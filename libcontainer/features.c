@@ -222,12 +222,21 @@ static void gen_checkpoint(yajl_gen g, const struct oci_context *ctx) {
     j_gen_kstr(g, "org.criu.version", version);
 }
 
+/* The config annotations ocirun acts on (ocirun(8), ANNOTATIONS), each
+ * with the value it takes: an engine can look before it sets one. */
+static const char *const config_annotations[][2] = {
+    {OCI_ANNOTATION_KEEP_ORIGINAL_GROUPS,
+     "supported: \"1\" keeps the caller's supplementary groups"},
+};
+
 static void gen_annotations(yajl_gen g, const struct oci_context *ctx) {
   j_gen_str(g, "annotations");
   yajl_gen_map_open(g);
   j_gen_kstr(g, "io.github.ocirun.version", OCIRUN_VERSION);
   j_gen_kstr(g, "io.github.seccomp.libseccomp.version", oci_seccomp_library_version());
   gen_checkpoint(g, ctx);
+  for (size_t i = 0; i < OCI_ARRAY_SIZE(config_annotations); i++)
+    j_gen_kstr(g, config_annotations[i][0], config_annotations[i][1]);
   yajl_gen_map_close(g);
 }
 

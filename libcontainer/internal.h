@@ -245,12 +245,19 @@ int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_err
 char *oci_find_executable(const char *name, char **env, size_t n_env);
 /* Apply process.rlimits. */
 int oci_apply_rlimits(const struct oci_process *p, oci_error *err);
+/* What oci_set_user does with the supplementary groups. */
+enum oci_groups_mode {
+  OCI_GROUPS_SET,    /* setgroups(additionalGids) */
+  OCI_GROUPS_DENIED, /* setgroups is denied here: only an empty list is possible */
+  OCI_GROUPS_KEEP,   /* run.oci.keep_original_groups: leave the caller's */
+};
 /* setgroups/setresgid/setresuid + umask for process.user. */
-int oci_set_user(const struct oci_user *u, bool setgroups_allowed, oci_error *err);
+int oci_set_user(const struct oci_user *u, enum oci_groups_mode groups, oci_error *err);
 /* no_new_privs, bounding set, user, capabilities: the order the kernel
  * needs. With a seccomp filter to load without no_new_privs, CAP_SYS_ADMIN
- * stays effective until execve. */
-int oci_process_drop_privileges(const struct oci_process *p,
+ * stays effective until execve. keep_groups: the container's
+ * run.oci.keep_original_groups is on. */
+int oci_process_drop_privileges(const struct oci_process *p, bool keep_groups,
                                 const struct oci_seccomp_filter *seccomp, oci_error *err);
 /* The last steps before execve: every fd from 3 + preserve_fds on marked
  * close-on-exec, then the seccomp filter (if not NULL). Once the filter is

@@ -136,12 +136,12 @@ int oci_apply_rlimits(const struct oci_process *p, oci_error *err) {
   return 0;
 }
 
-int oci_set_user(const struct oci_user *u, bool setgroups_allowed, oci_error *err) {
-  if (setgroups_allowed) {
+int oci_set_user(const struct oci_user *u, enum oci_groups_mode groups, oci_error *err) {
+  if (groups == OCI_GROUPS_SET) {
     gid_t *gids = (gid_t *)u->additional_gids;
     if (setgroups(u->n_additional_gids, gids) < 0)
       return oci_error_errno(err, "process.user.additionalGids: setgroups");
-  } else if (u->n_additional_gids > 0) {
+  } else if (groups == OCI_GROUPS_DENIED && u->n_additional_gids > 0) {
     return oci_error_set(err, EPERM,
                          "process.user.additionalGids: setgroups is denied in this user namespace");
   }
@@ -417,14 +417,19 @@ static void chown_stdio(const struct oci_user *u) {
  * process itself needs. Without no_new_privs the filter needs
  * CAP_SYS_ADMIN, kept until then (execve drops it), as runc also loads
  * such a filter before it drops capabilities. */
-int oci_process_drop_privileges(const struct oci_process *p,
+int oci_process_drop_privileges(const struct oci_process *p, bool keep_groups,
                                 const struct oci_seccomp_filter *seccomp, oci_error *err) {
   if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return oci_error_errno(err, "process.noNewPrivileges");
   if (oci_caps_prepare(p->capabilities, err) < 0)
     return -1;
   chown_stdio(&p->user);
-  if (oci_set_user(&p->user, setgroups_allowed(), err) < 0)
+  /* Kept groups are the caller's whatever additionalGids says: an engine
+   * asks for this so a rootless user's groups still open its files. */
+  enum oci_groups_mode groups = keep_groups            ? OCI_GROUPS_KEEP
+                                : setgroups_allowed() ? OCI_GROUPS_SET
+                                                      : OCI_GROUPS_DENIED;
+  if (oci_set_user(&p->user, groups, err) < 0)
     return -1;
   int keep = filter_needs_sys_admin(p, seccomp) ? CAP_SYS_ADMIN : -1;
   if (oci_caps_finish_keeping(p->capabilities, keep, err) < 0)
@@ -532,7 +537,8 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   _cleanup_free_ char *exe = oci_find_executable(p->args[0], p->env, p->n_env);
   char **env = oci_process_env_with_home(p);
   prctl(PR_SET_PDEATHSIG, 0);
-  if (oci_process_drop_privileges(p, a->seccomp, &err) < 0 ||
+  bool keep_groups = oci_config_annotation_on(a->cfg, OCI_ANNOTATION_KEEP_ORIGINAL_GROUPS);
+  if (oci_process_drop_privileges(p, keep_groups, a->seccomp, &err) < 0 ||
       oci_check_executable(exe, p->args[0], &err) < 0 || oci_process_send_listener(a->seccomp, a->sync_fd, &err) < 0)
     init_fail(a, &err);
   oci_debug("init: closing the pipe to signal completion (ready, waiting for start)");

@@ -384,5 +384,14 @@ int oci_rlimit_from_name(const char *name);           /* -1 when unknown */
 const struct oci_namespace *oci_config_namespace(const struct oci_config *cfg,
                                                  enum oci_ns_type t);
 const char *oci_config_annotation(const struct oci_config *cfg, const char *key);
+/* A switch annotation is on when present with any value but "0" (crun's
+ * reading, which engines that set these keys rely on). */
+bool oci_config_annotation_on(const struct oci_config *cfg, const char *key);
+
+/* Annotations ocirun acts on: crun's keys, which engines (podman) set. */
+#define OCI_ANNOTATION_KEEP_ORIGINAL_GROUPS "run.oci.keep_original_groups"
+#define OCI_ANNOTATION_HOOKS_STDOUT "run.oci.hooks.stdout"
+#define OCI_ANNOTATION_HOOKS_STDERR "run.oci.hooks.stderr"
+#define OCI_ANNOTATION_SECCOMP_FAIL_UNKNOWN "run.oci.seccomp_fail_unknown_syscall"
 
 #endif

@@ -158,3 +158,41 @@ SCHED_OF_SELF='grep -E "^(policy|prio) " /proc/self/sched | tr -s " :" " "'
 	exec_process '{"execCPUAffinity": {"initial": "1", "final": "0"}}' grep Cpus_allowed_list /proc/self/status
 	assert_output "Cpus_allowed_list:	0"
 }
+
+# as_groups GIDS ocirun ARGS...: ocirun called with the supplementary
+# groups GIDS (comma-separated), as an engine's own groups would be.
+as_groups() {
+	local gids=$1
+	shift 2
+	local cg=()
+	uses_systemd_driver && cg=(--systemd-cgroup)
+	setpriv --groups "$gids" -- timeout --kill-after=5 "$OCIRUN_TIMEOUT" \
+		"$OCIRUN" --root "$ROOT" "${cg[@]}" "$@"
+}
+
+GROUPS_OF_SELF='grep "^Groups:" /proc/self/status | tr -s " \t" " " | sed "s/ *$//"'
+
+@test "run.oci.keep_original_groups keeps the caller's groups for the init and exec'd processes" {
+	update_config '.process.user.additionalGids = [10, 20]'
+	set_args sh -c "$GROUPS_OF_SELF"
+	# Without the annotation the config's additionalGids replace the caller's.
+	run -0 as_groups 1,2,3 ocirun run "$CID"
+	assert_output "Groups: 10 20"
+
+	# "0" switches it off, as with crun.
+	update_config '.annotations["run.oci.keep_original_groups"] = "0"'
+	run -0 as_groups 1,2,3 ocirun run "$CID"
+	assert_output "Groups: 10 20"
+
+	update_config '.annotations["run.oci.keep_original_groups"] = "1"'
+	run -0 as_groups 1,2,3 ocirun run "$CID"
+	assert_output "Groups: 1 2 3"
+
+	# exec takes it from the container's config, with its own caller's groups.
+	set_args sleep 1000
+	as_groups 4,5 ocirun run -d "$CID" </dev/null >"$TEST_TMP/detach.out" 2>&1 3>&-
+	run -0 as_groups 6,7 ocirun exec "$CID" sh -c "$GROUPS_OF_SELF"
+	assert_output "Groups: 6 7"
+	run -0 ocirun exec "$CID" sh -c "${GROUPS_OF_SELF//self/1}"
+	assert_output "Groups: 4 5"
+}

@@ -1094,6 +1094,8 @@ static void test_features(void **state) {
   assert_true(YAJL_IS_TRUE(yajl_tree_get(root, idmap, yajl_t_any)));
   const char *ver[] = {"annotations", "io.github.ocirun.version", NULL};
   assert_string_equal(YAJL_GET_STRING(yajl_tree_get(root, ver, yajl_t_string)), OCIRUN_VERSION);
+  const char *keep[] = {"annotations", OCI_ANNOTATION_KEEP_ORIGINAL_GROUPS, NULL};
+  assert_non_null(yajl_tree_get(root, keep, yajl_t_string));
   yajl_tree_free(root);
 }
 
