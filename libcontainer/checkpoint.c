@@ -435,8 +435,8 @@ static int on_setup_namespaces(struct restore_run *rr, pid_t pid, oci_error *err
   st->pid = pid;
   _cleanup_free_ char *json = oci_state_spec_json(st, "creating", false);
   rr->c->hooks_ran = true;
-  if (oci_hooks_run(&h->prestart, "prestart", json, err) < 0 ||
-      oci_hooks_run(&h->create_runtime, "createRuntime", json, err) < 0)
+  if (oci_hooks_run(&h->prestart, "prestart", st->bundle, json, err) < 0 ||
+      oci_hooks_run(&h->create_runtime, "createRuntime", st->bundle, json, err) < 0)
     return -1;
   return 0;
 }

@@ -180,8 +180,8 @@ static int run_runtime_hooks(struct creation *c, oci_error *err) {
   c->st->pid = c->pid;
   _cleanup_free_ char *json = hook_state_json(c->st, "creating");
   c->hooks_ran = true;
-  if (oci_hooks_run(&c->st->config->hooks.prestart, "prestart", json, err) < 0 ||
-      oci_hooks_run(&c->st->config->hooks.create_runtime, "createRuntime", json, err) < 0)
+  if (oci_hooks_run(&c->st->config->hooks.prestart, "prestart", c->st->bundle, json, err) < 0 ||
+      oci_hooks_run(&c->st->config->hooks.create_runtime, "createRuntime", c->st->bundle, json, err) < 0)
     return -1;
   return oci_sync_send(c->sock, OCI_SYNC_HOOKS_DONE, json, strlen(json) + 1, -1, err);
 }
@@ -527,7 +527,7 @@ static int run_poststart(const struct oci_state *st, oci_error *err) {
   if (st->config->hooks.poststart.n == 0)
     return 0;
   _cleanup_free_ char *json = oci_state_spec_json(st, "running", false);
-  if (oci_hooks_run(&st->config->hooks.poststart, "poststart", json, err) < 0)
+  if (oci_hooks_run(&st->config->hooks.poststart, "poststart", st->bundle, json, err) < 0)
     return oci_error_wrap(err, "container \"%s\"", st->id);
   return 0;
 }
@@ -621,7 +621,7 @@ static void run_poststop(const struct oci_state *st) {
   if (st->config == NULL || st->config->hooks.poststop.n == 0)
     return;
   _cleanup_free_ char *json = oci_state_spec_json(st, "stopped", false);
-  oci_hooks_run_all(&st->config->hooks.poststop, "poststop", json);
+  oci_hooks_run_all(&st->config->hooks.poststop, "poststop", st->bundle, json);
 }
 
 static void kill_init(const struct oci_state *st) {

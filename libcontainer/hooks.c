@@ -6,7 +6,9 @@
  * is an empty one), the state JSON on stdin through a pipe, and the
  * caller's stdout/stderr. The parent feeds stdin and waits for the hook in
  * one poll() loop on a pidfd, so a hook that never reads its stdin, never
- * exits or both is still killed at its timeout. */
+ * exits or both is still killed at its timeout. The runtime's hooks run in
+ * the bundle, as runc's do (its create chdirs there): hooks written for it
+ * use paths relative to the bundle. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +35,13 @@ bool oci_hooks_test_no_pidfd = false;
 struct hook_child {
   pid_t pid;
   int stdin_w;  /* our end of the hook's stdin pipe, O_NONBLOCK */
-  int exec_r;   /* CLOEXEC pipe: EOF once execve succeeded, else errno */
+  int exec_r;   /* CLOEXEC pipe: EOF once execve succeeded, else a child_failure */
+};
+
+/* What the child reports when it could not become the hook. */
+struct child_failure {
+  int chdir_failed; /* 1: chdir to the working directory, 0: execve */
+  int errnum;
 };
 
 /* How the wait ended: exited/killed (status valid) or timed out. */
@@ -47,8 +55,9 @@ struct hook_result {
 
 static __attribute__((noreturn)) void child_exec_hook(const struct oci_hook *hook,
                                                       char **argv, char **envp,
-                                                      int stdin_r, int exec_w) {
-  int e;
+                                                      const char *cwd, int stdin_r,
+                                                      int exec_w) {
+  struct child_failure f = {.chdir_failed = 0, .errnum = 0};
   /* A hook starts with default dispositions and an empty mask, like any
    * freshly exec'd program, whatever the runtime's caller left ignored. */
   oci_reset_signals_for_exec();
@@ -63,10 +72,14 @@ static __attribute__((noreturn)) void child_exec_hook(const struct oci_hook *hoo
    * them all CLOEXEC so execve drops them and exec_w reports the outcome. */
   if (oci_close_fds_from(3, true, NULL) < 0)
     goto fail;
+  if (cwd != NULL && chdir(cwd) < 0) {
+    f.chdir_failed = 1;
+    goto fail;
+  }
   execve(hook->path, argv, envp);
 fail:
-  e = errno;
-  (void)!write(exec_w, &e, sizeof(e));
+  f.errnum = errno;
+  (void)!write(exec_w, &f, sizeof(f));
   _exit(127);
 }
 
@@ -97,8 +110,8 @@ static char **build_envp(const struct oci_hook *hook) {
   return envp;
 }
 
-static int spawn_hook(const struct oci_hook *hook, struct hook_child *child,
-                      oci_error *err) {
+static int spawn_hook(const struct oci_hook *hook, const char *cwd,
+                      struct hook_child *child, oci_error *err) {
   int in[2], ex[2];
   /* argv/envp are built before fork: the child must not allocate. */
   _cleanup_free_ char **argv = build_argv(hook);
@@ -121,7 +134,7 @@ static int spawn_hook(const struct oci_hook *hook, struct hook_child *child,
     return oci_error_set(err, e, "fork");
   }
   if (pid == 0)
-    child_exec_hook(hook, argv, envp, in[0], ex[1]);
+    child_exec_hook(hook, argv, envp, cwd, in[0], ex[1]);
   close(in[0]);
   close(ex[1]);
   /* Non-blocking so a hook that never reads cannot stall us past its
@@ -293,15 +306,16 @@ static int wait_hook(struct hook_child *child, const char *state_json,
   return ret;
 }
 
-/* errno from a failed execve in the child, 0 when it succeeded. */
-static int exec_errno(int exec_r) {
-  int e = 0;
-  ssize_t n = oci_read_all(exec_r, &e, sizeof(e));
-  return n == (ssize_t)sizeof(e) ? e : 0;
+/* Why the child did not become the hook; errnum 0 when it did. */
+static struct child_failure read_child_failure(int exec_r) {
+  struct child_failure f = {.chdir_failed = 0, .errnum = 0};
+  if (oci_read_all(exec_r, &f, sizeof(f)) != (ssize_t)sizeof(f))
+    f.errnum = 0;
+  return f;
 }
 
 static int run_and_judge(const struct oci_hook *hook, const char *stage, size_t idx,
-                         const char *state_json, oci_error *err) {
+                         const char *cwd, const char *state_json, oci_error *err) {
   struct hook_child child = {.pid = -1, .stdin_w = -1, .exec_r = -1};
   struct hook_result res = {.timed_out = false, .status = 0};
   int64_t timeout_s = hook->timeout.set && hook->timeout.v > 0 ? hook->timeout.v : 0;
@@ -310,7 +324,7 @@ static int run_and_judge(const struct oci_hook *hook, const char *stage, size_t 
   if (hook->path == NULL || hook->path[0] != '/')
     return oci_error_set(err, 0, "%s hook #%zu \"%s\": path must be absolute",
                          stage, idx, hook->path ? hook->path : "");
-  if (spawn_hook(hook, &child, err) < 0)
+  if (spawn_hook(hook, cwd, &child, err) < 0)
     return oci_error_wrap(err, "%s hook #%zu \"%s\"", stage, idx, hook->path);
   int ret = wait_hook(&child, state_json, deadline, &res, err);
   _cleanup_close_ int exec_r = child.exec_r;
@@ -323,9 +337,12 @@ static int run_and_judge(const struct oci_hook *hook, const char *stage, size_t 
       err->errnum = ETIMEDOUT;
     return -1;
   }
-  int e = exec_errno(exec_r);
-  if (e != 0)
-    return oci_error_set(err, e, "%s hook #%zu \"%s\": exec", stage, idx, hook->path);
+  struct child_failure f = read_child_failure(exec_r);
+  if (f.errnum != 0 && f.chdir_failed)
+    return oci_error_set(err, f.errnum, "%s hook #%zu \"%s\": chdir to \"%s\"", stage, idx,
+                         hook->path, cwd);
+  if (f.errnum != 0)
+    return oci_error_set(err, f.errnum, "%s hook #%zu \"%s\": exec", stage, idx, hook->path);
   if (WIFSIGNALED(res.status)) {
     const char *name = sigabbrev_np(WTERMSIG(res.status));
     const char *what = sigdescr_np(WTERMSIG(res.status));
@@ -345,19 +362,19 @@ static int run_and_judge(const struct oci_hook *hook, const char *stage, size_t 
 /* Every failure starts with runc's "error running hook", which engines'
  * and runc's own tests match. */
 static int run_one(const struct oci_hook *hook, const char *stage, size_t idx,
-                   const char *state_json, oci_error *err) {
-  if (run_and_judge(hook, stage, idx, state_json, err) < 0)
+                   const char *cwd, const char *state_json, oci_error *err) {
+  if (run_and_judge(hook, stage, idx, cwd, state_json, err) < 0)
     return oci_error_wrap(err, "error running hook");
   return 0;
 }
 
 size_t oci_hooks_run_all(const struct oci_hook_list *hooks, const char *stage,
-                         const char *state_json) {
+                         const char *cwd, const char *state_json) {
   size_t failed = 0;
   for (size_t i = 0; hooks && i < hooks->n; i++) {
     oci_error e;
     oci_debug("running %s hook #%zu \"%s\"", stage, i, hooks->items[i].path);
-    if (run_one(&hooks->items[i], stage, i, state_json, &e) < 0) {
+    if (run_one(&hooks->items[i], stage, i, cwd, state_json, &e) < 0) {
       oci_warn("%s", e.msg);
       failed++;
     }
@@ -365,13 +382,13 @@ size_t oci_hooks_run_all(const struct oci_hook_list *hooks, const char *stage,
   return failed;
 }
 
-int oci_hooks_run(const struct oci_hook_list *hooks, const char *stage,
+int oci_hooks_run(const struct oci_hook_list *hooks, const char *stage, const char *cwd,
                   const char *state_json, oci_error *err) {
   if (hooks == NULL)
     return 0;
   for (size_t i = 0; i < hooks->n; i++) {
     oci_debug("running %s hook #%zu \"%s\"", stage, i, hooks->items[i].path);
-    if (run_one(&hooks->items[i], stage, i, state_json, err) < 0)
+    if (run_one(&hooks->items[i], stage, i, cwd, state_json, err) < 0)
       return -1;
   }
   return 0;

@@ -236,8 +236,9 @@ static int before_pivot(void *data, oci_error *err) {
   if (oci_sync_expect(h->a->sync_fd, OCI_SYNC_HOOKS_DONE, &m, err) < 0)
     return -1;
   /* "creating" for createContainer; h->state_json ("created", from GO)
-   * stays for startContainer. */
-  int r = oci_hooks_run(&hooks->create_container, "createContainer", m.data, err);
+   * stays for startContainer. It runs in the rootfs, where the mounts
+   * left our cwd, as runc runs it (crun runs it in the bundle). */
+  int r = oci_hooks_run(&hooks->create_container, "createContainer", NULL, m.data, err);
   oci_sync_msg_clear(&m);
   return r;
 }
@@ -549,7 +550,9 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   if (wait_for_start(a->fifo_fd) < 0)
     _exit(1);
   close(a->fifo_fd);
-  if (oci_hooks_run(&a->cfg->hooks.start_container, "startContainer",
+  /* Past pivot_root the bundle is out of sight: startContainer runs in
+   * process.cwd, as runc's does. */
+  if (oci_hooks_run(&a->cfg->hooks.start_container, "startContainer", NULL,
                     hc.state_json ? hc.state_json : "{}", &err) < 0)
     start_fail(a, &err);
   if (oci_process_before_execve(a->preserve_fds, oci_process_late_filter(a->seccomp), &err) < 0)

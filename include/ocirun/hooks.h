@@ -8,13 +8,15 @@
 /* Run the hooks of one stage in order. stage is the config name
  * ("createRuntime"); a failure reads
  * `createRuntime hook #1 "/usr/bin/foo": exited with status 3` and stops
- * the list. Honours args, env and timeout (SIGKILL after timeout). */
-int oci_hooks_run(const struct oci_hook_list *hooks, const char *stage,
+ * the list. Honours args, env and timeout (SIGKILL after timeout). Each
+ * hook runs in cwd (the bundle for the runtime's hooks), or in ours when
+ * NULL; a cwd it cannot enter fails the hook. */
+int oci_hooks_run(const struct oci_hook_list *hooks, const char *stage, const char *cwd,
                   const char *state_json, oci_error *err);
 /* Run every hook of the stage, a failure logged as a warning and not
  * stopping the rest (poststop: the spec wants the lifecycle to go on and
  * each hook to get its chance to clean up). Returns how many failed. */
 size_t oci_hooks_run_all(const struct oci_hook_list *hooks, const char *stage,
-                         const char *state_json);
+                         const char *cwd, const char *state_json);
 
 #endif

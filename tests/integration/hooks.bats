@@ -124,6 +124,26 @@ field() { # field LINE NAME
 	assert_line --index 2 --regexp '^poststop status=stopped'
 }
 
+# runc runs the hooks from the bundle (its create chdirs there), and hooks
+# written for it use paths relative to it. createContainer runs from the
+# rootfs, as in runc: it runs in the init before pivot_root, with the
+# container's mounts in place (crun runs it from the bundle).
+@test "the runtime's hooks run with the bundle as working directory, createContainer with the rootfs" {
+	local s
+	for s in prestart createRuntime createContainer poststart poststop; do
+		update_config ".hooks.$s += [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo $s \$(pwd) >> \$0\", \$l]}]" \
+			--arg l "$LOG"
+	done
+	update_config '.hooks.createContainer += [{"path": "/bin/sh", "args": ["sh", "-c", "test -e proc/self"]}]'
+	set_args true
+	cd /
+	run -0 ocirun run --bundle "$BUNDLE" "$CID"
+	run -0 cat "$LOG"
+	assert_equal "$output" "$(printf '%s\n' "prestart $BUNDLE" "createRuntime $BUNDLE" \
+		"createContainer $BUNDLE/rootfs" "poststart $BUNDLE" "poststop $BUNDLE")"
+	assert_no_leftovers
+}
+
 @test "with linux.timeOffsets, the runtime's hooks see the host's clocks and the process its own" {
 	update_config '.linux.namespaces += [{"type": "time"}] |
 		.linux.timeOffsets = {"monotonic": {"secs": 86400, "nanosecs": 0},
