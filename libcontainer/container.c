@@ -152,8 +152,7 @@ static int validate_config(const struct oci_config *cfg, const struct oci_create
     return oci_error_wrap(err, "config.json");
   if (oci_config_validate(cfg, err) < 0)
     return -1;
-  if (cfg->linux_ && cfg->linux_->seccomp &&
-      oci_seccomp_prepare(cfg->linux_->seccomp, &c->seccomp, err) < 0)
+  if (oci_seccomp_prepare_config(cfg, &c->seccomp, err) < 0)
     return oci_error_wrap(err, "config.json");
   return 0;
 }

@@ -330,8 +330,7 @@ static int exec_prepare(const struct oci_context *ctx, struct exec_ctx *x, oci_e
   const struct oci_config *cfg = x->st->config;
   if (x->p->capabilities && oci_caps_validate(x->p->capabilities, "process.capabilities", err) < 0)
     return -1;
-  if (cfg->linux_ && cfg->linux_->seccomp &&
-      oci_seccomp_prepare(cfg->linux_->seccomp, &x->seccomp, err) < 0)
+  if (oci_seccomp_prepare_config(cfg, &x->seccomp, err) < 0)
     return -1;
   if (x->st->cgroup && oci_cgroup_load(x->st->cgroup, &x->cg, err) < 0)
     return -1;

@@ -227,6 +227,8 @@ static void gen_checkpoint(yajl_gen g, const struct oci_context *ctx) {
 static const char *const config_annotations[][2] = {
     {OCI_ANNOTATION_KEEP_ORIGINAL_GROUPS,
      "supported: \"1\" keeps the caller's supplementary groups"},
+    {OCI_ANNOTATION_SECCOMP_FAIL_UNKNOWN,
+     "supported: \"1\" makes an unknown syscall name in linux.seccomp an error"},
 };
 
 static void gen_annotations(yajl_gen g, const struct oci_context *ctx) {

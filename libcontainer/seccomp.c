@@ -253,8 +253,22 @@ static int add_syscall_rules(scmp_filter_ctx ctx, int nr, uint32_t action,
   return 0;
 }
 
+/* run.oci.seccomp_fail_unknown_syscall: a name libseccomp cannot resolve
+ * is a mistake in the profile, not a syscall of a newer kernel. */
+static int check_names_known(const struct oci_seccomp_syscall *s, const char *field,
+                             oci_error *err) {
+  for (size_t j = 0; j < s->n_names; j++) {
+    const char *name = s->names[j] ? s->names[j] : "";
+    if (seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR)
+      return oci_error_setx(err, EINVAL, "%s.names[%zu]: unknown syscall \"%s\" (%s)", field,
+                           j, name, OCI_ANNOTATION_SECCOMP_FAIL_UNKNOWN);
+  }
+  return 0;
+}
+
 static int add_syscall_entry(struct oci_seccomp_filter *f, const struct oci_seccomp_syscall *s,
-                             size_t i, uint32_t default_action, oci_error *err) {
+                             size_t i, uint32_t default_action, bool fail_unknown,
+                             oci_error *err) {
   char field[64], afield[96], efield[96];
   snprintf(field, sizeof(field), "linux.seccomp.syscalls[%zu]", i);
   snprintf(afield, sizeof(afield), "%s.action", field);
@@ -268,6 +282,8 @@ static int add_syscall_entry(struct oci_seccomp_filter *f, const struct oci_secc
   struct scmp_arg_cmp conds[MAX_SYSCALL_ARGS * 8];
   bool one_rule_per_arg;
   if (build_conditions(s, field, conds, &one_rule_per_arg, err) < 0)
+    return -1;
+  if (fail_unknown && check_names_known(s, field, err) < 0)
     return -1;
   /* libseccomp rejects rules that repeat the default action (they would be
    * no-ops anyway), so leave them out as runc does. */
@@ -370,8 +386,8 @@ static int compile(struct oci_seccomp_filter *f, const struct oci_seccomp *sc,
   return 0;
 }
 
-int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter **out,
-                        oci_error *err) {
+static int prepare(const struct oci_seccomp *sc, bool fail_unknown,
+                   struct oci_seccomp_filter **out, oci_error *err) {
   uint32_t default_action = 0;
   *out = NULL;
   if (parse_action(sc->default_action, &sc->default_errno_ret, "linux.seccomp.defaultAction",
@@ -397,7 +413,7 @@ int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter 
       add_flags(f, sc, err) < 0 || add_architectures(f->ctx, sc, err) < 0)
     goto fail;
   for (size_t i = 0; i < sc->n_syscalls; i++)
-    if (add_syscall_entry(f, &sc->syscalls[i], i, default_action, err) < 0)
+    if (add_syscall_entry(f, &sc->syscalls[i], i, default_action, fail_unknown, err) < 0)
       goto fail;
   f->listener = f->notify_used || sc->listener_path != NULL;
   if ((f->raw_flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) && !f->listener) {
@@ -413,6 +429,20 @@ int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter 
 fail:
   oci_seccomp_filter_free(f);
   return -1;
+}
+
+int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter **out,
+                        oci_error *err) {
+  return prepare(sc, false, out, err);
+}
+
+int oci_seccomp_prepare_config(const struct oci_config *cfg, struct oci_seccomp_filter **out,
+                               oci_error *err) {
+  *out = NULL;
+  if (cfg->linux_ == NULL || cfg->linux_->seccomp == NULL)
+    return 0;
+  bool fail_unknown = oci_config_annotation_on(cfg, OCI_ANNOTATION_SECCOMP_FAIL_UNKNOWN);
+  return prepare(cfg->linux_->seccomp, fail_unknown, out, err);
 }
 
 const char *oci_seccomp_library_version(void) {

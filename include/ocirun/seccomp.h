@@ -15,6 +15,11 @@ struct oci_seccomp_filter;
  * Unknown syscall names are skipped (debug log), as runc does. */
 int oci_seccomp_prepare(const struct oci_seccomp *sc, struct oci_seccomp_filter **out,
                         oci_error *err);
+/* The config's linux.seccomp (*out NULL when it has none), with its
+ * run.oci.seccomp_fail_unknown_syscall: on, an unknown name is an error
+ * `linux.seccomp.syscalls[0].names[1]: unknown syscall "foo"`. */
+int oci_seccomp_prepare_config(const struct oci_config *cfg, struct oci_seccomp_filter **out,
+                               oci_error *err);
 /* Load it into the calling thread: one seccomp(2), nothing after it on
  * success, so callers can load it right before execve. When the profile
  * uses SCMP_ACT_NOTIFY or sets listenerPath, *notify_fd gets the listener

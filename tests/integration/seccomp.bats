@@ -144,6 +144,30 @@ deny_mkdir() {
 	assert_output --partial "Operation not permitted"
 }
 
+@test "run.oci.seccomp_fail_unknown_syscall: an unknown syscall name is an error naming it" {
+	skip_unless_ocirun "crun's annotation; runc has no such switch"
+	seccomp '{"defaultAction": "SCMP_ACT_ALLOW",
+	          "syscalls": [{"names": ["mkdir", "no_such_syscall"], "action": "SCMP_ACT_ERRNO"}]}'
+	set_args mkdir /tmp/d
+	update_config '.annotations["run.oci.seccomp_fail_unknown_syscall"] = "1"'
+	run -1 ocirun run "$CID"
+	assert_ocirun_output 'linux.seccomp.syscalls[0].names[1]: unknown syscall "no_such_syscall"'
+	assert_no_leftovers
+	# Also in a rule the default action makes a no-op.
+	seccomp '{"defaultAction": "SCMP_ACT_ALLOW",
+	          "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ERRNO"},
+	                       {"names": ["no_such_syscall"], "action": "SCMP_ACT_ALLOW"}]}'
+	run -1 ocirun run "$CID"
+	assert_ocirun_output 'linux.seccomp.syscalls[1].names[0]: unknown syscall "no_such_syscall"'
+	assert_no_leftovers
+	# "0" is off, as with crun: the name is skipped and the rule holds.
+	update_config '.annotations["run.oci.seccomp_fail_unknown_syscall"] = "0"'
+	deny_mkdir
+	update_config '.linux.seccomp.syscalls[0].names += ["no_such_syscall"]'
+	run -1 ocirun run "$CID"
+	assert_output --partial "Operation not permitted"
+}
+
 @test "seccomp flags are accepted and the filter still applies" {
 	skip_unless_ocirun "runc 1.1 supports no seccomp flags"
 	seccomp '{"defaultAction": "SCMP_ACT_ALLOW",

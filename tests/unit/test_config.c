@@ -1096,6 +1096,8 @@ static void test_features(void **state) {
   assert_string_equal(YAJL_GET_STRING(yajl_tree_get(root, ver, yajl_t_string)), OCIRUN_VERSION);
   const char *keep[] = {"annotations", OCI_ANNOTATION_KEEP_ORIGINAL_GROUPS, NULL};
   assert_non_null(yajl_tree_get(root, keep, yajl_t_string));
+  const char *fail[] = {"annotations", OCI_ANNOTATION_SECCOMP_FAIL_UNKNOWN, NULL};
+  assert_non_null(yajl_tree_get(root, fail, yajl_t_string));
   yajl_tree_free(root);
 }
 
