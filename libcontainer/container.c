@@ -620,7 +620,7 @@ static void run_poststop(const struct oci_state *st) {
   if (st->config == NULL || st->config->hooks.poststop.n == 0)
     return;
   _cleanup_free_ char *json = oci_state_spec_json(st, "stopped", false);
-  oci_hooks_run_all(&st->config->hooks.poststop, "poststop", st->bundle, json);
+  oci_hooks_run_all(&st->config->hooks.poststop, "poststop", st->id, st->bundle, json);
 }
 
 static void kill_init(const struct oci_state *st) {

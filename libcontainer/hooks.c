@@ -314,8 +314,10 @@ static struct child_failure read_child_failure(int exec_r) {
   return f;
 }
 
+/* *exit_code: the hook's status when it exited non-zero, else 0. */
 static int run_and_judge(const struct oci_hook *hook, const char *stage, size_t idx,
-                         const char *cwd, const char *state_json, oci_error *err) {
+                         const char *cwd, const char *state_json, int *exit_code,
+                         oci_error *err) {
   struct hook_child child = {.pid = -1, .stdin_w = -1, .exec_r = -1};
   struct hook_result res = {.timed_out = false, .status = 0};
   int64_t timeout_s = hook->timeout.set && hook->timeout.v > 0 ? hook->timeout.v : 0;
@@ -353,29 +355,43 @@ static int run_and_judge(const struct oci_hook *hook, const char *stage, size_t 
     return oci_error_set(err, 0, "%s hook #%zu \"%s\": killed by signal SIG%s (%s)", stage,
                          idx, hook->path, name ? name : "?", descr);
   }
-  if (WIFEXITED(res.status) && WEXITSTATUS(res.status) != 0)
+  if (WIFEXITED(res.status) && WEXITSTATUS(res.status) != 0) {
+    *exit_code = WEXITSTATUS(res.status);
     return oci_error_set(err, 0, "%s hook #%zu \"%s\": exited with status %d", stage,
-                         idx, hook->path, WEXITSTATUS(res.status));
+                         idx, hook->path, *exit_code);
+  }
   return 0;
 }
 
 /* Every failure starts with runc's "error running hook", which engines'
  * and runc's own tests match. */
 static int run_one(const struct oci_hook *hook, const char *stage, size_t idx,
-                   const char *cwd, const char *state_json, oci_error *err) {
-  if (run_and_judge(hook, stage, idx, cwd, state_json, err) < 0)
+                   const char *cwd, const char *state_json, int *exit_code, oci_error *err) {
+  if (run_and_judge(hook, stage, idx, cwd, state_json, exit_code, err) < 0)
     return oci_error_wrap(err, "error running hook");
   return 0;
 }
 
-size_t oci_hooks_run_all(const struct oci_hook_list *hooks, const char *stage,
+/* A hook that exited non-zero is reported in crun's words ("poststop hook
+ * failed with exit code 1"), which its tests and users grep for. */
+static void warn_hook_failed(const struct oci_hook *hook, const char *stage, size_t idx,
+                             const char *id, int exit_code, const oci_error *e) {
+  if (exit_code != 0)
+    oci_warn("container \"%s\": error running hook: %s hook failed with exit code %d "
+             "(hook #%zu \"%s\")", id, stage, exit_code, idx, hook->path);
+  else
+    oci_warn("container \"%s\": %s", id, e->msg);
+}
+
+size_t oci_hooks_run_all(const struct oci_hook_list *hooks, const char *stage, const char *id,
                          const char *cwd, const char *state_json) {
   size_t failed = 0;
   for (size_t i = 0; hooks && i < hooks->n; i++) {
     oci_error e;
+    int exit_code = 0;
     oci_debug("running %s hook #%zu \"%s\"", stage, i, hooks->items[i].path);
-    if (run_one(&hooks->items[i], stage, i, cwd, state_json, &e) < 0) {
-      oci_warn("%s", e.msg);
+    if (run_one(&hooks->items[i], stage, i, cwd, state_json, &exit_code, &e) < 0) {
+      warn_hook_failed(&hooks->items[i], stage, i, id, exit_code, &e);
       failed++;
     }
   }
@@ -388,7 +404,8 @@ int oci_hooks_run(const struct oci_hook_list *hooks, const char *stage, const ch
     return 0;
   for (size_t i = 0; i < hooks->n; i++) {
     oci_debug("running %s hook #%zu \"%s\"", stage, i, hooks->items[i].path);
-    if (run_one(&hooks->items[i], stage, i, cwd, state_json, err) < 0)
+    int exit_code = 0;
+    if (run_one(&hooks->items[i], stage, i, cwd, state_json, &exit_code, err) < 0)
       return -1;
   }
   return 0;

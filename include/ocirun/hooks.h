@@ -13,10 +13,13 @@
  * NULL; a cwd it cannot enter fails the hook. */
 int oci_hooks_run(const struct oci_hook_list *hooks, const char *stage, const char *cwd,
                   const char *state_json, oci_error *err);
-/* Run every hook of the stage, a failure logged as a warning and not
- * stopping the rest (poststop: the spec wants the lifecycle to go on and
- * each hook to get its chance to clean up). Returns how many failed. */
-size_t oci_hooks_run_all(const struct oci_hook_list *hooks, const char *stage,
+/* Run every hook of the stage, a failure logged as a warning naming
+ * container id and not stopping the rest (poststop: the spec wants the
+ * lifecycle to go on and each hook to get its chance to clean up). A
+ * non-zero exit reads `container "c1": error running hook: poststop hook
+ * failed with exit code 1 (hook #0 "/bin/false")`. Returns how many
+ * failed. */
+size_t oci_hooks_run_all(const struct oci_hook_list *hooks, const char *stage, const char *id,
                          const char *cwd, const char *state_json);
 
 #endif
