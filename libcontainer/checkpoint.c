@@ -435,8 +435,9 @@ static int on_setup_namespaces(struct restore_run *rr, pid_t pid, oci_error *err
   st->pid = pid;
   _cleanup_free_ char *json = oci_state_spec_json(st, "creating", false);
   rr->c->hooks_ran = true;
-  if (oci_hooks_run(&h->prestart, "prestart", st->bundle, json, err) < 0 ||
-      oci_hooks_run(&h->create_runtime, "createRuntime", st->bundle, json, err) < 0)
+  const struct oci_hooks_output *out = &rr->c->hooks_out;
+  if (oci_hooks_run(&h->prestart, "prestart", st->bundle, out, json, err) < 0 ||
+      oci_hooks_run(&h->create_runtime, "createRuntime", st->bundle, out, json, err) < 0)
     return -1;
   return 0;
 }

@@ -76,6 +76,7 @@ static void creation_free(struct creation *c) {
     oci_cgroup_free(c->cg);
   if (c->seccomp)
     oci_seccomp_filter_free(c->seccomp);
+  oci_hooks_output_close(&c->hooks_out);
   oci_state_free(c->st);
 }
 
@@ -179,8 +180,10 @@ static int run_runtime_hooks(struct creation *c, oci_error *err) {
   c->st->pid = c->pid;
   _cleanup_free_ char *json = hook_state_json(c->st, "creating");
   c->hooks_ran = true;
-  if (oci_hooks_run(&c->st->config->hooks.prestart, "prestart", c->st->bundle, json, err) < 0 ||
-      oci_hooks_run(&c->st->config->hooks.create_runtime, "createRuntime", c->st->bundle, json, err) < 0)
+  const struct oci_hooks *h = &c->st->config->hooks;
+  if (oci_hooks_run(&h->prestart, "prestart", c->st->bundle, &c->hooks_out, json, err) < 0 ||
+      oci_hooks_run(&h->create_runtime, "createRuntime", c->st->bundle, &c->hooks_out, json,
+                    err) < 0)
     return -1;
   return oci_sync_send(c->sock, OCI_SYNC_HOOKS_DONE, json, strlen(json) + 1, -1, err);
 }
@@ -332,6 +335,7 @@ static int spawn_init(struct creation *c, const struct oci_create_opts *o, bool 
       .preserve_fds = o->preserve_fds + pass_listen_fds(cfg->process), .no_pivot = o->no_pivot,
       .no_new_keyring = o->no_new_keyring, .userns = oci_ns_wants(cfg, OCI_NS_USER),
       .cgroupns = oci_ns_wants(cfg, OCI_NS_CGROUP), .cgroup = c->cg, .seccomp = c->seccomp,
+      .hooks_out = c->hooks_out,
   };
   if (oci_ns_open_paths(cfg, a.ns_fds, err) < 0)
     return -1;
@@ -401,6 +405,7 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
                             bool relay_tty, struct creation *c, oci_error *err) {
   c->st = oci_xmalloc0(sizeof(*c->st));
   c->sock = c->tty_master = c->lock = -1;
+  c->hooks_out = OCI_HOOKS_OUTPUT_NONE;
   struct oci_state *st = c->st;
   /* First, before the host is touched: protect the binary (a re-exec,
    * when it comes to that, starts the command over). */
@@ -413,6 +418,10 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   if (load_bundle_config(o, st, err) < 0 || resolve_rootfs(st, err) < 0 ||
       validate_config(st->config, o, relay_tty, c, err) < 0)
     return name_config_file(o, err);
+  /* Opened once here: the init inherits them for the hooks it runs
+   * inside the container, where the paths would not resolve. */
+  if (oci_hooks_output_open(st->config, &c->hooks_out, err) < 0)
+    return oci_error_wrap(err, "config.json: annotations");
   if (oci_state_dir_create(ctx, o->id, &st->dir, err) < 0)
     return -1;
   c->dir_made = true;
@@ -526,7 +535,12 @@ static int run_poststart(const struct oci_state *st, oci_error *err) {
   if (st->config->hooks.poststart.n == 0)
     return 0;
   _cleanup_free_ char *json = oci_state_spec_json(st, "running", false);
-  if (oci_hooks_run(&st->config->hooks.poststart, "poststart", st->bundle, json, err) < 0)
+  struct oci_hooks_output out;
+  if (oci_hooks_output_open(st->config, &out, err) < 0)
+    return oci_error_wrap(err, "container \"%s\": poststart hooks", st->id);
+  int r = oci_hooks_run(&st->config->hooks.poststart, "poststart", st->bundle, &out, json, err);
+  oci_hooks_output_close(&out);
+  if (r < 0)
     return oci_error_wrap(err, "container \"%s\"", st->id);
   return 0;
 }
@@ -620,7 +634,14 @@ static void run_poststop(const struct oci_state *st) {
   if (st->config == NULL || st->config->hooks.poststop.n == 0)
     return;
   _cleanup_free_ char *json = oci_state_spec_json(st, "stopped", false);
-  oci_hooks_run_all(&st->config->hooks.poststop, "poststop", st->id, st->bundle, json);
+  /* The hooks still run (they clean up) when their files cannot be opened. */
+  struct oci_hooks_output out;
+  oci_error e;
+  if (oci_hooks_output_open(st->config, &out, &e) < 0)
+    oci_warn("poststop hooks: %s", e.msg);
+  oci_hooks_run_all(&st->config->hooks.poststop, "poststop", st->id, st->bundle, &out,
+                    json);
+  oci_hooks_output_close(&out);
 }
 
 static void kill_init(const struct oci_state *st) {

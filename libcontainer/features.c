@@ -227,6 +227,8 @@ static void gen_checkpoint(yajl_gen g, const struct oci_context *ctx) {
 static const char *const config_annotations[][2] = {
     {OCI_ANNOTATION_KEEP_ORIGINAL_GROUPS,
      "supported: \"1\" keeps the caller's supplementary groups"},
+    {OCI_ANNOTATION_HOOKS_STDOUT, "supported: the file every hook's stdout is appended to"},
+    {OCI_ANNOTATION_HOOKS_STDERR, "supported: the file every hook's stderr is appended to"},
     {OCI_ANNOTATION_SECCOMP_FAIL_UNKNOWN,
      "supported: \"1\" makes an unknown syscall name in linux.seccomp an error"},
 };

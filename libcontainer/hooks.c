@@ -4,7 +4,8 @@
  * "env" key gets the runtime's environment, as runc and crun give it: hooks
  * such as GPU ones find their tools through the caller's PATH; "env": []
  * is an empty one), the state JSON on stdin through a pipe, and the
- * caller's stdout/stderr. The parent feeds stdin and waits for the hook in
+ * caller's stdout/stderr (or the files of the run.oci.hooks.stdout/stderr
+ * annotations). The parent feeds stdin and waits for the hook in
  * one poll() loop on a pidfd, so a hook that never reads its stdin, never
  * exits or both is still killed at its timeout. The runtime's hooks run in
  * the bundle, as runc's do (its create chdirs there): hooks written for it
@@ -53,20 +54,36 @@ struct hook_result {
 /* ---- child side (after fork: no allocation, except the /proc/self/fd
  * walk of oci_close_fds_from on kernels without close_range) ---- */
 
+/* fd, moved above the standard fds when it is one of them (CLOEXEC), so
+ * that putting another fd in place cannot overwrite it. */
+static int above_stdio(int fd) {
+  return fd >= 0 && fd <= STDERR_FILENO ? fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1) : fd;
+}
+
+/* dup2 clears CLOEXEC on the copy, so each survives execve. */
+static int place_stdio(int stdin_r, const struct oci_hooks_output *output) {
+  int out = output ? above_stdio(output->out) : -1;
+  int errfd = output ? above_stdio(output->err) : -1;
+  if (dup2(stdin_r, STDIN_FILENO) < 0)
+    return -1;
+  if (out >= 0 && dup2(out, STDOUT_FILENO) < 0)
+    return -1;
+  return errfd >= 0 && dup2(errfd, STDERR_FILENO) < 0 ? -1 : 0;
+}
+
 static __attribute__((noreturn)) void child_exec_hook(const struct oci_hook *hook,
                                                       char **argv, char **envp,
-                                                      const char *cwd, int stdin_r,
-                                                      int exec_w) {
+                                                      const char *cwd,
+                                                      const struct oci_hooks_output *output,
+                                                      int stdin_r, int exec_w) {
   struct child_failure f = {.chdir_failed = 0, .errnum = 0};
   /* A hook starts with default dispositions and an empty mask, like any
    * freshly exec'd program, whatever the runtime's caller left ignored. */
   oci_reset_signals_for_exec();
-  /* The runtime may run with stdio closed, so the pipes can be fds 0-2:
-   * keep exec_w out of the way and make the stdin pipe survive execve. */
-  if (exec_w <= STDERR_FILENO)
-    exec_w = fcntl(exec_w, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-  if (stdin_r == STDIN_FILENO ? fcntl(stdin_r, F_SETFD, 0) < 0
-                              : dup2(stdin_r, STDIN_FILENO) < 0)
+  /* The runtime may run with stdio closed, so the pipes and the output
+   * files can be fds 0-2: each is moved out of the way first. */
+  exec_w = above_stdio(exec_w);
+  if (place_stdio(above_stdio(stdin_r), output) < 0)
     goto fail;
   /* No runtime fd (state dir, sockets, log) may leak into the hook: mark
    * them all CLOEXEC so execve drops them and exec_w reports the outcome. */
@@ -111,7 +128,8 @@ static char **build_envp(const struct oci_hook *hook) {
 }
 
 static int spawn_hook(const struct oci_hook *hook, const char *cwd,
-                      struct hook_child *child, oci_error *err) {
+                      const struct oci_hooks_output *output, struct hook_child *child,
+                      oci_error *err) {
   int in[2], ex[2];
   /* argv/envp are built before fork: the child must not allocate. */
   _cleanup_free_ char **argv = build_argv(hook);
@@ -134,7 +152,7 @@ static int spawn_hook(const struct oci_hook *hook, const char *cwd,
     return oci_error_set(err, e, "fork");
   }
   if (pid == 0)
-    child_exec_hook(hook, argv, envp, cwd, in[0], ex[1]);
+    child_exec_hook(hook, argv, envp, cwd, output, in[0], ex[1]);
   close(in[0]);
   close(ex[1]);
   /* Non-blocking so a hook that never reads cannot stall us past its
@@ -316,8 +334,8 @@ static struct child_failure read_child_failure(int exec_r) {
 
 /* *exit_code: the hook's status when it exited non-zero, else 0. */
 static int run_and_judge(const struct oci_hook *hook, const char *stage, size_t idx,
-                         const char *cwd, const char *state_json, int *exit_code,
-                         oci_error *err) {
+                         const char *cwd, const struct oci_hooks_output *output,
+                         const char *state_json, int *exit_code, oci_error *err) {
   struct hook_child child = {.pid = -1, .stdin_w = -1, .exec_r = -1};
   struct hook_result res = {.timed_out = false, .status = 0};
   int64_t timeout_s = hook->timeout.set && hook->timeout.v > 0 ? hook->timeout.v : 0;
@@ -326,7 +344,7 @@ static int run_and_judge(const struct oci_hook *hook, const char *stage, size_t 
   if (hook->path == NULL || hook->path[0] != '/')
     return oci_error_set(err, 0, "%s hook #%zu \"%s\": path must be absolute",
                          stage, idx, hook->path ? hook->path : "");
-  if (spawn_hook(hook, cwd, &child, err) < 0)
+  if (spawn_hook(hook, cwd, output, &child, err) < 0)
     return oci_error_wrap(err, "%s hook #%zu \"%s\"", stage, idx, hook->path);
   int ret = wait_hook(&child, state_json, deadline, &res, err);
   _cleanup_close_ int exec_r = child.exec_r;
@@ -366,8 +384,9 @@ static int run_and_judge(const struct oci_hook *hook, const char *stage, size_t 
 /* Every failure starts with runc's "error running hook", which engines'
  * and runc's own tests match. */
 static int run_one(const struct oci_hook *hook, const char *stage, size_t idx,
-                   const char *cwd, const char *state_json, int *exit_code, oci_error *err) {
-  if (run_and_judge(hook, stage, idx, cwd, state_json, exit_code, err) < 0)
+                   const char *cwd, const struct oci_hooks_output *output,
+                   const char *state_json, int *exit_code, oci_error *err) {
+  if (run_and_judge(hook, stage, idx, cwd, output, state_json, exit_code, err) < 0)
     return oci_error_wrap(err, "error running hook");
   return 0;
 }
@@ -384,13 +403,14 @@ static void warn_hook_failed(const struct oci_hook *hook, const char *stage, siz
 }
 
 size_t oci_hooks_run_all(const struct oci_hook_list *hooks, const char *stage, const char *id,
-                         const char *cwd, const char *state_json) {
+                         const char *cwd, const struct oci_hooks_output *output,
+                         const char *state_json) {
   size_t failed = 0;
   for (size_t i = 0; hooks && i < hooks->n; i++) {
     oci_error e;
     int exit_code = 0;
     oci_debug("running %s hook #%zu \"%s\"", stage, i, hooks->items[i].path);
-    if (run_one(&hooks->items[i], stage, i, cwd, state_json, &exit_code, &e) < 0) {
+    if (run_one(&hooks->items[i], stage, i, cwd, output, state_json, &exit_code, &e) < 0) {
       warn_hook_failed(&hooks->items[i], stage, i, id, exit_code, &e);
       failed++;
     }
@@ -399,14 +419,47 @@ size_t oci_hooks_run_all(const struct oci_hook_list *hooks, const char *stage, c
 }
 
 int oci_hooks_run(const struct oci_hook_list *hooks, const char *stage, const char *cwd,
-                  const char *state_json, oci_error *err) {
+                  const struct oci_hooks_output *output, const char *state_json,
+                  oci_error *err) {
   if (hooks == NULL)
     return 0;
   for (size_t i = 0; i < hooks->n; i++) {
     oci_debug("running %s hook #%zu \"%s\"", stage, i, hooks->items[i].path);
     int exit_code = 0;
-    if (run_one(&hooks->items[i], stage, i, cwd, state_json, &exit_code, err) < 0)
+    if (run_one(&hooks->items[i], stage, i, cwd, output, state_json, &exit_code, err) < 0)
       return -1;
   }
   return 0;
+}
+
+/* One annotation's file; -1 when the annotation is not there. Mode 0600:
+ * hooks' output may say things about the host. */
+static int open_output(const struct oci_config *cfg, const char *key, int *fd, oci_error *err) {
+  const char *path = oci_config_annotation(cfg, key);
+  *fd = -1;
+  if (path == NULL)
+    return 0;
+  *fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (*fd < 0)
+    return oci_error_errno(err, "%s: open \"%s\"", key, path);
+  return 0;
+}
+
+int oci_hooks_output_open(const struct oci_config *cfg, struct oci_hooks_output *o,
+                          oci_error *err) {
+  *o = OCI_HOOKS_OUTPUT_NONE;
+  if (open_output(cfg, OCI_ANNOTATION_HOOKS_STDOUT, &o->out, err) < 0 ||
+      open_output(cfg, OCI_ANNOTATION_HOOKS_STDERR, &o->err, err) < 0) {
+    oci_hooks_output_close(o);
+    return -1;
+  }
+  return 0;
+}
+
+void oci_hooks_output_close(struct oci_hooks_output *o) {
+  if (o->out >= 0)
+    close(o->out);
+  if (o->err >= 0)
+    close(o->err);
+  *o = OCI_HOOKS_OUTPUT_NONE;
 }

@@ -8,6 +8,7 @@
 #include "ocirun/config.h"
 #include "ocirun/container.h"
 #include "ocirun/error.h"
+#include "ocirun/hooks.h"
 #include "ocirun/utils.h"
 
 /* ---- state.c: <root>/<id>/ on disk ---------------------------------- */
@@ -195,6 +196,7 @@ struct creation {
   bool dir_made;
   bool cg_made;      /* c->cg's directories exist: rollback removes them */
   bool hooks_ran;    /* prestart/createRuntime started: poststop owed */
+  struct oci_hooks_output hooks_out; /* for prestart to startContainer */
 };
 
 /* ---- restore.c: CRIU in place of the init ------------------------------ */
@@ -229,6 +231,7 @@ struct oci_init_args {
   bool cgroupns;              /* a new cgroup namespace */
   const struct oci_cgroup *cgroup;
   struct oci_seccomp_filter *seccomp;
+  struct oci_hooks_output hooks_out; /* createContainer's and startContainer's */
   int ns_fds[OCI_NS_COUNT];   /* namespaces[].path fds to join */
   int unshare_flags;          /* namespaces the init makes itself (CLONE_NEWNET) */
   int *bind_trees;            /* oci_rootfs_open_bind_trees, set by oci_init_spawn */

@@ -238,7 +238,8 @@ static int before_pivot(void *data, oci_error *err) {
   /* "creating" for createContainer; h->state_json ("created", from GO)
    * stays for startContainer. It runs in the rootfs, where the mounts
    * left our cwd, as runc runs it (crun runs it in the bundle). */
-  int r = oci_hooks_run(&hooks->create_container, "createContainer", NULL, m.data, err);
+  int r = oci_hooks_run(&hooks->create_container, "createContainer", NULL, &h->a->hooks_out,
+                        m.data, err);
   oci_sync_msg_clear(&m);
   return r;
 }
@@ -552,7 +553,7 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
   close(a->fifo_fd);
   /* Past pivot_root the bundle is out of sight: startContainer runs in
    * process.cwd, as runc's does. */
-  if (oci_hooks_run(&a->cfg->hooks.start_container, "startContainer", NULL,
+  if (oci_hooks_run(&a->cfg->hooks.start_container, "startContainer", NULL, &a->hooks_out,
                     hc.state_json ? hc.state_json : "{}", &err) < 0)
     start_fail(a, &err);
   if (oci_process_before_execve(a->preserve_fds, oci_process_late_filter(a->seccomp), &err) < 0)

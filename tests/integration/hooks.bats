@@ -359,3 +359,52 @@ assert_create_fails_with_hook() {
 	assert_line --regexp '^poststop .* var=from-delete argv0='
 	assert_no_leftovers
 }
+
+# say_hook STAGE: a hook that writes one line to its stdout and one to its
+# stderr (/bin/sh, which is also the rootfs's busybox for the hooks that
+# run inside the container).
+say_hook() {
+	update_config ".hooks.$1 += [{\"path\": \"/bin/sh\",
+		\"args\": [\"sh\", \"-c\", \"echo $1 stdout message; echo $1 stderr message >&2\"]}]"
+}
+
+@test "run.oci.hooks.stdout and run.oci.hooks.stderr: every hook's output goes to those files" {
+	skip_unless_ocirun "crun's annotations; runc has no such switch"
+	for s in prestart createRuntime createContainer startContainer poststart poststop; do say_hook $s; done
+	echo "before" >"$TEST_TMP/hooks.out"
+	update_config '.annotations["run.oci.hooks.stdout"] = $o | .annotations["run.oci.hooks.stderr"] = $e' \
+		--arg o "$TEST_TMP/hooks.out" --arg e "$TEST_TMP/hooks.err"
+	set_args echo main
+	run -0 ocirun run "$CID"
+	# Nothing of the hooks' on the runtime's own stdout/stderr.
+	assert_output "main"
+	# Appended to an existing file; created (0600) when missing.
+	run -0 cat "$TEST_TMP/hooks.out"
+	assert_output "before
+prestart stdout message
+createRuntime stdout message
+createContainer stdout message
+startContainer stdout message
+poststart stdout message
+poststop stdout message"
+	run -0 cat "$TEST_TMP/hooks.err"
+	assert_output "prestart stderr message
+createRuntime stderr message
+createContainer stderr message
+startContainer stderr message
+poststart stderr message
+poststop stderr message"
+	run -0 stat -c %a "$TEST_TMP/hooks.err"
+	assert_output "600"
+	assert_no_leftovers
+}
+
+@test "run.oci.hooks.stderr that cannot be opened is an error naming the annotation, and nothing is left" {
+	skip_unless_ocirun "crun's annotations; runc has no such switch"
+	say_hook prestart
+	update_config '.annotations["run.oci.hooks.stderr"] = $e' --arg e "$TEST_TMP/no/such/dir/err"
+	run -1 ocirun run "$CID"
+	assert_ocirun_output "run.oci.hooks.stderr: open \"$TEST_TMP/no/such/dir/err\": No such file or directory"
+	refute_output --partial "stderr message"
+	assert_no_leftovers
+}

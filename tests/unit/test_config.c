@@ -1098,6 +1098,10 @@ static void test_features(void **state) {
   assert_non_null(yajl_tree_get(root, keep, yajl_t_string));
   const char *fail[] = {"annotations", OCI_ANNOTATION_SECCOMP_FAIL_UNKNOWN, NULL};
   assert_non_null(yajl_tree_get(root, fail, yajl_t_string));
+  const char *hout[] = {"annotations", OCI_ANNOTATION_HOOKS_STDOUT, NULL};
+  assert_non_null(yajl_tree_get(root, hout, yajl_t_string));
+  const char *herr[] = {"annotations", OCI_ANNOTATION_HOOKS_STDERR, NULL};
+  assert_non_null(yajl_tree_get(root, herr, yajl_t_string));
   yajl_tree_free(root);
 }
 

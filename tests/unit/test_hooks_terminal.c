@@ -143,7 +143,7 @@ static void run_record_hook(const char *dir, const char *state_json) {
                        .env = env, .n_env = 3};
   struct oci_hook_list list = {.items = &h, .n = 1};
   oci_error err = {0};
-  int ret = oci_hooks_run(&list, "createRuntime", NULL, state_json, &err);
+  int ret = oci_hooks_run(&list, "createRuntime", NULL, NULL, state_json, &err);
   if (ret < 0)
     fail_msg("oci_hooks_run: %s", err.msg);
 }
@@ -220,7 +220,7 @@ static void test_hook_does_not_read_stdin(void **state) {
   memset(json, 'x', n);
   json[n] = '\0';
   oci_error err = {0};
-  assert_int_equal(oci_hooks_run(&list, "poststart", NULL, json, &err), 0);
+  assert_int_equal(oci_hooks_run(&list, "poststart", NULL, NULL, json, &err), 0);
   free(json);
 }
 
@@ -233,7 +233,7 @@ static void test_hook_failure_names_stage_index_path(void **state) {
   struct oci_hook items[3] = {sh_hook(ok, 3, 0), sh_hook(bad, 3, 0), sh_hook(third, 3, 0)};
   struct oci_hook_list list = {.items = items, .n = 3};
   oci_error err = {0};
-  assert_int_equal(oci_hooks_run(&list, "prestart", NULL, "{}", &err), -1);
+  assert_int_equal(oci_hooks_run(&list, "prestart", NULL, NULL, "{}", &err), -1);
   assert_string_equal(err.msg, "error running hook: prestart hook #1 \"/bin/sh\": exited with status 3");
   /* The list stops at the first failure. */
   assert_false(exists(tmpdir, "third-ran"));
@@ -244,7 +244,7 @@ static void test_hook_killed_by_signal(void **state) {
   struct oci_hook h = sh_hook(args, 3, 0);
   struct oci_hook_list list = {.items = &h, .n = 1};
   oci_error err = {0};
-  assert_int_equal(oci_hooks_run(&list, "poststop", NULL, "{}", &err), -1);
+  assert_int_equal(oci_hooks_run(&list, "poststop", NULL, NULL, "{}", &err), -1);
   assert_string_equal(err.msg, "error running hook: poststop hook #0 \"/bin/sh\": "
                                "killed by signal SIGTERM (terminated)");
 }
@@ -256,7 +256,7 @@ static void check_timeout(void) {
   oci_error err = {0};
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
-  assert_int_equal(oci_hooks_run(&list, "createContainer", NULL, "{}", &err), -1);
+  assert_int_equal(oci_hooks_run(&list, "createContainer", NULL, NULL, "{}", &err), -1);
   double took = elapsed_since(&start);
   assert_string_equal(err.msg,
                       "error running hook: createContainer hook #0 \"/bin/sh\": timed out after 1 s");
@@ -271,7 +271,7 @@ static void test_hook_nonexistent_path(void **state) {
   struct oci_hook h = {.path = "/nonexistent/ocirun-hook"};
   struct oci_hook_list list = {.items = &h, .n = 1};
   oci_error err = {0};
-  assert_int_equal(oci_hooks_run(&list, "startContainer", NULL, "{}", &err), -1);
+  assert_int_equal(oci_hooks_run(&list, "startContainer", NULL, NULL, "{}", &err), -1);
   assert_int_equal(err.errnum, ENOENT);
   assert_string_equal(err.msg, "error running hook: startContainer hook #0 "
                                "\"/nonexistent/ocirun-hook\": "
@@ -282,15 +282,15 @@ static void test_hook_relative_path_refused(void **state) {
   struct oci_hook h = {.path = "sh"};
   struct oci_hook_list list = {.items = &h, .n = 1};
   oci_error err = {0};
-  assert_int_equal(oci_hooks_run(&list, "prestart", NULL, "{}", &err), -1);
+  assert_int_equal(oci_hooks_run(&list, "prestart", NULL, NULL, "{}", &err), -1);
   assert_non_null(strstr(err.msg, "prestart hook #0 \"sh\": path must be absolute"));
 }
 
 static void test_hook_empty_list(void **state) {
   struct oci_hook_list list = {.items = NULL, .n = 0};
   oci_error err = {0};
-  assert_int_equal(oci_hooks_run(&list, "prestart", NULL, "{}", &err), 0);
-  assert_int_equal(oci_hooks_run(NULL, "prestart", NULL, "{}", &err), 0);
+  assert_int_equal(oci_hooks_run(&list, "prestart", NULL, NULL, "{}", &err), 0);
+  assert_int_equal(oci_hooks_run(NULL, "prestart", NULL, NULL, "{}", &err), 0);
 }
 
 static void test_hook_wait_without_pidfd(void **state) {
@@ -334,7 +334,7 @@ static void test_hook_sigchld_ignored_fails_not_hangs(void **state) {
   oci_error err = {0};
   struct sigaction ign = {.sa_handler = SIG_IGN}, old;
   sigaction(SIGCHLD, &ign, &old);
-  int ret = oci_hooks_run(&list, "poststop", NULL, "{}", &err);
+  int ret = oci_hooks_run(&list, "poststop", NULL, NULL, "{}", &err);
   sigaction(SIGCHLD, &old, NULL);
   assert_int_equal(ret, -1);
   assert_non_null(strstr(err.msg, "poststop hook #0 \"/bin/sh\": wait"));
