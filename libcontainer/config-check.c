@@ -62,6 +62,29 @@ static bool sysctl_key_normalize(const char *key, char *out, size_t size) {
   return out[0] != '.' && out[n - 1] != '.' && strstr(out, "..") == NULL;
 }
 
+/* kernel.hostname and kernel.domainname set the same thing as the
+ * hostname and domainname fields, the sysctl written last: two different
+ * values are a config whose outcome nobody meant, refused as crun does.
+ * The same value in both is no conflict. */
+static int check_uts_sysctl(const struct oci_config *cfg, const char *key, const char *norm,
+                            const char *value, oci_error *err) {
+  const char *field, *name;
+  if (strcmp(norm, "kernel.hostname") == 0) {
+    field = "hostname";
+    name = cfg->hostname;
+  } else if (strcmp(norm, "kernel.domainname") == 0) {
+    field = "domainname";
+    name = cfg->domainname;
+  } else {
+    return 0;
+  }
+  if (name == NULL || *name == '\0' || strcmp(name, value) == 0)
+    return 0;
+  return oci_error_setx(err, EINVAL,
+                        "config.json: linux.sysctl: \"%s\" = \"%s\" conflicts with %s \"%s\"",
+                        key, value, field, name);
+}
+
 static int check_sysctls(const struct oci_config *cfg, oci_error *err) {
   const struct oci_linux *l = cfg->linux_;
   for (size_t i = 0; i < l->n_sysctl; i++) {
@@ -81,6 +104,8 @@ static int check_sysctls(const struct oci_config *cfg, oci_error *err) {
                             "config.json: linux.sysctl: \"%s\" needs the container's own %s "
                             "namespace in linux.namespaces",
                             key, oci_ns_type_name(t));
+    if (check_uts_sysctl(cfg, key, norm, l->sysctl[i].value, err) < 0)
+      return -1;
   }
   return 0;
 }

@@ -203,6 +203,22 @@ refused_nul() {
 	assert_equal "$output" "$(printf '1\n1234\n17\nocitest.example')"
 }
 
+# Two values for one name: crun refuses it, runc 1.1 takes the sysctl.
+@test "a kernel.hostname/kernel.domainname sysctl that differs from hostname/domainname is refused" {
+	skip_unless_ocirun "runc takes a kernel.domainname sysctl that differs from domainname"
+	update_config '.hostname = "hostmachine" | .domainname = "foomachine"
+		| .linux.sysctl = {"kernel.domainname": "foo"}'
+	refused 'config.json: linux.sysctl: "kernel.domainname" = "foo" conflicts with domainname "foomachine"'
+	update_config '.linux.sysctl = {"kernel/hostname": "other"}'
+	refused 'config.json: linux.sysctl: "kernel/hostname" = "other" conflicts with hostname "hostmachine"'
+
+	# The same value in both is no conflict.
+	update_config '.linux.sysctl = {"kernel.domainname": "foomachine", "kernel.hostname": "hostmachine"}'
+	set_args sh -c 'hostname; cat /proc/sys/kernel/domainname'
+	run -0 ocirun run "$CID" </dev/null
+	assert_equal "$output" "$(printf 'hostmachine\nfoomachine')"
+}
+
 @test "a memory limit too low to start says the init was OOM-killed" {
 	update_config '.linux.resources.memory = {"limit": 1}'
 	refused "linux.resources.memory.limit"
