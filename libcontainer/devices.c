@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -112,14 +113,23 @@ static int open_host_device(const struct oci_device *d, oci_error *err) {
   return OCI_STEAL_FD(fd);
 }
 
+/* The bind is made nosuid,noexec: a device node needs neither, and the
+ * host node's mount must not lend the container either (crun does so too).
+ * Only these two are added; flags the mount has (locked ones in a user
+ * namespace) stay. */
 static int bind_device(int root_fd, const struct oci_device *d, oci_error *err) {
   _cleanup_close_ int src = open_host_device(d, err);
   if (src < 0)
     return -1;
   _cleanup_close_ int target = oci_safe_mount_target(root_fd, d->path, false, err);
-  if (target < 0)
+  if (target < 0 || oci_mnt_bind_fd(src, target, false, err) < 0)
     return -1;
-  return oci_mnt_bind_fd(src, target, false, err);
+  /* target still names the file under the mount: walk the path again (in
+   * the root) to reach the new mount itself. */
+  _cleanup_close_ int mnt = oci_safe_open(root_fd, d->path, O_PATH, 0, err);
+  if (mnt < 0)
+    return -1;
+  return oci_mnt_setflags(mnt, MS_NOSUID | MS_NOEXEC, 0, false, err);
 }
 
 static int create_device(const struct oci_rootfs_ctx *ctx, int root_fd,

@@ -100,6 +100,21 @@ teardown() { teardown_userns; }
 	fi
 }
 
+# A device node never needs setuid or exec: the binds of the host's nodes
+# are nosuid,noexec (as crun makes them), with a read-only rootfs too.
+@test "userns: the device binds (default and linux.devices) are nosuid,noexec" {
+	userns_bundle 100000 65536
+	update_config '.root.readonly = true
+		| .linux.devices += [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]'
+	set_args awk '$5 == "/dev/null" || $5 == "/dev/fuse" || $5 == "/dev/tty" {
+		n = split($6, o, ","); f = ""
+		for (i = 1; i <= n; i++) if (o[i] == "nosuid" || o[i] == "noexec") f = f " " o[i]
+		print $5 f }' /proc/self/mountinfo
+	run -0 ocirun run "$CID"
+	assert_equal "$(echo "$output" | sort)" "$(printf '%s\n' "/dev/fuse nosuid noexec" \
+		"/dev/null nosuid noexec" "/dev/tty nosuid noexec")"
+}
+
 @test "userns: a second container joins the first one's user namespace by path" {
 	userns_bundle 100000 65536
 	set_args sleep 100

@@ -449,6 +449,11 @@ static bool is_ro(const char *path) {
   return statvfs(path, &sv) == 0 && (sv.f_flag & ST_RDONLY);
 }
 
+static bool is_nosuid_noexec(const char *path) {
+  struct statvfs sv;
+  return statvfs(path, &sv) == 0 && (sv.f_flag & ST_NOSUID) && (sv.f_flag & ST_NOEXEC);
+}
+
 static bool link_is(const char *path, const char *want) {
   char buf[256];
   ssize_t n = readlink(path, buf, sizeof(buf) - 1);
@@ -517,6 +522,8 @@ static int inside_idmap_checks(char *msg) {
 static int inside_userns_checks(char *msg) {
   CHECK(is_fs("/sys", SYSFS_MAGIC) && is_ro("/sys"), "sysfs (or the host's, bound) ro");
   CHECK(!exists("/sys/firmware/acpi") && !exists("/sys/firmware/memmap"), "/sys/firmware masked");
+  CHECK(is_nosuid_noexec("/dev/null") && is_nosuid_noexec("/dev/tty"),
+        "device binds nosuid,noexec");
   return 0;
 }
 
