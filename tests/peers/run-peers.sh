@@ -18,7 +18,7 @@
 # runc's two images (a busybox one whose applets are hard links, since one
 # test chmods them, and a "debian" one: busybox plus the host's libc and
 # ldconfig, enough for hooks.bats) in RUNC_DIR's testdata when missing, and
-# a shim for crun's tests, which pass crun's own --config option.
+# a shim named for crun's tests to call.
 #
 # Options and environment:
 #   --runtime PATH   the runtime under test (default: $OCIRUN, else ocirun
@@ -204,15 +204,18 @@ run_runc() {
 }
 
 # ---- containers/crun tests/*.py ----------------------------------------
-# crun's tests call "crun run --config config.json ...": --config is crun's
-# (the bundle's config.json is the default anyway), so the shim drops it.
+# crun's tests call the runtime as "crun", with crun's --config option: the
+# shim stands in for crun and drops --config for a runtime without it (runc;
+# the bundle's config.json is the default anyway). ocirun takes it.
 make_crun_shim() {
+	local drop=1
+	"$runtime" create --help 2>/dev/null | grep -q -- '--config' && drop=0
 	cat >"$out/crun-shim" <<EOF
 #!/bin/bash
 # made by tests/peers/run-peers.sh: crun's test suite -> $runtime
 args=()
 while [ \$# -gt 0 ]; do
-	if [ "\$1" = --config ]; then shift 2; continue; fi
+	if [ $drop = 1 ] && [ "\$1" = --config ]; then shift 2; continue; fi
 	args+=("\$1"); shift
 done
 exec "$runtime" "\${args[@]}"
