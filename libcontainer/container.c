@@ -420,8 +420,10 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
     return name_config_file(o, err);
   /* Opened once here: the init inherits them for the hooks it runs
    * inside the container, where the paths would not resolve. */
-  if (oci_hooks_output_open(st->config, &c->hooks_out, err) < 0)
-    return oci_error_wrap(err, "config.json: annotations");
+  if (oci_hooks_output_open(st->config, &c->hooks_out, err) < 0) {
+    oci_error_wrap(err, "config.json: annotations");
+    return name_config_file(o, err);
+  }
   if (oci_state_dir_create(ctx, o->id, &st->dir, err) < 0)
     return -1;
   c->dir_made = true;
@@ -639,8 +641,11 @@ static void run_poststop(const struct oci_state *st) {
   oci_error e;
   if (oci_hooks_output_open(st->config, &out, &e) < 0)
     oci_warn("poststop hooks: %s", e.msg);
-  oci_hooks_run_all(&st->config->hooks.poststop, "poststop", st->id, st->bundle, &out,
-                    json);
+  /* They run in the bundle; one removed before delete (an engine cleaning
+   * up in the other order) must not cost them their run: then they run
+   * where delete was called, as runc's delete runs them. */
+  const char *cwd = access(st->bundle, X_OK) == 0 ? st->bundle : NULL;
+  oci_hooks_run_all(&st->config->hooks.poststop, "poststop", st->id, cwd, &out, json);
   oci_hooks_output_close(&out);
 }
 

@@ -144,6 +144,23 @@ field() { # field LINE NAME
 	assert_no_leftovers
 }
 
+@test "poststop hooks still run, where delete runs, when the bundle was removed first" {
+	update_config '.hooks.poststop += [{"path": "/bin/sh", "args": ["sh", "-c", "echo poststop $(pwd) >> $0", $l]}]' \
+		--arg l "$LOG"
+	# the rootfs stays where the container can use it; only the bundle dir goes
+	mv "$BUNDLE/rootfs" "$TEST_TMP/rootfs"
+	update_config '.root.path = $r' --arg r "$TEST_TMP/rootfs"
+	set_args sleep 100
+	create_container "$CID"
+	cd /
+	rm -rf "$BUNDLE"
+	run -0 ocirun delete --force "$CID"
+	refute_output --partial "chdir"
+	run -0 cat "$LOG"
+	assert_output "poststop /"
+	assert_no_leftovers
+}
+
 @test "with linux.timeOffsets, the runtime's hooks see the host's clocks and the process its own" {
 	update_config '.linux.namespaces += [{"type": "time"}] |
 		.linux.timeOffsets = {"monotonic": {"secs": 86400, "nanosecs": 0},

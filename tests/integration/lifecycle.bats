@@ -242,6 +242,10 @@ setup() {
 	run ocirun run --config "$TEST_TMP/bad.json" "$CID"
 	assert_failure
 	assert_output --partial "$TEST_TMP/bad.json: process.args: must not be empty"
+	jq '.annotations["run.oci.hooks.stdout"] = "/nonexistent/out"' config.json >"$TEST_TMP/bad.json"
+	run ocirun run --config "$TEST_TMP/bad.json" "$CID"
+	assert_failure
+	assert_output --partial "$TEST_TMP/bad.json: annotations: run.oci.hooks.stdout"
 	run ocirun run --config "$TEST_TMP/missing.json" "$CID"
 	assert_failure
 	assert_output --partial "$TEST_TMP/missing.json"
