@@ -18,7 +18,8 @@
 # runc's two images (a busybox one whose applets are hard links, since one
 # test chmods them, and a "debian" one: busybox plus the host's libc and
 # ldconfig, enough for hooks.bats) in RUNC_DIR's testdata when missing, and
-# a shim named for crun's tests to call.
+# a shim named for crun's tests to call. crun's files run with their stdout on
+# a pseudoterminal (on-pty.py): its terminal tests skip themselves otherwise.
 #
 # Options and environment:
 #   --runtime PATH   the runtime under test (default: $OCIRUN, else ocirun
@@ -30,9 +31,7 @@
 #                    "dev.bats update.bats", python files such as
 #                    "test_devices.py")
 #   PEERS_TIMEOUT    time limit in seconds for one file (default 600); a file
-#                    that hangs (crun's test_seccomp.py waits forever for a
-#                    listener message ocirun does not send) counts only the
-#                    results it printed
+#                    that hangs counts only the results it printed
 #
 # Output: one line per suite, e.g.
 #   runc: 150 passed, 5 failed, 20 skipped (/tmp/ocirun-peers/runc*)
@@ -41,6 +40,7 @@
 set -uo pipefail
 
 die() { echo "run-peers.sh: $*" >&2; exit 2; }
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 runtime=${OCIRUN:-$(command -v ocirun || true)}
 out=/tmp/ocirun-peers
@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--runtime) runtime=${2:?--runtime needs a path}; shift 2 ;;
 	--out) out=${2:?--out needs a directory}; shift 2 ;;
-	-h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,/^[^#]/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	runtime-tools|runc|crun) suites+=("$1"); shift ;;
 	*) die "unknown argument $1 (suites: runtime-tools runc crun)" ;;
 	esac
@@ -239,7 +239,8 @@ run_crun() {
 		name=$(basename "$t" .py)
 		rm -f "$out/crun/$name.tap"
 		(cd "$dir" && OCI_RUNTIME="$out/crun-shim" INIT="$dir/tests/init" \
-			timeout "$timeout_s" python3 -u "$t") >"$out/crun/$name.tap" 2>"$out/crun/$name.log"
+			timeout "$timeout_s" python3 "$here/on-pty.py" python3 -u "$t") \
+			>"$out/crun/$name.tap" 2>"$out/crun/$name.log"
 	done
 	report crun "$out"/crun/*.tap
 }
