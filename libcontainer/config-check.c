@@ -172,6 +172,19 @@ int oci_config_validate(const struct oci_config *cfg, oci_error *err) {
   if (!userns && l->n_gid_mappings > 0)
     return oci_error_setx(err, EINVAL,
                           "config.json: linux.gidMappings: needs a user namespace in linux.namespaces");
+  /* A new user namespace without mappings leaves every id unmapped: the
+   * process could not even become its own user, and the failure would come
+   * late and say only EINVAL (runc refuses it up front as well). */
+  const struct oci_namespace *user_ns = oci_config_namespace(cfg, OCI_NS_USER);
+  bool new_userns = user_ns != NULL && (user_ns->path == NULL || user_ns->path[0] == '\0');
+  if (new_userns && l->n_uid_mappings == 0)
+    return oci_error_setx(err, EINVAL,
+                          "config.json: linux.uidMappings: a new user namespace needs uid "
+                          "mappings (none given)");
+  if (new_userns && l->n_gid_mappings == 0)
+    return oci_error_setx(err, EINVAL,
+                          "config.json: linux.gidMappings: a new user namespace needs gid "
+                          "mappings (none given)");
   if ((l->time_monotonic.set || l->time_boottime.set) &&
       oci_config_namespace(cfg, OCI_NS_TIME) == NULL)
     return oci_error_setx(err, EINVAL,

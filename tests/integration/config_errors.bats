@@ -90,6 +90,13 @@ refused_nul() {
 	refused "config.json: linux.uidMappings: needs a user namespace"
 }
 
+@test "a new user namespace without uid or gid mappings is refused before anything is made" {
+	update_config '.linux.namespaces += [{"type": "user"}] | del(.linux.uidMappings, .linux.gidMappings)'
+	refused "config.json: linux.uidMappings: a new user namespace needs uid mappings"
+	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	refused "config.json: linux.gidMappings: a new user namespace needs gid mappings"
+}
+
 @test "process.terminal with create and no --console-socket is refused" {
 	update_config '.process.terminal = true'
 	refused "config.json: process.terminal:" create --bundle "$BUNDLE"
