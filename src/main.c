@@ -16,10 +16,8 @@
 #ifndef OCIRUN_VERSION
 #define OCIRUN_VERSION "unknown"
 #endif
-/* From configure: git's description of the source tree. */
-#ifndef OCIRUN_COMMIT
-#define OCIRUN_COMMIT "unknown"
-#endif
+/* Made by make: git's description of the source tree at build time. */
+#include "src/commit.h"
 
 /* runc exits 3 for an unknown command (urfave/cli's "No help topic"). */
 #define EXIT_UNKNOWN_COMMAND 3

@@ -67,6 +67,17 @@ man_options() {
 	assert_equal "$output" "$long"
 }
 
+@test "--version's commit is the source tree's as of the build, not of configure" {
+	# Only for the binary tests/run.sh has just built from this checkout.
+	[ -n "${OCIRUN_BUILD_DIR:-}" ] && [ "$OCIRUN" = "$OCIRUN_BUILD_DIR/ocirun" ] ||
+		skip "not the binary built by tests/run.sh"
+	local src
+	src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	[ -e "$src/.git" ] || skip "the source is not a git checkout"
+	run -0 "$OCIRUN" --version
+	assert_line --index 1 "commit: $(git -C "$src" describe --always --dirty)"
+}
+
 @test "--help lists every command with a one-line description" {
 	run -0 "$OCIRUN" --help
 	# runc's first two lines (urfave/cli's), which scripts and runc's tests read.
