@@ -94,6 +94,7 @@ struct oci_mountinfo_entry {
   const char *fstype;
   const char *source;
   const char *super_opts;  /* the superblock options: "rw,memory" */
+  bool shared;             /* in a peer group (optional field "shared:N") */
 };
 
 /* Split mountinfo text in place (octal escapes undone) into *out. */

@@ -31,8 +31,9 @@ static bool mountinfo_line(char *line, struct oci_mountinfo_entry *e) {
     if ((f[i] = strtok_r(i ? NULL : line, " ", &save)) == NULL)
       return false;
   char *t;
+  bool shared = false;
   while ((t = strtok_r(NULL, " ", &save)) != NULL && strcmp(t, "-") != 0)
-    ; /* optional fields */
+    shared = shared || strncmp(t, "shared:", 7) == 0; /* optional fields */
   char *fstype = t ? strtok_r(NULL, " ", &save) : NULL;
   char *source = fstype ? strtok_r(NULL, " ", &save) : NULL;
   char *super = source ? strtok_r(NULL, " ", &save) : NULL;
@@ -42,7 +43,8 @@ static bool mountinfo_line(char *line, struct oci_mountinfo_entry *e) {
   mountinfo_unescape(f[4]);
   mountinfo_unescape(source);
   *e = (struct oci_mountinfo_entry){.root = f[3], .target = f[4], .fstype = fstype,
-                                     .source = source, .super_opts = super};
+                                     .source = source, .super_opts = super,
+                                     .shared = shared};
   return true;
 }
 

@@ -466,16 +466,22 @@ static int make_mount_private(const struct oci_mountinfo_entry *mounts, size_t n
   const struct oci_mountinfo_entry *fs = oci_mountinfo_mountpoint(mounts, n, real);
   if (fs == NULL)
     return oci_error_set(err, ENOENT, "no mount holds \"%s\"", real);
+  if (!fs->shared)
+    return 0;
   if (mount(NULL, fs->target, NULL, MS_PRIVATE, NULL) < 0)
     return oci_error_errno(err, "make \"%s\" private", fs->target);
   return 0;
 }
 
-/* pivot_root refuses a new root whose parent mount is shared, and a
- * shared "/" makes every mount under it shared: make private the mount
- * holding the rootfs's parent directory and, when the rootfs is a mount
- * of its own (an engine's overlay snapshot), that one too: it becomes the
- * parent of the rootfs's bind. */
+/* pivot_root refuses a new root whose parent mount is shared, and the
+ * rootfs's bind, made in a shared mount, would join its peer group: the
+ * host would see it and every mount the container makes on it. A shared
+ * "/" (rshared) makes every mount shared; a non-recursive value changes
+ * "/" alone and leaves the mounts below it as they were, shared ones too
+ * (systemd's /tmp). Make private, in our namespace, the mount holding the
+ * rootfs's parent directory and, when the rootfs is a mount of its own (an
+ * engine's overlay snapshot), that one too: it becomes the parent of the
+ * rootfs's bind. Mounts that are not shared are left as they are. */
 static int make_rootfs_mounts_private(const char *rootfs, oci_error *err) {
   _cleanup_free_ char *text = NULL;
   _cleanup_free_ struct oci_mountinfo_entry *mounts = NULL;
@@ -498,7 +504,9 @@ static int prepare_root(const struct oci_rootfs_ctx *ctx, unsigned long prop, oc
     flags = MS_PRIVATE | (flags & MS_REC);
   if (mount(NULL, "/", NULL, flags, NULL) < 0)
     return oci_error_errno(err, "set propagation of \"/\"");
-  if ((flags & MS_SHARED) && make_rootfs_mounts_private(ctx->rootfs, err) < 0)
+  /* After the default rslave nothing is shared: skip reading mountinfo. */
+  if (flags != (MS_SLAVE | MS_REC) && flags != (MS_PRIVATE | MS_REC) &&
+      make_rootfs_mounts_private(ctx->rootfs, err) < 0)
     return -1;
   if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return oci_error_errno(err, "bind rootfs \"%s\"", ctx->rootfs);

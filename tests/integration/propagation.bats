@@ -35,9 +35,27 @@ bundle_under_shared_mount() {
 	mkdir "$TEST_TMP/peers/bundle"
 	cp -a "$BUNDLE/config.json" "$BUNDLE/rootfs" "$TEST_TMP/peers/bundle/"
 	BUNDLE="$TEST_TMP/peers/bundle"
-	mount --bind "$BUNDLE/rootfs" "$BUNDLE/rootfs"
-	findmnt -no PROPAGATION "$BUNDLE/rootfs" | grep -q shared
+	if [ "${1:-}" != --plain-rootfs ]; then
+		mount --bind "$BUNDLE/rootfs" "$BUNDLE/rootfs"
+		findmnt -no PROPAGATION "$BUNDLE/rootfs" | grep -q shared
+	fi
 	cd "$BUNDLE"
+}
+
+# A non-recursive value changes "/" alone: the mounts below it, the one
+# holding the bundle included, stay shared with the host's. The rootfs's
+# bind must not be made in that peer group: pivot_root refuses it
+# (EINVAL), and the bind, the container's mounts with it, would appear in
+# the host's mount table (systemd's /tmp, a shared tmpfs, is such a mount).
+@test "non-recursive rootfsPropagation under a shared mount: runs, nothing reaches the host" {
+	bundle_under_shared_mount --plain-rootfs
+	local before p
+	before=$(findmnt -rno TARGET -R "$TEST_TMP/peers")
+	for p in private slave shared unbindable; do
+		update_config ".linux.rootfsPropagation = \"$p\""
+		run -0 ocirun run "$CID"
+		assert_equal "$(findmnt -rno TARGET -R "$TEST_TMP/peers")" "$before"
+	done
 }
 
 @test "rootfsPropagation unset: the container's / is a slave of the host's shared mount" {

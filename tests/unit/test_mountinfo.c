@@ -72,6 +72,9 @@ static size_t assert_parsers_agree(const char *text) {
     assert_string_equal(ours[i].fstype, or_empty(mnt_fs_get_fstype(fs)));
     assert_string_equal(ours[i].super_opts, or_empty(mnt_fs_get_fs_options(fs)));
     assert_same_source(ours[i].source, mnt_fs_get_source(fs));
+    unsigned long prop = 0;
+    assert_int_equal(mnt_fs_get_propagation(fs, &prop), 0);
+    assert_int_equal(ours[i].shared, (prop & MS_SHARED) != 0);
     i++;
   }
   assert_int_equal(i, n);
