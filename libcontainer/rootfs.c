@@ -123,15 +123,28 @@ static int link_comounted(int top, const char *controllers, oci_error *err) {
 }
 
 /* One hierarchy onto target_fd: the container's cgroup directory bound, or
- * with a cgroup namespace a fresh cgroup fs. */
+ * with a cgroup namespace a fresh cgroup fs. The mount's own filesystem
+ * options ("nsdelegate", "memory_recursiveprot") go to a fresh mount after
+ * the hierarchy's controllers, for the kernel to take or refuse; a bind
+ * cannot apply them, so there they are refused rather than dropped. */
 static int mount_cgroup_view(const struct mount_job *parent, const struct oci_cgroup_view *v,
                              int target_fd, const char *dest, bool cgroupns, oci_error *err) {
   unsigned long keep = parent->req.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY);
   struct mount_job c = {.root_fd = parent->root_fd, .dest = dest, .target_fd = target_fd};
   _cleanup_close_ int src = -1;
+  const char *own = parent->req.data && *parent->req.data ? parent->req.data : NULL;
+  _cleanup_free_ char *data = NULL;
   if (cgroupns) {
+    if (own != NULL)
+      data = v->options ? oci_xasprintf("%s,%s", v->options, own) : oci_xstrdup(own);
     c.req = (struct oci_mnt_req){.source = v->fstype, .source_fd = -1, .fstype = v->fstype,
-                                 .flags = keep, .data = v->options, .userns_fd = -1};
+                                 .flags = keep, .data = data ? data : v->options,
+                                 .userns_fd = -1};
+  } else if (own != NULL) {
+    return oci_error_setx(err, EINVAL,
+                          "cgroup filesystem options \"%s\": without a cgroup namespace the "
+                          "container's cgroup is bound, not mounted, and cannot take them",
+                          own);
   } else {
     src = open(v->host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (src < 0)

@@ -199,6 +199,29 @@ use_cgroup_path() {
 	assert_line --index 3 --regexp ":/$"
 }
 
+# A filesystem option on the "cgroup" mount reaches the kernel with a fresh
+# cgroup mount (a cgroup namespace), and the kernel refuses one it does not
+# know; a bound cgroup (no cgroup namespace) cannot take one: refused, not
+# dropped.
+@test "the cgroup mount's filesystem options go to the kernel, or are refused" {
+	skip_unless_ocirun "runc 1.1 drops a cgroup mount's filesystem options"
+	use_cgroup_path
+	local i
+	i=$(jq '[.mounts[].type] | index("cgroup")' "$BUNDLE/config.json")
+	[ "$i" != null ]
+	update_config ".mounts[$i].options += [\"invalid_cgroup_option\"]"
+	update_config '.linux.namespaces += [{"type": "cgroup"}]'
+	run -1 ocirun run "$CID"
+	assert_output --partial "to \"/sys/fs/cgroup\" (type cgroup)"
+	assert_output --partial "Invalid argument"
+	assert_no_leftovers
+	update_config '.linux.namespaces |= map(select(.type != "cgroup"))'
+	run -1 ocirun run "$CID"
+	assert_output --partial "to \"/sys/fs/cgroup\" (type cgroup)"
+	assert_output --partial "cgroup filesystem options \"invalid_cgroup_option\": without a cgroup namespace"
+	assert_no_leftovers
+}
+
 @test "pids.limit stops forks inside the container" {
 	use_cgroup_path
 	set_resources '{"pids":{"limit":5}}'
