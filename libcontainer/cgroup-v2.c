@@ -294,16 +294,45 @@ static int v2_misc(const char *dir, const struct oci_resources *r, oci_error *er
   return 0;
 }
 
-/* linux.resources.unified: raw interface files, names checked so a key
- * cannot point outside the container's directory. */
+/* Whether a controller is listed in dir's cgroup.controllers ("cgroup"'s
+ * own files are always there). True when that cannot be read: the write's
+ * own error then stands. */
+static bool v2_has_controller(const char *dir, const char *ctrl, size_t len) {
+  if (len == 6 && strncmp(ctrl, "cgroup", 6) == 0)
+    return true;
+  _cleanup_free_ char *list = NULL;
+  if (oci_cg_read(dir, "cgroup.controllers", &list, NULL) < 0)
+    return true;
+  char *save = NULL;
+  for (char *c = strtok_r(list, " \n", &save); c; c = strtok_r(NULL, " \n", &save))
+    if (strlen(c) == len && strncmp(c, ctrl, len) == 0)
+      return true;
+  return false;
+}
+
+/* linux.resources.unified: raw interface files, named CONTROLLER.FILE (the
+ * parser checked the form) and never outside the container's directory. A
+ * missing file is told apart: a controller the cgroup does not have, or a
+ * file the controller does not have. */
 static int v2_unified(const char *dir, const struct oci_resources *r, oci_error *err) {
   for (size_t i = 0; i < r->n_unified; i++) {
     const struct oci_kv *kv = &r->unified[i];
-    if (kv->key[0] == '\0' || kv->key[0] == '.' || strchr(kv->key, '/'))
+    /* The parser refused other keys; checked again as the name is a path. */
+    const char *dot = strchr(kv->key, '.');
+    if (dot == NULL || dot == kv->key || strchr(kv->key, '/'))
       return oci_error_setx(err, EINVAL, R "unified: invalid file name \"%s\"", kv->key);
     _cleanup_free_ char *what = oci_xasprintf(R "unified.%s", kv->key);
-    if (v2_write(dir, kv->key, what, kv->value, err) < 0)
-      return -1;
+    size_t len = (size_t)(dot - kv->key);
+    if (oci_cg_write(dir, kv->key, what, kv->value, err) == 0)
+      continue;
+    if (err && err->errnum == ENOENT && !v2_has_controller(dir, kv->key, len))
+      return oci_error_setx(err, ENOENT,
+                            "%s: controller \"%.*s\" is not available in the container's "
+                            "cgroup (not in its cgroup.controllers)", what, (int)len, kv->key);
+    if (err && err->errnum == ENOENT)
+      return oci_error_setx(err, ENOENT, "%s: controller \"%.*s\" has no file \"%s\"", what,
+                            (int)len, kv->key, kv->key);
+    return -1;
   }
   return 0;
 }

@@ -660,6 +660,21 @@ static int parse_rdma(struct jctx *c, yajl_val v, const char *path, struct oci_r
   return 0;
 }
 
+/* unified: interface file names, CONTROLLER.FILE; checked here so a
+ * malformed key is named before anything is made, on any host. */
+static int parse_unified(struct jctx *c, yajl_val v, const char *path, struct oci_resources *r) {
+  if (j_kv(c, v, path, &r->unified, &r->n_unified) < 0)
+    return -1;
+  for (size_t i = 0; i < r->n_unified; i++) {
+    const char *k = r->unified[i].key, *dot = strchr(k, '.');
+    if (dot == NULL || dot == k || dot[1] == '\0' || strchr(k, '/') != NULL)
+      return j_fail(c, path,
+                    "key \"%s\" is not an interface file's name, CONTROLLER.FILE "
+                    "(e.g. \"memory.high\")", k);
+  }
+  return 0;
+}
+
 static int parse_resources(struct jctx *c, yajl_val v, const char *path,
                            struct oci_resources **out) {
   struct oci_resources *r = *out = oci_xmalloc0(sizeof(*r));
@@ -673,7 +688,7 @@ static int parse_resources(struct jctx *c, yajl_val v, const char *path,
                 parse_hugepage) < 0 ||
       OPT_MEMBER(c, v, path, "network", parse_network, &r->network) < 0 ||
       OPT_MEMBER(c, v, path, "rdma", parse_rdma, r) < 0 ||
-      OPT_MEMBER(c, v, path, "unified", j_kv, &r->unified, &r->n_unified) < 0)
+      OPT_MEMBER(c, v, path, "unified", parse_unified, r) < 0)
     return -1;
   return 0;
 }

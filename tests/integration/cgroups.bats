@@ -436,6 +436,27 @@ use_cgroup_path() {
 	fi
 }
 
+@test "linux.resources.unified: a malformed key, a missing controller, a missing file: each its own error" {
+	skip_unless_ocirun "runc 1.1's texts differ"
+	use_cgroup_path
+	update_config '.linux.resources.unified = {"NOT-A-VALID-KEY": "1"}'
+	run -1 ocirun run "$CID"
+	assert_output --partial 'config.json: linux.resources.unified: key "NOT-A-VALID-KEY" is not an interface file'"'"'s name, CONTROLLER.FILE'
+	assert_no_leftovers
+	update_config '.linux.resources.unified = {"foo.bar": "1"}'
+	run -1 ocirun run "$CID"
+	if is_cgroup_v2; then
+		assert_output --partial 'linux.resources.unified.foo.bar: controller "foo" is not available in the container'"'"'s cgroup'
+		assert_no_leftovers
+		update_config '.linux.resources.unified = {"pids.nosuchfile": "1"}'
+		run -1 ocirun run "$CID"
+		assert_output --partial 'linux.resources.unified.pids.nosuchfile: controller "pids" has no file "pids.nosuchfile"'
+	else
+		assert_output --partial "linux.resources.unified requires cgroup v2"
+	fi
+	assert_no_leftovers
+}
+
 @test "a cgroupsPath that already holds processes is refused, and what is in it is left alone" {
 	use_cgroup_path
 	set_args sleep 100
