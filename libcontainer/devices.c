@@ -2,10 +2,14 @@
  * config's linux.devices and the usual symlinks.
  *
  * Outside a user namespace nodes are made with mknod. In one, mknod of a
- * device is refused, so the host's node is bind-mounted onto an empty file,
- * after checking the host node is the device the config names. */
+ * device is refused: a runtime that is root on the host makes the config's
+ * nodes beforehand, on the host, and the init attaches them; otherwise
+ * (the default devices, a rootless runtime) the host's node is bind-mounted
+ * onto an empty file, after checking it is the device the config names. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -13,6 +17,7 @@
 #include <unistd.h>
 
 #include "ocirun/log.h"
+#include "ocirun/rootfs.h"
 #include "ocirun/safepath.h"
 #include "ocirun/utils.h"
 #include "rootfs-internal.h"
@@ -132,14 +137,26 @@ static int bind_device(int root_fd, const struct oci_device *d, oci_error *err) 
   return oci_mnt_setflags(mnt, MS_NOSUID | MS_NOEXEC, 0, false, err);
 }
 
+/* A node oci_devices_make_nodes made on the host: its detached mount goes
+ * onto an empty file at the path (nosuid,noexec set before, as for a bind). */
+static int attach_device_node(int root_fd, const struct oci_device *d, int node,
+                              oci_error *err) {
+  _cleanup_close_ int target = oci_safe_mount_target(root_fd, d->path, false, err);
+  if (target < 0)
+    return -1;
+  return oci_mnt_attach(node, target, err);
+}
+
 static int create_device(const struct oci_rootfs_ctx *ctx, int root_fd,
-                         const struct oci_device *d, oci_error *err) {
+                         const struct oci_device *d, int node, oci_error *err) {
   mode_t perm = d->file_mode.set ? (d->file_mode.v & 07777) : 0666;
   int r;
   /* A fifo needs no privilege, so it is made even in a user namespace.
    * The runtime itself may run in one (rootless podman): mknod of a device
    * is refused there too, as runc knows. */
-  if ((ctx->userns || !oci_in_initial_userns()) && d->type != 'p')
+  if (node >= 0)
+    r = attach_device_node(root_fd, d, node, err);
+  else if ((ctx->userns || !oci_in_initial_userns()) && d->type != 'p')
     r = bind_device(root_fd, d, err);
   else
     r = mknod_device(root_fd, d, perm, err);
@@ -192,11 +209,100 @@ int oci_devices_setup(const struct oci_rootfs_ctx *ctx, int root_fd, oci_error *
     return 0;
   for (size_t i = 0; i < OCI_ARRAY_SIZE(default_devices); i++) {
     const struct oci_device *d = &default_devices[i];
-    if (!config_has_device(cfg, d->path) && create_device(ctx, root_fd, d, err) < 0)
+    if (!config_has_device(cfg, d->path) && create_device(ctx, root_fd, d, -1, err) < 0)
       return -1;
   }
   for (size_t i = 0; cfg->linux_ && i < cfg->linux_->n_devices; i++)
-    if (create_device(ctx, root_fd, &cfg->linux_->devices[i], err) < 0)
+    if (create_device(ctx, root_fd, &cfg->linux_->devices[i],
+                      ctx->device_nodes ? ctx->device_nodes[i] : -1, err) < 0)
       return -1;
   return make_dev_symlinks(root_fd, err);
+}
+
+/* ---- nodes made on the host for a user namespace ------------------------ */
+
+/* The host id a container id maps to; false when no mapping covers it. */
+static bool map_to_host(const struct oci_id_mapping *m, size_t n, uint32_t id, uint32_t *out) {
+  for (size_t i = 0; i < n; i++)
+    if (id >= m[i].container_id && id - m[i].container_id < m[i].size) {
+      *out = m[i].host_id + (id - m[i].container_id);
+      return true;
+    }
+  return false;
+}
+
+/* One node in the private tmpfs, named by its index; a detached clone of
+ * it, nosuid,noexec, is returned. */
+static int make_node(int tmpfs, size_t i, const struct oci_device *d, uid_t uid, gid_t gid,
+                     oci_error *err) {
+  char name[32];
+  snprintf(name, sizeof(name), "%zu", i);
+  mode_t perm = d->file_mode.set ? (d->file_mode.v & 07777) : 0666;
+  mode_t old = umask(0); /* the mode the config asked for, not less */
+  int r = mknodat(tmpfs, name, device_type_bits(d->type) | perm, makedev(d->major, d->minor));
+  int e = errno;
+  umask(old);
+  if (r < 0)
+    return oci_error_set(err, e, "mknod");
+  if (fchownat(tmpfs, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return oci_error_errno(err, "chown");
+  _cleanup_close_ int node = open_tree(tmpfs, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (node < 0)
+    return oci_error_errno(err, "open_tree");
+  if (oci_mnt_setflags(node, MS_NOSUID | MS_NOEXEC, 0, false, err) < 0)
+    return -1;
+  return OCI_STEAL_FD(node);
+}
+
+static int device_host_ids(const struct oci_linux *l, size_t i, uid_t *uid, gid_t *gid,
+                           oci_error *err) {
+  const struct oci_device *d = &l->devices[i];
+  uint32_t u = d->uid.set ? d->uid.v : 0, g = d->gid.set ? d->gid.v : 0, hu, hg;
+  if (!map_to_host(l->uid_mappings, l->n_uid_mappings, u, &hu))
+    return oci_error_setx(err, EINVAL,
+                          "linux.devices[%zu].uid: %u is not mapped by linux.uidMappings", i, u);
+  if (!map_to_host(l->gid_mappings, l->n_gid_mappings, g, &hg))
+    return oci_error_setx(err, EINVAL,
+                          "linux.devices[%zu].gid: %u is not mapped by linux.gidMappings", i, g);
+  *uid = hu;
+  *gid = hg;
+  return 0;
+}
+
+int oci_devices_make_nodes(const struct oci_config *cfg, int **out, oci_error *err) {
+  *out = NULL;
+  const struct oci_linux *l = cfg->linux_;
+  if (l == NULL || l->n_devices == 0 || !oci_mnt_new_api() || oci_config_binds_dev(cfg))
+    return 0;
+  /* A tmpfs of the host's user namespace: its nodes open as devices in any
+   * mount namespace. Never attached: nothing on the host sees it. */
+  struct oci_mnt_req req = {.source = "tmpfs", .source_fd = -1, .fstype = "tmpfs",
+                            .flags = MS_NOSUID | MS_NOEXEC, .data = "mode=700,size=64k",
+                            .userns_fd = -1};
+  _cleanup_close_ int tmpfs = oci_mnt_create(&req, err);
+  if (tmpfs < 0)
+    return oci_error_wrap(err, "linux.devices: tmpfs for the nodes");
+  int *nodes = oci_xmalloc0(l->n_devices * sizeof(*nodes));
+  for (size_t i = 0; i < l->n_devices; i++)
+    nodes[i] = -1;
+  for (size_t i = 0; i < l->n_devices; i++) {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    if (l->devices[i].type == 'p')
+      continue; /* a fifo is made inside, no privilege needed */
+    if (device_host_ids(l, i, &uid, &gid, err) < 0 ||
+        (nodes[i] = make_node(tmpfs, i, &l->devices[i], uid, gid, err)) < 0) {
+      oci_devices_close_nodes(nodes, l->n_devices);
+      return oci_error_wrap(err, "device \"%s\"", l->devices[i].path);
+    }
+  }
+  *out = nodes;
+  return 0;
+}
+
+void oci_devices_close_nodes(int *nodes, size_t n) {
+  for (size_t i = 0; nodes != NULL && i < n; i++)
+    if (nodes[i] >= 0)
+      close(nodes[i]);
+  free(nodes);
 }

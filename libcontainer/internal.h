@@ -236,6 +236,7 @@ struct oci_init_args {
   int ns_fds[OCI_NS_COUNT];   /* namespaces[].path fds to join */
   int unshare_flags;          /* namespaces the init makes itself (CLONE_NEWNET) */
   int *bind_trees;            /* oci_rootfs_open_bind_trees, set by oci_init_spawn */
+  int *device_nodes;          /* oci_devices_make_nodes, set by oci_init_spawn */
   bool parent_exits;          /* set in the intermediate: the init's parent
                                * exits at once, so no PR_SET_PDEATHSIG */
 };

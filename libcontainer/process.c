@@ -367,7 +367,7 @@ static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *e
       .cfg = cfg, .bundle = a->bundle, .rootfs = a->rootfs, .no_pivot = a->no_pivot,
       .userns = a->userns, .cgroupns = a->cgroupns, .cgroup = a->cgroup,
       .before_pivot = before_pivot, .await_cgroup = await_cgroup, .callback_data = hc,
-      .bind_trees = a->bind_trees,
+      .bind_trees = a->bind_trees, .device_nodes = a->device_nodes,
   };
   if (oci_rootfs_setup(&rc, err) < 0 || await_cgroup(hc, err) < 0)
     return -1;
@@ -654,9 +654,14 @@ int oci_init_spawn(struct oci_init_args *a, int parent_sock, pid_t *pid, oci_err
    * under the user's systemd fail with EBUSY, and a rootless runtime can
    * reach no more than its container's root anyway. */
   bool host_root = geteuid() == 0 && oci_in_initial_userns();
+  a->device_nodes = NULL;
+  if (a->userns && host_root && oci_devices_make_nodes(a->cfg, &a->device_nodes, err) < 0)
+    return -1;
   a->bind_trees = a->userns && host_root ? oci_rootfs_open_bind_trees(a->cfg, a->bundle) : NULL;
   int ret = spawn_init(a, parent_sock, pid, err);
   oci_rootfs_close_bind_trees(a->bind_trees, a->cfg->n_mounts);
   a->bind_trees = NULL;
+  oci_devices_close_nodes(a->device_nodes, a->cfg->linux_ ? a->cfg->linux_->n_devices : 0);
+  a->device_nodes = NULL;
   return ret;
 }

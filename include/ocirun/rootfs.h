@@ -35,6 +35,9 @@ struct oci_rootfs_ctx {
   /* oci_rootfs_open_bind_trees' result, one per mount (-1: none); NULL
    * when not made. */
   const int *bind_trees;
+  /* oci_devices_make_nodes' result, one per linux.devices entry (-1:
+   * none); NULL when not made. */
+  const int *device_nodes;
 };
 
 /* For an init in a user namespace: every bind mount's source cloned on the
@@ -45,6 +48,18 @@ struct oci_rootfs_ctx {
  * NULL without the new mount API. Close with oci_rootfs_close_bind_trees. */
 int *oci_rootfs_open_bind_trees(const struct oci_config *cfg, const char *bundle);
 void oci_rootfs_close_bind_trees(int *trees, size_t n);
+
+/* For an init in a user namespace, made by a runtime that is root on the
+ * host: each linux.devices node (fifos aside) made on the host, before that
+ * namespace exists, with the config's type, numbers, mode and owner (ids
+ * mapped to the host's through linux.uidMappings/gidMappings), in a private
+ * tmpfs attached nowhere; one detached mount of each node, for the init to
+ * attach at its path. mknod is refused inside the namespace, and the host's
+ * own node, bound instead, would have the host's mode and owner or not
+ * exist at all. *out is NULL without the new mount API (the init then binds
+ * the host's nodes). Close with oci_devices_close_nodes. */
+int oci_devices_make_nodes(const struct oci_config *cfg, int **out, oci_error *err);
+void oci_devices_close_nodes(int *nodes, size_t n);
 
 /* Propagation, rootfs bind, config mounts in order, /dev (default devices,
  * config devices, symlinks; nothing when config bind-mounts /dev; no

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # User namespaces run by root: id maps (ranges), file ownership through the
-# mapping, setgroups, devices, joining a user namespace by path.
+# mapping, setgroups, devices (made on the host for linux.devices, the
+# host's bound for the default ones), joining a user namespace by path.
 
 load helpers
 load userns_helpers
@@ -113,6 +114,32 @@ teardown() { teardown_userns; }
 	run -0 ocirun run "$CID"
 	assert_equal "$(echo "$output" | sort)" "$(printf '%s\n' "/dev/fuse nosuid noexec" \
 		"/dev/null nosuid noexec" "/dev/tty nosuid noexec")"
+}
+
+# mknod is refused in a user namespace, and the host's node, bound instead,
+# has the host's mode and owner or does not exist: linux.devices nodes are
+# made on the host (in a tmpfs attached nowhere) with the config's mode and
+# owner mapped to host ids, and attached inside. /dev/ocitest-zero does not
+# exist on the host.
+@test "userns: linux.devices get the config's mode and owner, even without a host node" {
+	skip_unless_ocirun "runc 1.1 binds the host's node"
+	userns_bundle 100000 65536
+	[ ! -e /dev/ocitest-zero ]
+	update_config '.linux.devices += [{"path": "/dev/ocitest-zero", "type": "c", "major": 1,
+		"minor": 5, "fileMode": 420, "uid": 10, "gid": 11}]'
+	set_args sh -c 'stat -c "%F %t,%T %a %u:%g" /dev/ocitest-zero; head -c 3 /dev/ocitest-zero | wc -c'
+	local mounts_before
+	mounts_before=$(wc -l </proc/self/mountinfo)
+	run -0 ocirun run "$CID"
+	assert_line --index 0 "character special file 1,5 644 10:11"
+	assert_line --index 1 3
+	[ ! -e /dev/ocitest-zero ]
+	assert_equal "$(wc -l </proc/self/mountinfo)" "$mounts_before"
+	# An owner the mapping does not cover is an error naming the field.
+	update_config '.linux.devices[-1].uid = 70000'
+	run -1 ocirun run "$CID"
+	assert_output --partial 'linux.devices[0].uid: 70000 is not mapped by linux.uidMappings'
+	assert_no_leftovers
 }
 
 @test "userns: a second container joins the first one's user namespace by path" {
