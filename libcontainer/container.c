@@ -125,12 +125,27 @@ static int name_config_file(const struct oci_create_opts *o, oci_error *err) {
   return -1;
 }
 
+static int validate_process(const struct oci_process *p, const struct oci_create_opts *o,
+                            bool relay_tty, oci_error *err) {
+  /* Only a foreground run relays the pty itself; anywhere else the master
+   * would be dropped, leaving the container a terminal nobody holds. */
+  if (p->terminal && !relay_tty && o->console_socket == NULL)
+    return oci_error_setx(err, EINVAL,
+                         "config.json: process.terminal: a container with a terminal needs a console socket unless it runs in the foreground");
+  if (p->apparmor_profile && *p->apparmor_profile)
+    return oci_error_setx(err, ENOTSUP, "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
+  if (p->selinux_label && *p->selinux_label)
+    return oci_error_setx(err, ENOTSUP, "config.json: process.selinuxLabel: SELinux is not enabled on this host");
+  if (p->capabilities && oci_caps_validate(p->capabilities, "process.capabilities", err) < 0)
+    return oci_error_wrap(err, "config.json");
+  return 0;
+}
+
 /* Everything that can be checked before the host is touched. */
 static int validate_config(const struct oci_config *cfg, const struct oci_create_opts *o,
                            bool relay_tty, struct creation *c, oci_error *err) {
-  if (cfg->process == NULL)
-    return oci_error_setx(err, EINVAL, "config.json: process: required to create a container");
-  if (cfg->process->n_args == 0)
+  /* The spec makes process optional until start (see create_container). */
+  if (cfg->process != NULL && cfg->process->n_args == 0)
     return oci_error_setx(err, EINVAL, "config.json: process.args: must not be empty");
   /* Deliberately stricter than runc, which goes on in the host's mount
    * namespace: makes the host's / rslave and leaves the container's mounts
@@ -139,18 +154,8 @@ static int validate_config(const struct oci_config *cfg, const struct oci_create
     return oci_error_setx(err, EINVAL,
                           "config.json: linux.namespaces: a mount namespace is required "
                           "(without one the container's mounts would change the host's)");
-  /* Only a foreground run relays the pty itself; anywhere else the master
-   * would be dropped, leaving the container a terminal nobody holds. */
-  if (cfg->process->terminal && !relay_tty && o->console_socket == NULL)
-    return oci_error_setx(err, EINVAL,
-                         "config.json: process.terminal: a container with a terminal needs a console socket unless it runs in the foreground");
-  if (cfg->process->apparmor_profile && *cfg->process->apparmor_profile)
-    return oci_error_setx(err, ENOTSUP, "config.json: process.apparmorProfile: AppArmor is not enabled on this host");
-  if (cfg->process->selinux_label && *cfg->process->selinux_label)
-    return oci_error_setx(err, ENOTSUP, "config.json: process.selinuxLabel: SELinux is not enabled on this host");
-  if (cfg->process->capabilities &&
-      oci_caps_validate(cfg->process->capabilities, "process.capabilities", err) < 0)
-    return oci_error_wrap(err, "config.json");
+  if (cfg->process != NULL && validate_process(cfg->process, o, relay_tty, err) < 0)
+    return -1;
   if (oci_config_validate(cfg, err) < 0)
     return -1;
   if (oci_seccomp_prepare_config(cfg, &c->seccomp, err) < 0)
@@ -401,6 +406,17 @@ static void explain_init_death(struct creation *c, oci_error *err) {
                    "starting: the memory limits are less than it needs");
 }
 
+/* The spec's process is optional until start: a config without one is
+ * created like any other (namespaces, mounts, cgroup, hooks) and `start`
+ * refuses it. Its init, which never execs anything, gets a stand-in that
+ * holds nothing: root in "/", every capability dropped, no new privileges. */
+static struct oci_process *stand_in_process(void) {
+  struct oci_process *p = oci_xmalloc0(sizeof(*p));
+  p->cwd = oci_xstrdup("/");
+  p->no_new_privileges = true;
+  return p;
+}
+
 static int create_container(const struct oci_context *ctx, const struct oci_create_opts *o,
                             bool relay_tty, struct creation *c, oci_error *err) {
   c->st = oci_xmalloc0(sizeof(*c->st));
@@ -418,6 +434,12 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
   if (load_bundle_config(o, st, err) < 0 || resolve_rootfs(st, err) < 0 ||
       validate_config(st->config, o, relay_tty, c, err) < 0)
     return name_config_file(o, err);
+  if (st->config->process == NULL && c->run && !o->restore) {
+    oci_error_setx(err, EINVAL, "config.json: process: required to run a container");
+    return name_config_file(o, err);
+  }
+  if (st->config->process == NULL)
+    st->config->process = stand_in_process();
   /* Opened once here: the init inherits them for the hooks it runs
    * inside the container, where the paths would not resolve. */
   if (oci_hooks_output_open(st->config, &c->hooks_out, err) < 0) {
@@ -598,6 +620,8 @@ static int release_and_notify(const struct oci_state *st, oci_error *err) {
   return r;
 }
 
+static void kill_init(const struct oci_state *st);
+
 int oci_container_start(const struct oci_context *ctx, const char *id, oci_error *err) {
   if (oci_container_id_validate(id, err) < 0)
     return -1;
@@ -608,10 +632,16 @@ int oci_container_start(const struct oci_context *ctx, const char *id, oci_error
   struct release rl = {-1, -1, false};
   int r = oci_state_load(ctx, id, &st, err);
   const char *status = r == 0 ? oci_state_status(st) : NULL;
-  if (status && strcmp(status, "created") != 0)
+  if (status && strcmp(status, "created") != 0) {
     r = oci_error_setx(err, EINVAL, "container \"%s\" is %s, not created: cannot start it", id,
                        status);
-  else if (r == 0)
+  } else if (r == 0 && st->config->process == NULL) {
+    /* The spec: start MUST fail without a process. The init has nothing
+     * to run: it is stopped, for `delete` to remove. */
+    kill_init(st);
+    r = oci_error_setx(err, EINVAL,
+                       "container \"%s\": its config.json has no process: nothing to start", id);
+  } else if (r == 0)
     r = release_container(st, &rl, err);
   /* Released: the lock is not held over the waits (READY=1 may never
    * come), or a `delete` of the container would wait with us. */
@@ -921,7 +951,7 @@ static void run_cleanup(const struct oci_context *ctx, struct creation *c,
 
 int oci_container_run(const struct oci_context *ctx, const struct oci_create_opts *opts,
                       int *exit_status, oci_error *err) {
-  struct creation c = {0};
+  struct creation c = {.run = true};
   *exit_status = 0;
   /* The init is our child; orphans it leaves behind are reparented to us. */
   if (!opts->detach) {

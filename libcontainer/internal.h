@@ -198,6 +198,7 @@ struct creation {
   bool cg_made;      /* c->cg's directories exist: rollback removes them */
   bool hooks_ran;    /* prestart/createRuntime started: poststop owed */
   struct oci_hooks_output hooks_out; /* for prestart to startContainer */
+  bool run;          /* for `run`: started right away, a process is needed */
 };
 
 /* ---- restore.c: CRIU in place of the init ------------------------------ */

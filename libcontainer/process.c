@@ -536,19 +536,22 @@ static __attribute__((noreturn)) void init_main(struct oci_init_args *a) {
 
   if (init_setup(a, &hc, &err) < 0)
     init_fail(a, &err);
-  _cleanup_free_ char *exe = oci_find_executable(p->args[0], p->env, p->n_env);
+  /* No args: the stand-in for a config without a process, which start
+   * refuses; there is no executable to find. */
+  _cleanup_free_ char *exe = p->n_args ? oci_find_executable(p->args[0], p->env, p->n_env) : NULL;
   char **env = oci_process_env_with_home(p);
   prctl(PR_SET_PDEATHSIG, 0);
   bool keep_groups = oci_config_annotation_on(a->cfg, OCI_ANNOTATION_KEEP_ORIGINAL_GROUPS);
   if (oci_process_drop_privileges(p, keep_groups, a->seccomp, &err) < 0 ||
-      oci_check_executable(exe, p->args[0], &err) < 0 || oci_process_send_listener(a->seccomp, a->sync_fd, &err) < 0)
+      (p->n_args && oci_check_executable(exe, p->args[0], &err) < 0) ||
+      oci_process_send_listener(a->seccomp, a->sync_fd, &err) < 0)
     init_fail(a, &err);
   oci_debug("init: closing the pipe to signal completion (ready, waiting for start)");
   if (oci_sync_send(a->sync_fd, OCI_SYNC_READY, NULL, 0, -1, &err) < 0)
     _exit(1);
   close(a->sync_fd);
 
-  if (wait_for_start(a->fifo_fd) < 0)
+  if (wait_for_start(a->fifo_fd) < 0 || p->n_args == 0)
     _exit(1);
   close(a->fifo_fd);
   /* Past pivot_root the bundle is out of sight: startContainer runs in

@@ -407,6 +407,28 @@ setup() {
 	assert_ocirun_output "$CID"
 }
 
+# The spec: process is optional until start, and start MUST fail without
+# one. create makes the container (its namespaces, mounts, cgroup); start
+# refuses it and leaves it stopped; delete removes it. run, which starts at
+# once, refuses the config up front.
+@test "a config without process: created, start refuses it (stopped), delete removes it; run refuses it" {
+	skip_unless_ocirun "runc 1.1 refuses it at create"
+	update_config 'del(.process)'
+	create_container "$CID"
+	assert_equal "$(container_status "$CID")" created
+	local pid
+	pid=$(container_pid "$CID")
+	[ -d "/proc/$pid" ]
+	run -1 ocirun start "$CID"
+	assert_output --partial "container \"$CID\": its config.json has no process: nothing to start"
+	wait_for_status "$CID" stopped
+	run -0 ocirun delete "$CID"
+	assert_no_leftovers
+	run -1 ocirun run "$CID"
+	assert_output --partial "config.json: process: required to run a container"
+	assert_no_leftovers
+}
+
 @test "missing config.json is an error naming it, leaving nothing" {
 	rm "$BUNDLE/config.json"
 	run ocirun run "$CID" </dev/null
