@@ -330,8 +330,8 @@ static int v2_unified(const char *dir, const struct oci_resources *r, oci_error 
                             "%s: controller \"%.*s\" is not available in the container's "
                             "cgroup (not in its cgroup.controllers)", what, (int)len, kv->key);
     if (err && err->errnum == ENOENT)
-      return oci_error_setx(err, ENOENT, "%s: controller \"%.*s\" has no file \"%s\"", what,
-                            (int)len, kv->key, kv->key);
+      return oci_error_set(err, ENOENT, "%s: controller \"%.*s\" has no file \"%s\"", what,
+                           (int)len, kv->key, kv->key);
     return -1;
   }
   return 0;

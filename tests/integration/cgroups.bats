@@ -450,7 +450,7 @@ use_cgroup_path() {
 		assert_no_leftovers
 		update_config '.linux.resources.unified = {"pids.nosuchfile": "1"}'
 		run -1 ocirun run "$CID"
-		assert_output --partial 'linux.resources.unified.pids.nosuchfile: controller "pids" has no file "pids.nosuchfile"'
+		assert_output --partial 'linux.resources.unified.pids.nosuchfile: controller "pids" has no file "pids.nosuchfile": No such file or directory'
 	else
 		assert_output --partial "linux.resources.unified requires cgroup v2"
 	fi
