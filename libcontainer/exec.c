@@ -450,7 +450,10 @@ int oci_container_exec(const struct oci_context *ctx, const struct oci_exec_opts
   if (r == 0)
     r = exec_prepare(ctx, &x, err);
   if (r == 0 && opts->process_from_cli) {
-    complete_process(x.p, x.st->config->process, opts, &caps);
+    /* A container created without a process has nothing to inherit from:
+     * its init's stand-in (root in "/", no capability). */
+    static const struct oci_process none = {.cwd = "/", .no_new_privileges = true};
+    complete_process(x.p, x.st->config->process ? x.st->config->process : &none, opts, &caps);
     x.p->capabilities = caps;
   }
   if (r == 0 && !opts->detach)

@@ -408,9 +408,9 @@ setup() {
 }
 
 # The spec: process is optional until start, and start MUST fail without
-# one. create makes the container (its namespaces, mounts, cgroup); start
-# refuses it and leaves it stopped; delete removes it. run, which starts at
-# once, refuses the config up front.
+# one. create makes the container (its namespaces, mounts, cgroup); exec
+# into it inherits nothing; start refuses it and leaves it stopped; delete
+# removes it. run, which starts at once, refuses the config up front.
 @test "a config without process: created, start refuses it (stopped), delete removes it; run refuses it" {
 	skip_unless_ocirun "runc 1.1 refuses it at create"
 	update_config 'del(.process)'
@@ -419,6 +419,10 @@ setup() {
 	local pid
 	pid=$(container_pid "$CID")
 	[ -d "/proc/$pid" ]
+	# exec has no process to inherit from: root in "/", no capability.
+	run -0 ocirun exec "$CID" sh -c 'pwd; grep CapEff /proc/self/status'
+	assert_line --index 0 /
+	assert_line --index 1 --regexp '^CapEff:[[:space:]]+0+$'
 	run -1 ocirun start "$CID"
 	assert_output --partial "container \"$CID\": its config.json has no process: nothing to start"
 	wait_for_status "$CID" stopped
