@@ -8,14 +8,18 @@
  * onto an empty file, after checking it is the device the config names. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "ocirun/log.h"
 #include "ocirun/rootfs.h"
 #include "ocirun/safepath.h"
@@ -231,8 +235,8 @@ static bool map_to_host(const struct oci_id_mapping *m, size_t n, uint32_t id, u
   return false;
 }
 
-/* One node in the private tmpfs, named by its index; a detached clone of
- * it, nosuid,noexec, is returned. */
+/* One node in the tmpfs, named by its index; a clone of it, nosuid,noexec,
+ * detached, is returned. */
 static int make_node(int tmpfs, size_t i, const struct oci_device *d, uid_t uid, gid_t gid,
                      oci_error *err) {
   char name[32];
@@ -269,32 +273,116 @@ static int device_host_ids(const struct oci_linux *l, size_t i, uid_t *uid, gid_
   return 0;
 }
 
-int oci_devices_make_nodes(const struct oci_config *cfg, int **out, oci_error *err) {
-  *out = NULL;
-  const struct oci_linux *l = cfg->linux_;
-  if (l == NULL || l->n_devices == 0 || !oci_mnt_new_api() || oci_config_binds_dev(cfg))
-    return 0;
-  /* A tmpfs of the host's user namespace: its nodes open as devices in any
-   * mount namespace. Never attached: nothing on the host sees it. */
+/* A tmpfs of the host's user namespace (its nodes open as devices in any
+ * mount namespace), attached in a mount namespace of the helper's own,
+ * private, so nothing reaches the host: open_tree clones only from a mount
+ * of the caller's namespace (before 6.15, not from a detached one). */
+static int helper_tmpfs(oci_error *err) {
+  if (unshare(CLONE_NEWNS) < 0)
+    return oci_error_errno(err, "unshare the mount namespace");
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return oci_error_errno(err, "make \"/\" private");
   struct oci_mnt_req req = {.source = "tmpfs", .source_fd = -1, .fstype = "tmpfs",
                             .flags = MS_NOSUID | MS_NOEXEC, .data = "mode=700,size=64k",
                             .userns_fd = -1};
   _cleanup_close_ int tmpfs = oci_mnt_create(&req, err);
   if (tmpfs < 0)
-    return oci_error_wrap(err, "linux.devices: tmpfs for the nodes");
+    return -1;
+  static const char *const spots[] = {"/tmp", "/run", "/mnt", "/dev"};
+  for (size_t k = 0; k < OCI_ARRAY_SIZE(spots); k++)
+    if (move_mount(tmpfs, "", AT_FDCWD, spots[k], MOVE_MOUNT_F_EMPTY_PATH) == 0)
+      return OCI_STEAL_FD(tmpfs);
+  return oci_error_errno(err, "attach the tmpfs");
+}
+
+/* The helper process: each node's mount sent to the runtime, then READY;
+ * or an error. */
+static __attribute__((noreturn)) void node_maker(int sock, const struct oci_linux *l,
+                                                 const uid_t *uids, const gid_t *gids) {
+  oci_error err = {0};
+  int tmpfs = helper_tmpfs(&err);
+  if (tmpfs < 0) {
+    oci_error_wrap(&err, "linux.devices: tmpfs for the nodes");
+    oci_sync_send_error(sock, &err);
+    _exit(1);
+  }
+  for (size_t i = 0; i < l->n_devices; i++) {
+    if (l->devices[i].type == 'p')
+      continue; /* a fifo is made inside, no privilege needed */
+    _cleanup_close_ int node = make_node(tmpfs, i, &l->devices[i], uids[i], gids[i], &err);
+    if (node < 0 || oci_sync_send(sock, OCI_SYNC_DEVICE_FD, &i, sizeof(i), node, &err) < 0) {
+      oci_error_wrap(&err, "device \"%s\"", l->devices[i].path);
+      oci_sync_send_error(sock, &err);
+      _exit(1);
+    }
+  }
+  oci_sync_send(sock, OCI_SYNC_READY, NULL, 0, -1, &err);
+  _exit(0);
+}
+
+static int receive_nodes(int sock, int *nodes, size_t n, oci_error *err) {
+  for (;;) {
+    struct oci_sync_msg m;
+    if (oci_sync_recv(sock, &m, err) < 0)
+      return oci_error_wrap(err, "linux.devices: the node maker");
+    if (m.type == OCI_SYNC_READY) {
+      oci_sync_msg_clear(&m);
+      return 0;
+    }
+    if (m.type == OCI_SYNC_ERROR) {
+      oci_sync_decode_error(&m, err);
+      oci_sync_msg_clear(&m);
+      return -1;
+    }
+    size_t i;
+    if (m.type != OCI_SYNC_DEVICE_FD || m.len != sizeof(i) || m.fd < 0 ||
+        (memcpy(&i, m.data, sizeof(i)), i >= n) || nodes[i] >= 0) {
+      oci_sync_msg_clear(&m);
+      return oci_error_setx(err, EPROTO, "linux.devices: the node maker sent message %d",
+                            (int)m.type);
+    }
+    nodes[i] = m.fd;
+    m.fd = -1;
+    oci_sync_msg_clear(&m);
+  }
+}
+
+int oci_devices_make_nodes(const struct oci_config *cfg, int **out, oci_error *err) {
+  *out = NULL;
+  const struct oci_linux *l = cfg->linux_;
+  if (l == NULL || l->n_devices == 0 || !oci_mnt_new_api() || oci_config_binds_dev(cfg))
+    return 0;
+  _cleanup_free_ uid_t *uids = oci_xmalloc0(l->n_devices * sizeof(*uids));
+  _cleanup_free_ gid_t *gids = oci_xmalloc0(l->n_devices * sizeof(*gids));
+  for (size_t i = 0; i < l->n_devices; i++)
+    if (l->devices[i].type != 'p' && device_host_ids(l, i, &uids[i], &gids[i], err) < 0)
+      return oci_error_wrap(err, "device \"%s\"", l->devices[i].path);
+  /* A process of its own: unsharing the mount namespace is refused to a
+   * runtime with threads, and ours must stay where it is. */
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return oci_error_errno(err, "linux.devices: socketpair");
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(sv[0]);
+    close(sv[1]);
+    return oci_error_errno(err, "linux.devices: fork");
+  }
+  if (pid == 0) {
+    close(sv[0]);
+    node_maker(sv[1], l, uids, gids);
+  }
+  close(sv[1]);
   int *nodes = oci_xmalloc0(l->n_devices * sizeof(*nodes));
   for (size_t i = 0; i < l->n_devices; i++)
     nodes[i] = -1;
-  for (size_t i = 0; i < l->n_devices; i++) {
-    uid_t uid = 0;
-    gid_t gid = 0;
-    if (l->devices[i].type == 'p')
-      continue; /* a fifo is made inside, no privilege needed */
-    if (device_host_ids(l, i, &uid, &gid, err) < 0 ||
-        (nodes[i] = make_node(tmpfs, i, &l->devices[i], uid, gid, err)) < 0) {
-      oci_devices_close_nodes(nodes, l->n_devices);
-      return oci_error_wrap(err, "device \"%s\"", l->devices[i].path);
-    }
+  int r = receive_nodes(sv[0], nodes, l->n_devices, err);
+  close(sv[0]);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  if (r < 0) {
+    oci_devices_close_nodes(nodes, l->n_devices);
+    return -1;
   }
   *out = nodes;
   return 0;

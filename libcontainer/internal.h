@@ -120,6 +120,7 @@ enum oci_sync_type {
   OCI_SYNC_PID,             /* C->P: payload = pid_t of the real init (intermediate case) */
   OCI_SYNC_READY,           /* C->P: set up; waiting for start (exec: about to exec) */
   OCI_SYNC_ERROR,           /* C->P: payload = int errnum + message */
+  OCI_SYNC_DEVICE_FD,       /* C->P: one fd attached: a device node's mount; payload = size_t index */
 };
 
 struct oci_sync_msg {
