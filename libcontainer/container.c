@@ -147,13 +147,19 @@ static int validate_config(const struct oci_config *cfg, const struct oci_create
   /* The spec makes process optional until start (see create_container). */
   if (cfg->process != NULL && cfg->process->n_args == 0)
     return oci_error_setx(err, EINVAL, "config.json: process.args: must not be empty");
-  /* Deliberately stricter than runc, which goes on in the host's mount
-   * namespace: makes the host's / rslave and leaves the container's mounts
-   * (proc, /dev, binds) in the host's mount table. */
-  if (!oci_ns_wants(cfg, OCI_NS_MOUNT))
-    return oci_error_setx(err, EINVAL,
-                          "config.json: linux.namespaces: a mount namespace is required "
-                          "(without one the container's mounts would change the host's)");
+  /* Without a mount namespace the container shares the host's: its mounts
+   * go below a bind of the rootfs (host-rootfs.c), and nothing may change
+   * the host's own mounts. */
+  if (!oci_ns_wants(cfg, OCI_NS_MOUNT)) {
+    if (cfg->linux_ && cfg->linux_->rootfs_propagation && *cfg->linux_->rootfs_propagation)
+      return oci_error_setx(err, EINVAL,
+                            "config.json: linux.rootfsPropagation: needs a mount namespace in "
+                            "linux.namespaces (it would change the host's mounts)");
+    if (oci_ns_wants(cfg, OCI_NS_USER))
+      return oci_error_setx(err, EINVAL,
+                            "config.json: linux.namespaces: a user namespace needs a mount "
+                            "namespace too (it cannot mount in the host's)");
+  }
   if (cfg->process != NULL && validate_process(cfg->process, o, relay_tty, err) < 0)
     return -1;
   if (oci_config_validate(cfg, err) < 0)
@@ -453,6 +459,9 @@ static int create_container(const struct oci_context *ctx, const struct oci_crea
    * without state.json whose lock is free belongs to a create that died. */
   c->lock = oci_state_lock(ctx, o->id, err);
   if (c->lock < 0)
+    goto fail;
+  if (!oci_ns_wants(st->config, OCI_NS_MOUNT) &&
+      oci_host_rootfs_bind(st->dir, st->rootfs, err) < 0)
     goto fail;
   /* A restored process keeps the mounts it had: no notify socket added. */
   if (!o->restore && oci_notify_prepare(st, err) < 0)

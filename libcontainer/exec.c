@@ -30,6 +30,8 @@ struct exec_ctx {
   struct oci_cgroup *cg;
   struct oci_seccomp_filter *seccomp;
   int ns_fds[OCI_NS_COUNT];
+  int root_fd;                   /* the init's root, for a container in our mount
+                                    namespace (chroot there); else -1 */
   int sock, child_sock;
   int console_fd;
   int tty_master;
@@ -178,6 +180,8 @@ static int exec_child_setup(struct exec_ctx *x, char **exe, char ***env,
   oci_sync_msg_clear(&m);
   if (oci_ns_join_fds(x->ns_fds, "the container", err) < 0)
     return -1;
+  if (x->root_fd >= 0 && (fchdir(x->root_fd) < 0 || chroot(".") < 0))
+    return oci_error_errno(err, "exec: enter the container's root");
   if (x->fork_after_join && fork_into_pid_namespace(x, err) < 0)
     return -1;
   if (x->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
@@ -284,8 +288,14 @@ static int open_container_namespaces(struct exec_ctx *x, oci_error *err) {
     struct stat a, b;
     if (fstatat(proc, theirs, &a, 0) < 0)
       continue; /* kernel without this namespace type */
-    if (stat(ours, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+    if (stat(ours, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+      /* Our own mount namespace (a config without one): the container's
+       * root is the init's chroot, not the namespace's root. */
+      if (t == OCI_NS_MOUNT &&
+          (x->root_fd = openat(proc, "root", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return oci_error_errno(err, "open /proc/%d/root", (int)x->st->pid);
       continue;
+    }
     int fd = openat(proc, theirs, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       return oci_error_errno(err, "open /proc/%d/%s", (int)x->st->pid, theirs);
@@ -421,6 +431,8 @@ static void exec_ctx_free(struct exec_ctx *x, struct oci_capabilities *caps) {
   for (int t = 0; t < OCI_NS_COUNT; t++)
     if (x->ns_fds[t] >= 0)
       close(x->ns_fds[t]);
+  if (x->root_fd >= 0)
+    close(x->root_fd);
   if (x->sock >= 0)
     close(x->sock);
   if (x->child_sock >= 0) /* the child's end, when there was no child */
@@ -439,8 +451,8 @@ static void exec_ctx_free(struct exec_ctx *x, struct oci_capabilities *caps) {
 
 int oci_container_exec(const struct oci_context *ctx, const struct oci_exec_opts *opts,
                        int *exit_status, oci_error *err) {
-  struct exec_ctx x = {.o = opts, .sock = -1, .child_sock = -1, .console_fd = -1,
-                       .tty_master = -1};
+  struct exec_ctx x = {.o = opts, .root_fd = -1, .sock = -1, .child_sock = -1,
+                       .console_fd = -1, .tty_master = -1};
   for (int t = 0; t < OCI_NS_COUNT; t++)
     x.ns_fds[t] = -1;
   struct oci_capabilities *caps = NULL, *cli_caps = opts->process->capabilities;

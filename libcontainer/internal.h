@@ -71,6 +71,17 @@ bool oci_state_load_init_record(const struct oci_context *ctx, const char *id, p
 bool oci_state_dir_exists(const struct oci_context *ctx, const char *id);
 /* <root>/<id>, for a dir left without state.json by a create that died. */
 int oci_state_dir_remove_by_id(const struct oci_context *ctx, const char *id, oci_error *err);
+
+/* ---- host-rootfs.c: a container without a mount namespace -------------- */
+
+/* Bind the rootfs onto itself in the runtime's (the host's) mount namespace
+ * and record that bind in state_dir; every mount the container makes goes
+ * below it. */
+int oci_host_rootfs_bind(const char *state_dir, const char *rootfs, oci_error *err);
+/* Detach the recorded bind, with everything below it, if it is still the
+ * topmost mount at the rootfs. Nothing when state_dir has no record. Called
+ * by oci_state_dir_remove. */
+void oci_host_rootfs_unbind(const char *state_dir);
 /* The spec's state JSON (+ runc's rootfs/created/owner) with the given
  * status; pid is omitted when 0. */
 char *oci_state_spec_json(const struct oci_state *st, const char *status, bool pretty);

@@ -368,6 +368,7 @@ static int init_setup(struct oci_init_args *a, struct hook_ctx *hc, oci_error *e
       .userns = a->userns, .cgroupns = a->cgroupns, .cgroup = a->cgroup,
       .before_pivot = before_pivot, .await_cgroup = await_cgroup, .callback_data = hc,
       .bind_trees = a->bind_trees, .device_nodes = a->device_nodes,
+      .host_mount_ns = !oci_ns_wants(cfg, OCI_NS_MOUNT),
   };
   if (oci_rootfs_setup(&rc, err) < 0 || await_cgroup(hc, err) < 0)
     return -1;

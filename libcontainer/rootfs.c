@@ -509,6 +509,12 @@ static int make_rootfs_mounts_private(const char *rootfs, oci_error *err) {
 
 /* Returns an O_PATH fd of the rootfs, now a mount point of its own. */
 static int prepare_root(const struct oci_rootfs_ctx *ctx, unsigned long prop, oci_error *err) {
+  if (ctx->host_mount_ns) {
+    /* The host's mount namespace: the runtime made the bind, and the
+     * host's propagation is not ours to change. */
+    int fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? oci_error_errno(err, "open rootfs \"%s\"", ctx->rootfs) : fd;
+  }
   /* Slave by default: host mounts still appear, ours never reach the host. */
   unsigned long flags = prop ? prop : MS_SLAVE | MS_REC;
   /* Unbindable mounts cannot be bound, the rootfs included: private until
@@ -588,6 +594,18 @@ static int hide_host_pseudo_fs(const char *rootfs, oci_error *err) {
   return 0;
 }
 
+/* In the host's mount namespace neither pivot_root nor a move of the
+ * rootfs onto "/" is ours to do: a chroot into it (as runc does there). */
+static int enter_root(int root_fd, oci_error *err) {
+  if (fchdir(root_fd) < 0)
+    return oci_error_errno(err, "chdir to rootfs");
+  if (chroot(".") < 0)
+    return oci_error_errno(err, "chroot");
+  if (chdir("/") < 0)
+    return oci_error_errno(err, "chdir /");
+  return 0;
+}
+
 static int move_and_chroot(const char *rootfs, int root_fd, oci_error *err) {
   if (hide_host_pseudo_fs(rootfs, err) < 0)
     return -1;
@@ -624,6 +642,8 @@ int oci_rootfs_setup(const struct oci_rootfs_ctx *ctx, oci_error *err) {
     if (ctx->before_pivot(ctx->callback_data, err) < 0)
       return -1;
   }
+  if (ctx->host_mount_ns)
+    return enter_root(root_fd, err);
   return ctx->no_pivot ? move_and_chroot(ctx->rootfs, root_fd, err) : pivot(root_fd, err);
 }
 

@@ -469,6 +469,9 @@ static int remove_tree_at(int dirfd, const char *name) {
 }
 
 int oci_state_dir_remove(const char *dir, oci_error *err) {
+  /* A container without a mount namespace: its mounts, in the host's table,
+   * go with it. */
+  oci_host_rootfs_unbind(dir);
   if (remove_tree_at(AT_FDCWD, dir) < 0 && errno != ENOENT)
     return oci_error_errno(err, "remove \"%s\"", dir);
   return 0;

@@ -18,6 +18,8 @@ struct oci_rootfs_ctx {
   const char *rootfs;                 /* absolute host path of root.path */
   bool no_pivot;                      /* --no-pivot: MS_MOVE + chroot */
   bool userns;                        /* in a new user namespace: bind devices, no mknod */
+  bool host_mount_ns;                 /* no mount namespace: the runtime bound the rootfs in
+                                         the host's; no propagation change, chroot */
   bool cgroupns;                      /* a new cgroup namespace was made */
   const struct oci_cgroup *cgroup;    /* for "cgroup" mounts; may be NULL */
   /* Called after every mount and device is in place, just before

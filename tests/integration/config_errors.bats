@@ -33,15 +33,18 @@ refused() {
 	assert_no_leftovers
 }
 
-@test "a config without a mount namespace is refused, the host's mounts untouched" {
-	skip_unless_ocirun "runc goes on in the host's mount namespace"
+@test "without a mount namespace: rootfsPropagation and a user namespace are refused, nothing made" {
+	skip_unless_ocirun "runc 1.1 changes the host's propagation"
 	update_config '.linux.namespaces |= map(select(.type != "mount"))'
 	local before
 	before=$(awk '{ print $5, $6, $7 }' /proc/self/mountinfo | sort)
-	run -1 ocirun run "$CID"
-	assert_output --partial "config.json: linux.namespaces: a mount namespace is required (without one the container's mounts would change the host's)"
+	update_config '.linux.rootfsPropagation = "rslave"'
+	refused "config.json: linux.rootfsPropagation: needs a mount namespace"
+	update_config 'del(.linux.rootfsPropagation) | .linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	refused "config.json: linux.namespaces: a user namespace needs a mount namespace too"
 	[ "$(awk '{ print $5, $6, $7 }' /proc/self/mountinfo | sort)" = "$before" ]
-	assert_no_leftovers
 }
 
 @test "an empty ociVersion is refused" {

@@ -108,3 +108,38 @@ hold_uts_namespace() {
 	# the host keeps its /proc
 	[ -e /proc/self/status ]
 }
+
+# The spec lets a config leave out the mount namespace: the container shares
+# the runtime's (runc runs it so). Its mounts go below a bind of the rootfs,
+# never anywhere else in the host's table, and the host's own mounts keep
+# their propagation; exec lands in the container's root; delete, and a
+# create that fails, leave the host's table as it was.
+@test "without a mount namespace: the host's, mounts only below the rootfs, all gone after delete" {
+	skip_unless_ocirun "runc 1.1 makes the host's / rslave and leaves its mounts behind"
+	update_config '.linux.namespaces |= map(select(.type != "mount")) | .root.readonly = true'
+	set_args sh -c 'readlink /proc/self/ns/mnt; ls /; touch /x 2>&1; sleep 100'
+	local before rootfs
+	before=$(awk '{ print $5, $6, $7 }' /proc/self/mountinfo | sort)
+	rootfs=$(realpath "$BUNDLE/rootfs")
+	run_detached "$CID"
+	wait_for_status "$CID" running
+	run -0 ocirun exec "$CID" sh -c 'readlink /proc/self/ns/mnt; ls /bin/sh; touch /y 2>&1; true'
+	assert_line --index 0 "$(readlink /proc/self/ns/mnt)"
+	assert_line --index 1 /bin/sh
+	assert_output --partial "Read-only file system"
+	# Every new mount is the rootfs's bind or below it.
+	local added
+	added=$(comm -13 <(echo "$before") <(awk '{ print $5, $6, $7 }' /proc/self/mountinfo | sort) |
+		awk '{ print $1 }')
+	[ -n "$added" ]
+	while read -r m; do
+		[[ "$m" == "$rootfs" || "$m" == "$rootfs"/* ]] || fail "mount $m outside the rootfs"
+	done <<<"$added"
+	echo "$added" | grep -qx "$rootfs/proc"
+	run -0 ocirun delete --force "$CID"
+	assert_equal "$(awk '{ print $5, $6, $7 }' /proc/self/mountinfo | sort)" "$before"
+	# A create that fails after the rootfs was bound takes its mounts along.
+	update_config '.mounts += [{"destination": "/mnt", "type": "bind", "source": "/nonexistent-ocitest"}]'
+	run -1 ocirun run "$CID"
+	assert_equal "$(awk '{ print $5, $6, $7 }' /proc/self/mountinfo | sort)" "$before"
+}
