@@ -433,7 +433,8 @@ static int on_setup_namespaces(struct restore_run *rr, pid_t pid, oci_error *err
   if (h->prestart.n == 0 && h->create_runtime.n == 0)
     return 0;
   st->pid = pid;
-  _cleanup_free_ char *json = oci_state_spec_json(st, "creating", false);
+  /* As create gives them (container.c): the spec's "created", after step 2. */
+  _cleanup_free_ char *json = oci_state_spec_json(st, "created", false);
   rr->c->hooks_ran = true;
   const struct oci_hooks_output *out = &rr->c->hooks_out;
   if (oci_hooks_run(&h->prestart, "prestart", st->bundle, out, json, err) < 0 ||

@@ -185,11 +185,17 @@ static char *hook_state_json(const struct oci_state *st, const char *status) {
   return oci_state_spec_json(st, status, false);
 }
 
+/* The status the create-time hooks (prestart, createRuntime,
+ * createContainer) are given: the spec's lifecycle runs them at steps 3-5,
+ * and its "created" is "after step 2" ("creating" is step 2 itself), as
+ * crun and runtime-tools read it (runc 1.1 says "creating"). */
+#define CREATE_HOOKS_STATUS "created"
+
 static int run_runtime_hooks(struct creation *c, oci_error *err) {
   /* The spec's state for these hooks carries the pid (network hooks find
    * the container's namespaces through it). */
   c->st->pid = c->pid;
-  _cleanup_free_ char *json = hook_state_json(c->st, "creating");
+  _cleanup_free_ char *json = hook_state_json(c->st, CREATE_HOOKS_STATUS);
   c->hooks_ran = true;
   const struct oci_hooks *h = &c->st->config->hooks;
   if (oci_hooks_run(&h->prestart, "prestart", c->st->bundle, &c->hooks_out, json, err) < 0 ||

@@ -235,8 +235,9 @@ static int before_pivot(void *data, oci_error *err) {
   struct oci_sync_msg m;
   if (oci_sync_expect(h->a->sync_fd, OCI_SYNC_HOOKS_DONE, &m, err) < 0)
     return -1;
-  /* "creating" for createContainer; h->state_json ("created", from GO)
-   * stays for startContainer. It runs in the rootfs, where the mounts
+  /* The runtime's state for createContainer (status "created", as the
+   * runtime's hooks get it); h->state_json (from GO) stays for
+   * startContainer. It runs in the rootfs, where the mounts
    * left our cwd, as runc runs it (crun runs it in the bundle). */
   int r = oci_hooks_run(&hooks->create_container, "createContainer", NULL, &h->a->hooks_out,
                         m.data, err);

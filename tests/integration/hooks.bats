@@ -77,13 +77,16 @@ field() { # field LINE NAME
 		[ "$(field "$line" own_uts)" = "$host_uts" ]
 		[ "$(field "$line" alive)" = yes ]
 		[ "$(field "$line" pid_mnt)" != "$host_mnt" ]
-		[ "$(field "$line" status)" = creating ]
+		# The spec's lifecycle runs them at step 3-4, and "created" is
+		# "after step 2" (runc 1.1 says "creating"; crun "created").
+		[ "$(field "$line" status)" = created ]
 	done
 	# createContainer: in the container's namespaces (mount, uts: hostname).
 	line=${lines[2]}
 	[ "$(field "$line" own_mnt)" != "$host_mnt" ]
 	[ "$(field "$line" own_mnt)" = "$(field "${lines[0]}" pid_mnt)" ]
 	[ "$(field "$line" host)" = "$(jq -r .hostname "$BUNDLE/config.json")" ]
+	[ "$(field "$line" status)" = created ]
 	# poststart: runtime namespace, container running.
 	line=${lines[3]}
 	[ "$(field "$line" own_mnt)" = "$host_mnt" ]
