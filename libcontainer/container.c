@@ -205,7 +205,8 @@ static int run_runtime_hooks(struct creation *c, oci_error *err) {
   return oci_sync_send(c->sock, OCI_SYNC_HOOKS_DONE, json, strlen(json) + 1, -1, err);
 }
 
-static int handle_init_message(struct creation *c, struct oci_sync_msg *m, oci_error *err) {
+static int handle_init_message(void *data, struct oci_sync_msg *m, oci_error *err) {
+  struct creation *c = data;
   switch (m->type) {
   case OCI_SYNC_HOOKS:
     return run_runtime_hooks(c, err);
@@ -226,24 +227,7 @@ static int handle_init_message(struct creation *c, struct oci_sync_msg *m, oci_e
 /* Serve the init (hooks, fds it hands over) until it says it is ready; an
  * error it reports becomes ours. */
 static int recv_until_ready(struct creation *c, oci_error *err) {
-  for (;;) {
-    struct oci_sync_msg m;
-    if (oci_sync_recv(c->sock, &m, err) < 0)
-      return -1;
-    if (m.type == OCI_SYNC_READY) {
-      oci_sync_msg_clear(&m);
-      return 0;
-    }
-    if (m.type == OCI_SYNC_ERROR) {
-      oci_sync_decode_error(&m, err);
-      oci_sync_msg_clear(&m);
-      return -1;
-    }
-    int r = handle_init_message(c, &m, err);
-    oci_sync_msg_clear(&m);
-    if (r < 0)
-      return -1;
-  }
+  return oci_sync_serve(c->sock, handle_init_message, c, err);
 }
 
 static int write_pid_file(const char *path, pid_t pid, oci_error *err) {

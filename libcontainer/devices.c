@@ -302,7 +302,7 @@ static __attribute__((noreturn)) void node_maker(int sock, const struct oci_linu
   oci_error err = {0};
   int tmpfs = helper_tmpfs(&err);
   if (tmpfs < 0) {
-    oci_error_wrap(&err, "linux.devices: tmpfs for the nodes");
+    oci_error_wrap(&err, "tmpfs for the nodes");
     oci_sync_send_error(sock, &err);
     _exit(1);
   }
@@ -320,31 +320,21 @@ static __attribute__((noreturn)) void node_maker(int sock, const struct oci_linu
   _exit(0);
 }
 
-static int receive_nodes(int sock, int *nodes, size_t n, oci_error *err) {
-  for (;;) {
-    struct oci_sync_msg m;
-    if (oci_sync_recv(sock, &m, err) < 0)
-      return oci_error_wrap(err, "linux.devices: the node maker");
-    if (m.type == OCI_SYNC_READY) {
-      oci_sync_msg_clear(&m);
-      return 0;
-    }
-    if (m.type == OCI_SYNC_ERROR) {
-      oci_sync_decode_error(&m, err);
-      oci_sync_msg_clear(&m);
-      return -1;
-    }
-    size_t i;
-    if (m.type != OCI_SYNC_DEVICE_FD || m.len != sizeof(i) || m.fd < 0 ||
-        (memcpy(&i, m.data, sizeof(i)), i >= n) || nodes[i] >= 0) {
-      oci_sync_msg_clear(&m);
-      return oci_error_setx(err, EPROTO, "linux.devices: the node maker sent message %d",
-                            (int)m.type);
-    }
-    nodes[i] = m.fd;
-    m.fd = -1;
-    oci_sync_msg_clear(&m);
-  }
+struct node_list {
+  int *nodes;
+  size_t n;
+};
+
+static int take_node(void *data, struct oci_sync_msg *m, oci_error *err) {
+  struct node_list *l = data;
+  size_t i;
+  if (m->type != OCI_SYNC_DEVICE_FD || m->len != sizeof(i) || m->fd < 0 ||
+      (memcpy(&i, m->data, sizeof(i)), i >= l->n) || l->nodes[i] >= 0)
+    return oci_error_setx(err, EPROTO, "linux.devices: the node maker sent message %d",
+                          (int)m->type);
+  l->nodes[i] = m->fd;
+  m->fd = -1;
+  return 0;
 }
 
 int oci_devices_make_nodes(const struct oci_config *cfg, int **out, oci_error *err) {
@@ -376,7 +366,10 @@ int oci_devices_make_nodes(const struct oci_config *cfg, int **out, oci_error *e
   int *nodes = oci_xmalloc0(l->n_devices * sizeof(*nodes));
   for (size_t i = 0; i < l->n_devices; i++)
     nodes[i] = -1;
-  int r = receive_nodes(sv[0], nodes, l->n_devices, err);
+  struct node_list list = {nodes, l->n_devices};
+  int r = oci_sync_serve(sv[0], take_node, &list, err);
+  if (r < 0)
+    oci_error_wrap(err, "linux.devices");
   close(sv[0]);
   while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
     ;

@@ -395,36 +395,35 @@ static int send_listener_to_agent(const struct exec_ctx *x, int fd, oci_error *e
   return oci_seccomp_send_listener(x->st->config->linux_->seccomp, fd, x->pid, json, err);
 }
 
+static int handle_child_message(void *data, struct oci_sync_msg *m, oci_error *err) {
+  struct exec_ctx *x = data;
+  switch (m->type) {
+  case OCI_SYNC_TTY_FD:
+    x->tty_master = OCI_STEAL_FD(m->fd);
+    oci_terminal_clear_onlcr(x->tty_master);
+    oci_terminal_inherit_size(x->tty_master);
+    return 0;
+  case OCI_SYNC_SECCOMP_FD:
+    return send_listener_to_agent(x, m->fd, err);
+  case OCI_SYNC_PID:
+    /* The child forked into the pid namespace and is done; without a
+     * valid pid of its child there is nothing left we may signal (the
+     * grandchild sees EOF and exits). */
+    waitpid(x->pid, NULL, 0);
+    if (oci_sync_decode_pid(m, &x->pid, err) < 0) {
+      x->pid = 0;
+      return -1;
+    }
+    return 0;
+  default:
+    return 0;
+  }
+}
+
 /* Serve the child (a pty master, a seccomp listener it hands over) until it
  * is ready to exec. */
 static int exec_wait_ready(struct exec_ctx *x, oci_error *err) {
-  for (;;) {
-    struct oci_sync_msg m;
-    if (oci_sync_recv(x->sock, &m, err) < 0)
-      return -1;
-    enum oci_sync_type type = m.type;
-    int r = 0;
-    if (type == OCI_SYNC_TTY_FD) {
-      x->tty_master = OCI_STEAL_FD(m.fd);
-      oci_terminal_clear_onlcr(x->tty_master);
-      oci_terminal_inherit_size(x->tty_master);
-    }
-    if (type == OCI_SYNC_SECCOMP_FD)
-      r = send_listener_to_agent(x, m.fd, err);
-    if (type == OCI_SYNC_PID) {
-      /* The child forked into the pid namespace and is done; without a
-       * valid pid of its child there is nothing left we may signal (the
-       * grandchild sees EOF and exits). */
-      waitpid(x->pid, NULL, 0);
-      if ((r = oci_sync_decode_pid(&m, &x->pid, err)) < 0)
-        x->pid = 0;
-    }
-    if (type == OCI_SYNC_ERROR)
-      r = oci_sync_decode_error(&m, err);
-    oci_sync_msg_clear(&m);
-    if (r < 0 || type == OCI_SYNC_READY)
-      return r;
-  }
+  return oci_sync_serve(x->sock, handle_child_message, x, err);
 }
 
 static void exec_ctx_free(struct exec_ctx *x, struct oci_capabilities *caps) {

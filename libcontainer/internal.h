@@ -153,6 +153,11 @@ int oci_sync_expect(int sock, enum oci_sync_type type, struct oci_sync_msg *msg,
 int oci_sync_decode_pid(const struct oci_sync_msg *msg, pid_t *pid, oci_error *err);
 /* Turn a received OCI_SYNC_ERROR into *err. Returns -1. */
 int oci_sync_decode_error(const struct oci_sync_msg *msg, oci_error *err);
+/* Receive and hand every message to handle until the peer sends READY (0)
+ * or ERROR (-1, its error in *err); a handler returning -1 stops it too.
+ * The handler may take msg->fd (set it to -1); the rest is freed. */
+typedef int (*oci_sync_handler)(void *data, struct oci_sync_msg *msg, oci_error *err);
+int oci_sync_serve(int sock, oci_sync_handler handle, void *data, oci_error *err);
 /* Child side: report err to the parent (best effort). */
 void oci_sync_send_error(int sock, const oci_error *err);
 

@@ -111,6 +111,20 @@ int oci_sync_expect(int sock, enum oci_sync_type type, struct oci_sync_msg *msg,
   return 0;
 }
 
+int oci_sync_serve(int sock, oci_sync_handler handle, void *data, oci_error *err) {
+  for (;;) {
+    struct oci_sync_msg m;
+    if (oci_sync_recv(sock, &m, err) < 0)
+      return -1;
+    int r = m.type == OCI_SYNC_READY   ? 1
+            : m.type == OCI_SYNC_ERROR ? oci_sync_decode_error(&m, err)
+                                       : handle(data, &m, err);
+    oci_sync_msg_clear(&m);
+    if (r != 0)
+      return r > 0 ? 0 : -1;
+  }
+}
+
 void oci_sync_send_error(int sock, const oci_error *err) {
   size_t mlen = strnlen(err->msg, sizeof(err->msg));
   char buf[sizeof(int) + OCI_ERROR_MSG_MAX + 1];
